@@ -1,0 +1,1 @@
+"""SalesOps domain layer: tables, rules, queries and analytics. Never imports streamlit."""

@@ -1,0 +1,186 @@
+"""Who sees what. Every read and write service asks this module, so the rules hold even
+when a service is called directly (CLI, tests, jobs).
+
+- rep: own customers, deals, activities, contracts; plus customers in the public pool
+  (without private contact details until claimed).
+- manager: everything owned by users in the teams they manage (the whole subtree).
+- director / admin: everything. Only admin manages users, settings and imports of others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from services.errors import NotFound, PermissionDenied
+from services.models import Customer, Team, User
+
+ALL_ROLES = ("admin", "director", "manager", "rep")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as plain data (safe to keep in session state; no ORM object)."""
+
+    id: int | None
+    username: str
+    display_name: str
+    role: str
+    team_id: int | None = None
+    locale: str = "zh_CN"
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in ("admin", "director")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_manager(self) -> bool:
+        """Manager or above: may reassign, restore archived rows, override duplicates."""
+        return self.role in ("admin", "director", "manager")
+
+    @classmethod
+    def from_user(cls, user: User) -> Actor:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            team_id=user.team_id,
+            locale=user.locale or "zh_CN",
+        )
+
+
+SYSTEM = Actor(id=None, username="system", display_name="System", role="admin", locale="en")
+
+
+def team_subtree_ids(session: Session, root_ids: set[int]) -> set[int]:
+    """The given teams and every team below them."""
+    if not root_ids:
+        return set()
+    rows = session.execute(select(Team.id, Team.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for tid, parent in rows:
+        children.setdefault(parent, []).append(tid)
+    seen: set[int] = set()
+    stack = list(root_ids)
+    while stack:
+        tid = stack.pop()
+        if tid in seen:
+            continue
+        seen.add(tid)
+        stack.extend(children.get(tid, []))
+    return seen
+
+
+def managed_team_ids(session: Session, actor: Actor) -> set[int]:
+    """Teams a manager is responsible for: those naming them manager (with subtrees); a
+    manager named on no team manages their own team."""
+    roots = set(session.scalars(select(Team.id).where(Team.manager_id == actor.id)).all())
+    if not roots and actor.team_id is not None:
+        roots = {actor.team_id}
+    return team_subtree_ids(session, roots)
+
+
+def visible_user_ids(session: Session, actor: Actor) -> set[int] | None:
+    """Owners whose records the actor may see; ``None`` means everyone."""
+    if actor.sees_all:
+        return None
+    if actor.role == "manager":
+        teams = managed_team_ids(session, actor)
+        ids = set(session.scalars(select(User.id).where(User.team_id.in_(teams))).all()) if teams else set()
+        ids.add(actor.id)
+        return ids
+    return {actor.id} if actor.id is not None else set()
+
+
+def owner_filter(session: Session, actor: Actor, owner_col, *, visible: set[int] | None | str = "compute") -> ColumnElement:
+    """SQL filter on an owner column for records that have no public pool (deals,
+    activities, contracts, payouts, …)."""
+    ids = visible_user_ids(session, actor) if visible == "compute" else visible
+    if ids is None:
+        return true()
+    if not ids:
+        return false()
+    return owner_col.in_(sorted(ids))
+
+
+def customer_filter(session: Session, actor: Actor, *, include_pool: bool = True) -> ColumnElement:
+    """SQL filter for customers the actor may see: own (or team's) plus the public pool."""
+    ids = visible_user_ids(session, actor)
+    if ids is None:
+        return true()
+    own = Customer.owner_id.in_(sorted(ids)) if ids else false()
+    return or_(own, Customer.owner_id.is_(None)) if include_pool else own
+
+
+def can_see_private(session: Session, actor: Actor, owner_id: int | None, *, visible: set[int] | None | str = "compute") -> bool:
+    """Private contact details (phone, email, address, contacts) of a customer are shown to
+    its owner's chain and to managers; a rep sees pool customers without them."""
+    if actor.is_manager and (owner_id is None):
+        return True
+    ids = visible_user_ids(session, actor) if visible == "compute" else visible
+    if ids is None:
+        return True
+    return owner_id is not None and owner_id in ids
+
+
+def get_visible_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
+    """The customer row if the actor may see it; ``NotFound`` otherwise (we do not reveal
+    that an invisible customer exists)."""
+    row = session.scalars(
+        select(Customer).where(Customer.id == customer_id, customer_filter(session, actor))
+    ).first()
+    if row is None:
+        raise NotFound(f"customer {customer_id}")
+    return row
+
+
+def ensure_can_edit_customer(session: Session, actor: Actor, customer: Customer) -> None:
+    """Reps edit only their own customers (claim a pool customer first); managers those of
+    their teams and the pool; directors and admins everything."""
+    if actor.sees_all:
+        return
+    ids = visible_user_ids(session, actor)
+    if customer.owner_id is None:
+        if actor.is_manager:
+            return
+        raise PermissionDenied("claim the customer from the public pool before editing it")
+    if ids is None or customer.owner_id in ids:
+        return
+    raise PermissionDenied("not your customer")
+
+
+def ensure_owner_assignable(session: Session, actor: Actor, owner_id: int | None) -> None:
+    """Who may be made owner: a rep only themselves (or the pool); a manager anyone in their
+    teams; directors and admins anyone."""
+    if owner_id is None or actor.sees_all:
+        return
+    if actor.role == "rep":
+        if owner_id != actor.id:
+            raise PermissionDenied("a rep can only assign customers to themselves")
+        return
+    ids = visible_user_ids(session, actor)
+    if ids is not None and owner_id not in ids:
+        raise PermissionDenied("owner is outside your teams")
+
+
+def ensure_owned_visible(session: Session, actor: Actor, owner_id: int | None) -> None:
+    """For deals, activities, contracts: the actor may act on it only if its owner is
+    visible to them."""
+    ids = visible_user_ids(session, actor)
+    if ids is None:
+        return
+    if owner_id is None or owner_id not in ids:
+        raise NotFound("record")
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if actor.role not in roles:
+        raise PermissionDenied(f"requires role {' or '.join(roles)}")

@@ -1,0 +1,101 @@
+"""Company settings stored as JSON in the ``setting`` table, with defaults."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from services import audit
+from services.access import Actor, require_role
+from services.errors import ValidationError
+from services.i18n import t
+from services.models import Setting, utcnow
+
+DEFAULTS: dict[str, Any] = {
+    "base_currency": "CNY",
+    "fiscal_year_start_month": 1,
+    "timezone": "Asia/Shanghai",
+    "default_language": "zh_CN",
+    # public pool (公海) rules
+    "pool_reclaim_days": {"A": 60, "B": 30, "C": 15},
+    "pool_rep_cap": 300,
+    "pool_claim_cooldown_days": 7,
+    "pool_exempt_open_deals": True,
+    "pool_last_reclaim_on": None,
+    # activities
+    "activity_next_contact_required": True,
+    # sign-in
+    "session_days": 7,
+    "demo_mode": False,
+}
+
+VALIDATORS = {
+    "base_currency": lambda v: isinstance(v, str) and v in ("CNY", "USD", "EUR", "HKD", "JPY", "GBP"),
+    "fiscal_year_start_month": lambda v: isinstance(v, int) and 1 <= v <= 12,
+    "timezone": lambda v: isinstance(v, str) and _valid_tz(v),
+    "default_language": lambda v: v in ("zh_CN", "en"),
+    "pool_reclaim_days": lambda v: isinstance(v, dict) and all(isinstance(x, int) and 0 <= x <= 3650 for x in v.values()),
+    "pool_rep_cap": lambda v: isinstance(v, int) and 0 <= v <= 1_000_000,
+    "pool_claim_cooldown_days": lambda v: isinstance(v, int) and 0 <= v <= 3650,
+    "pool_exempt_open_deals": lambda v: isinstance(v, bool),
+    "activity_next_contact_required": lambda v: isinstance(v, bool),
+    "session_days": lambda v: isinstance(v, int) and 1 <= v <= 90,
+}
+
+
+def _valid_tz(name: str) -> bool:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+        return True
+    except Exception:
+        return False
+
+
+def get(session: Session, key: str) -> Any:
+    """The stored value of a setting, else its default."""
+    row = session.get(Setting, key)
+    if row is None:
+        return DEFAULTS.get(key)
+    return json.loads(row.value)
+
+
+def get_all(session: Session) -> dict[str, Any]:
+    values = dict(DEFAULTS)
+    for row in session.scalars(select(Setting)).all():
+        values[row.key] = json.loads(row.value)
+    return values
+
+
+def put(session: Session, key: str, value: Any) -> None:
+    """Write a setting without permission checks (for system jobs and first-run setup)."""
+    row = session.get(Setting, key)
+    text = json.dumps(value, ensure_ascii=False)
+    if row is None:
+        session.add(Setting(key=key, value=text))
+    else:
+        row.value = text
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+def update_settings(session: Session, actor: Actor, *, values: dict[str, Any]) -> dict[str, Any]:
+    """Admin only. Validates every value first; writes all or nothing; audits each change."""
+    require_role(actor, "admin")
+    errors = {}
+    for key, value in values.items():
+        check = VALIDATORS.get(key)
+        if check is None or not check(value):
+            errors[key] = t("err.not_in_list", actor.locale, options="…") if check else t("err.unknown_ref", actor.locale, value=key)
+    if errors:
+        raise ValidationError(errors)
+    before = get_all(session)
+    for key, value in values.items():
+        if before.get(key) != value:
+            put(session, key, value)
+            audit.record(session, actor, "setting", key, "update", {key: [before.get(key), value]})
+    return get_all(session)
