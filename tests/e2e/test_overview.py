@@ -1,0 +1,42 @@
+"""Sign in through the real browser and see the Overview with real numbers and its chart."""
+
+import pytest
+
+from tests.e2e.conftest import login, screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sign_in_and_see_overview_with_chart(page, app_url):
+    login(page, app_url, "director")
+    # the landing page shows KPI cards and the Altair trend chart (a Vega canvas/svg)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    assert page.locator("[data-testid='stMetric']").count() >= 6
+    chart = page.locator("[data-testid='stVegaLiteChart'], [data-testid='stArrowVegaLiteChart']").first
+    chart.wait_for(timeout=60_000)
+    page.locator("canvas, svg.marks").first.wait_for(timeout=60_000)
+    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert any(any(ch.isdigit() for ch in v) for v in values), values
+    wait_for_app(page)
+    screenshot(page, "overview.png")
+
+
+def test_refresh_keeps_user_signed_in_and_logout_ends_it(page, app_url):
+    login(page, app_url, "rep1")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    page.reload()
+    wait_for_app(page)
+    # still signed in: no password field, the overview is back
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    assert page.locator("input[type='password']").count() == 0
+
+
+def test_wrong_password_is_refused(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    page.locator("[data-testid='stTextInput'] input:not([type='password'])").first.fill("rep2")
+    page.locator("input[type='password']").first.fill("not-the-password")
+    page.locator("[data-testid='stFormSubmitButton'] button, [data-testid='stBaseButton-secondaryFormSubmit'], [data-testid='stBaseButton-primaryFormSubmit']").first.click()
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stAlert']", timeout=30_000)
+    assert page.locator("input[type='password']").count() == 1
