@@ -1,0 +1,270 @@
+"""Shared Altair charts: pure ``DataFrame → alt.Chart`` functions and one theme.
+
+Every visible text (titles, axis and legend labels) is passed in already translated by the
+caller; these functions never call ``tr``. They do not import streamlit, so tests check
+them through ``chart.to_dict()``. Importing this module registers and enables the
+``salesops`` theme (fonts that render Chinese, a calm palette, no chart border).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+THEME = "salesops"
+FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"
+PALETTE = ["#2E6BE6", "#F08C2E", "#2BA471", "#D54941", "#7B61D9", "#12A8B8", "#B5762F", "#8A8F99"]
+PRIMARY, TARGET, GOOD, BAD, MUTED = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], "#C9CDD4"
+MONEY_FORMAT = ",.0f"
+
+
+@alt.theme.register(THEME, enable=True)
+def salesops_theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "font": FONT,
+            "view": {"stroke": None},
+            "range": {"category": PALETTE},
+            "title": {"font": FONT, "fontSize": 15, "anchor": "start", "fontWeight": 600},
+            "axis": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 12, "titleFontSize": 12,
+                     "gridColor": "#EEF0F3", "domainColor": "#C9CDD4"},
+            "legend": {"labelFont": FONT, "titleFont": FONT, "orient": "bottom"},
+            "header": {"labelFont": FONT, "titleFont": FONT},
+            "mark": {"font": FONT},
+            "text": {"font": FONT},
+        }
+    }
+
+
+def _iso_dates(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Date / datetime columns as ``YYYY-MM-DD`` strings: JSON-safe and read by Vega as
+    local dates (no time-zone shift in the browser)."""
+    out = df.copy()
+    for col in columns:
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    return out
+
+
+def trend_chart(
+    df: pd.DataFrame,
+    *,
+    month: str = "month",
+    amount: str = "won_amount",
+    target: str | None = "target_amount",
+    amount_label: str = "Won",
+    target_label: str = "Target",
+    month_title: str = "",
+    value_title: str = "",
+    title: str = "",
+) -> alt.LayerChart | alt.Chart:
+    """Monthly bars of ``amount`` with ``target`` as a line with points over the same
+    month bands (months without a target leave a gap); a legend names both. The x axis is
+    the month as ``YYYY-MM`` text, in the frame's order."""
+    data = df.copy()
+    data[month] = pd.to_datetime(data[month]).dt.strftime("%Y-%m")
+    months = list(data[month])
+    domain, colors = [amount_label], [PRIMARY]
+    if target is not None and target in data:
+        domain, colors = [amount_label, target_label], [PRIMARY, TARGET]
+    color_scale = alt.Scale(domain=domain, range=colors)
+    x = alt.X(f"{month}:O", sort=months, title=month_title, axis=alt.Axis(labelAngle=0))
+    bars = (
+        alt.Chart(data)
+        .transform_calculate(series=json.dumps(amount_label))
+        .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
+        .encode(
+            x=x,
+            y=alt.Y(f"{amount}:Q", title=value_title, axis=alt.Axis(format=MONEY_FORMAT)),
+            color=alt.Color("series:N", scale=color_scale, title=None),
+            tooltip=[alt.Tooltip(f"{month}:O", title=month_title or month),
+                     alt.Tooltip(f"{amount}:Q", title=amount_label, format=MONEY_FORMAT)],
+        )
+    )
+    if target is None or target not in data:
+        return bars.properties(title=title, width="container")
+    line = (
+        alt.Chart(data)
+        .transform_calculate(series=json.dumps(target_label))
+        .transform_filter(f"isValid(datum[{json.dumps(target)}])")
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=x,
+            y=alt.Y(f"{target}:Q"),
+            color=alt.Color("series:N", scale=color_scale, title=None),
+            tooltip=[alt.Tooltip(f"{month}:O", title=month_title or month),
+                     alt.Tooltip(f"{target}:Q", title=target_label, format=MONEY_FORMAT)],
+        )
+    )
+    return alt.layer(bars, line).properties(title=title, width="container")
+
+
+def funnel_chart(
+    df: pd.DataFrame,
+    *,
+    stage: str = "stage",
+    value: str = "amount",
+    count: str | None = "count",
+    order: str | None = "sequence",
+    value_title: str = "",
+    count_title: str = "",
+    stage_title: str = "",
+    title: str = "",
+) -> alt.LayerChart:
+    """A centred funnel: one horizontal bar per stage, in ``order``, width = ``value``,
+    labelled with ``count`` when given."""
+    data = df.sort_values(order) if order else df
+    stages = list(data[stage])
+    tooltip = [alt.Tooltip(f"{stage}:N", title=stage_title or stage),
+               alt.Tooltip(f"{value}:Q", title=value_title or value, format=MONEY_FORMAT)]
+    if count:
+        tooltip.append(alt.Tooltip(f"{count}:Q", title=count_title or count))
+    base = alt.Chart(data).encode(y=alt.Y(f"{stage}:N", sort=stages, title=stage_title, axis=alt.Axis(ticks=False)))
+    bars = base.mark_bar(color=PRIMARY, cornerRadius=2).encode(
+        x=alt.X(f"{value}:Q", stack="center", axis=None),
+        tooltip=tooltip,
+    )
+    # centred bars share their middle at half the widest bar: put the labels there
+    middle = float(data[value].max() or 0) / 2
+    label_field = count or value
+    labels = base.mark_text(color="white", align="center", baseline="middle", fontWeight=600).encode(
+        text=alt.Text(f"{label_field}:Q", format=",.0f"),
+        x=alt.datum(middle),
+    )
+    return alt.layer(bars, labels).properties(title=title, width="container", height=alt.Step(40))
+
+
+def bullet_chart(
+    actual: float,
+    target: float | None,
+    *,
+    label: str = "",
+    actual_label: str = "Actual",
+    target_label: str = "Target",
+    bands: Sequence[float] = (0.6, 0.9, 1.2),
+    title: str = "",
+) -> alt.LayerChart:
+    """Stephen Few's bullet: grey bands at fractions of the target, the actual as a bar
+    (green at or above target, blue below), the target as a tick. Without a target only
+    the bar is drawn."""
+    actual = float(actual or 0)
+    layers = []
+    if target:
+        band_df = pd.DataFrame({"label": label, "band": [float(target) * b for b in sorted(bands, reverse=True)],
+                                "shade": list(range(len(bands)))})
+        layers.append(
+            alt.Chart(band_df).mark_bar(size=26).encode(
+                x=alt.X("band:Q", stack=None, title=None, axis=alt.Axis(format=MONEY_FORMAT)),
+                y=alt.Y("label:N", title=None),
+                color=alt.Color("shade:O", legend=None, scale=alt.Scale(range=["#E5E8EC", "#D5D9DF", "#C4C9D1"])),
+            )
+        )
+    actual_df = pd.DataFrame({"label": [label], "actual": [actual], "target": [float(target) if target else None]})
+    reached = bool(target) and actual >= float(target)
+    layers.append(
+        alt.Chart(actual_df).mark_bar(size=10, color=GOOD if reached else PRIMARY).encode(
+            x=alt.X("actual:Q", title=None, axis=alt.Axis(format=MONEY_FORMAT)),
+            y=alt.Y("label:N", title=None),
+            tooltip=[alt.Tooltip("actual:Q", title=actual_label, format=MONEY_FORMAT)]
+            + ([alt.Tooltip("target:Q", title=target_label, format=MONEY_FORMAT)] if target else []),
+        )
+    )
+    if target:
+        layers.append(
+            alt.Chart(actual_df).mark_tick(color="#1F2329", thickness=3, size=30).encode(
+                x="target:Q", y=alt.Y("label:N", title=None),
+                tooltip=[alt.Tooltip("target:Q", title=target_label, format=MONEY_FORMAT)],
+            )
+        )
+    return alt.layer(*layers).properties(title=title, width="container", height=60)
+
+
+def leaderboard_chart(
+    df: pd.DataFrame,
+    *,
+    name: str = "display_name",
+    value: str = "won_amount",
+    value_title: str = "",
+    name_title: str = "",
+    top: int | None = 10,
+    value_format: str = MONEY_FORMAT,
+    title: str = "",
+) -> alt.LayerChart:
+    """Horizontal bars ranked by ``value`` (highest first, ``top`` rows), value printed at
+    the bar's end."""
+    data = df.sort_values(value, ascending=False, kind="stable")
+    if top:
+        data = data.head(top)
+    names = list(data[name])
+    base = alt.Chart(data).encode(
+        y=alt.Y(f"{name}:N", sort=names, title=name_title),
+        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+    )
+    bars = base.mark_bar(color=PRIMARY, cornerRadiusTopRight=3, cornerRadiusBottomRight=3).encode(
+        tooltip=[alt.Tooltip(f"{name}:N", title=name_title or name),
+                 alt.Tooltip(f"{value}:Q", title=value_title or value, format=value_format)]
+    )
+    text = base.mark_text(align="left", dx=4, color="#1F2329").encode(text=alt.Text(f"{value}:Q", format=value_format))
+    return alt.layer(bars, text).properties(title=title, width="container")
+
+
+def gantt_chart(
+    df: pd.DataFrame,
+    *,
+    task: str = "title",
+    start: str = "start_on",
+    end: str = "due_on",
+    group: str | None = None,
+    today: object | None = None,
+    task_title: str = "",
+    date_title: str = "",
+    group_title: str = "",
+    title: str = "",
+) -> alt.LayerChart | alt.Chart:
+    """One bar per task from ``start`` to ``end`` (rows in the given order), coloured by
+    ``group``; a red rule marks ``today`` when given."""
+    data = _iso_dates(df, [start, end])
+    tasks = list(data[task])
+    enc = {
+        "x": alt.X(f"{start}:T", title=date_title, axis=alt.Axis(format="%Y-%m-%d")),
+        "x2": alt.X2(f"{end}:T"),
+        "y": alt.Y(f"{task}:N", sort=tasks, title=task_title),
+        "tooltip": [alt.Tooltip(f"{task}:N", title=task_title or task),
+                    alt.Tooltip(f"{start}:T", format="%Y-%m-%d"), alt.Tooltip(f"{end}:T", format="%Y-%m-%d")],
+    }
+    if group:
+        enc["color"] = alt.Color(f"{group}:N", title=group_title)
+    bars = alt.Chart(data).mark_bar(cornerRadius=3, **({} if group else {"color": PRIMARY})).encode(**enc)
+    if today is None:
+        return bars.properties(title=title, width="container")
+    rule = alt.Chart(pd.DataFrame({"today": [pd.Timestamp(today).strftime("%Y-%m-%d")]})).mark_rule(
+        color=BAD, strokeDash=[4, 3]).encode(x="today:T")
+    return alt.layer(bars, rule).properties(title=title, width="container")
+
+
+def stage_bar(
+    df: pd.DataFrame,
+    *,
+    stage: str = "stage",
+    value: str = "count",
+    order: str | None = "sequence",
+    value_title: str = "",
+    stage_title: str = "",
+    value_format: str = ",.0f",
+    title: str = "",
+) -> alt.Chart:
+    """Vertical bars of ``value`` per stage, stages in pipeline ``order``."""
+    data = df.sort_values(order) if order else df
+    return (
+        alt.Chart(data)
+        .mark_bar(color=PRIMARY, cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
+        .encode(
+            x=alt.X(f"{stage}:N", sort=list(data[stage]), title=stage_title, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+            tooltip=[alt.Tooltip(f"{stage}:N", title=stage_title or stage),
+                     alt.Tooltip(f"{value}:Q", title=value_title or value, format=value_format)],
+        )
+        .properties(title=title, width="container")
+    )

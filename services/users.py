@@ -1,0 +1,419 @@
+"""Users and the team tree (company → region → team).
+
+Writes are admin only; directors read everything, managers read the users of their teams,
+reps read themselves. Every write is validated first (messages per field, in the actor's
+language) and audited. Guards: nobody deactivates themselves, and the last active admin can
+neither be deactivated nor lose the admin role, so the company is never locked out.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from services import audit
+from services.access import Actor, visible_user_ids
+from services.auth import normalize_username, revoke_user_sessions
+from services.errors import NotFound, PermissionDenied, ValidationError
+from services.i18n import LOCALES, normalize_locale, t
+from services.models import (
+    ROLES,
+    TEAM_KINDS,
+    Team,
+    TeamCreate,
+    TeamRead,
+    TeamUpdate,
+    User,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from services.passwords import MIN_LENGTH, hash_password
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_PASSWORD = 200
+TEAM_RANK = {"company": 0, "region": 1, "team": 2}
+MANAGER_ROLES = ("admin", "director", "manager")
+
+
+# ---------------------------------------------------------------------------
+# field checks (shared with first-run setup and the CLI)
+
+
+def check_username(session: Session, username: str, locale: str, *, exclude_id: int | None = None) -> dict[str, str]:
+    """Username: 2–60 characters of a-z 0-9 . _ - starting with a letter or digit; unique
+    (case-insensitive)."""
+    name = normalize_username(username)
+    if not name:
+        return {"username": t("err.required", locale)}
+    if not USERNAME_RE.match(name):
+        return {"username": t("admin.err_username_format", locale)}
+    q = select(User.id).where(func.lower(User.username) == name)
+    if exclude_id is not None:
+        q = q.where(User.id != exclude_id)
+    if session.scalars(q).first() is not None:
+        return {"username": t("admin.err_username_taken", locale, value=name)}
+    return {}
+
+
+def check_password(password: str | None, locale: str) -> dict[str, str]:
+    """Password: at least 8 characters (at most 200)."""
+    if not password:
+        return {"password": t("err.required", locale)}
+    if len(password) < MIN_LENGTH:
+        return {"password": t("admin.err_password_short", locale, min=MIN_LENGTH)}
+    if len(password) > MAX_PASSWORD:
+        return {"password": t("err.too_long", locale, max=MAX_PASSWORD)}
+    return {}
+
+
+def _check_profile(session: Session, values: dict[str, Any], locale: str) -> dict[str, str]:
+    """Checks the fields present in ``values`` (display_name, role, team_id, email, locale,
+    capacity)."""
+    errors: dict[str, str] = {}
+    if "display_name" in values:
+        dn = (values["display_name"] or "").strip()
+        if not dn:
+            errors["display_name"] = t("err.required", locale)
+        elif len(dn) > 120:
+            errors["display_name"] = t("err.too_long", locale, max=120)
+    if "role" in values and values["role"] not in ROLES:
+        errors["role"] = t("err.not_in_list", locale, options=", ".join(ROLES))
+    if values.get("team_id") is not None:
+        team = session.get(Team, values["team_id"])
+        if team is None or not team.active:
+            errors["team_id"] = t("err.unknown_ref", locale, value=values["team_id"])
+    if values.get("email"):
+        if len(values["email"]) > 200:
+            errors["email"] = t("err.too_long", locale, max=200)
+        elif not EMAIL_RE.match(values["email"].strip()):
+            errors["email"] = t("err.email_format", locale)
+    if values.get("locale") is not None and values["locale"] not in LOCALES:
+        errors["locale"] = t("err.not_in_list", locale, options=", ".join(LOCALES))
+    if "capacity" in values and values["capacity"] is not None:
+        try:
+            cap = Decimal(str(values["capacity"]))
+            if cap < 0:
+                errors["capacity"] = t("err.not_negative", locale)
+            elif cap >= Decimal("1e12"):
+                errors["capacity"] = t("err.too_large", locale, max="999,999,999,999")
+        except (InvalidOperation, ValueError):
+            errors["capacity"] = t("err.number", locale)
+    return errors
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role != "admin":
+        raise PermissionDenied(t("err.permission", actor.locale, detail=t("admin.admin_only", actor.locale)))
+
+
+def _user_by_name(session: Session, actor: Actor, username: str) -> User:
+    row = session.scalars(select(User).where(func.lower(User.username) == normalize_username(username))).first()
+    if row is None:
+        raise NotFound(t("err.not_found", actor.locale, detail=username))
+    return row
+
+
+def _read(user: User) -> UserRead:
+    return UserRead.model_validate(user, from_attributes=True)
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))) or 0
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return {k: getattr(user, k) for k in ("display_name", "role", "team_id", "email", "locale", "capacity", "active")}
+
+
+# ---------------------------------------------------------------------------
+# users
+
+
+def list_users(session: Session, actor: Actor, *, include_inactive: bool = True) -> list[UserRead]:
+    """Users the actor may see: admin and director all; a manager the users of their teams;
+    a rep only themselves. Ordered by display name."""
+    q = select(User).order_by(User.display_name, User.username)
+    ids = visible_user_ids(session, actor)
+    if ids is not None:
+        q = q.where(User.id.in_(sorted(ids)))
+    if not include_inactive:
+        q = q.where(User.active.is_(True))
+    return [_read(u) for u in session.scalars(q).all()]
+
+
+def get_user(session: Session, actor: Actor, *, username: str) -> UserRead:
+    """One user, if visible to the actor (else NotFound)."""
+    user = _user_by_name(session, actor, username)
+    ids = visible_user_ids(session, actor)
+    if ids is not None and user.id not in ids:
+        raise NotFound(t("err.not_found", actor.locale, detail=username))
+    return _read(user)
+
+
+def create_user(session: Session, actor: Actor, *, data: UserCreate) -> UserRead:
+    """Admin only. Username unique and well-formed, password ≥ 8, known role, existing team."""
+    _require_admin(actor)
+    loc = actor.locale
+    name = normalize_username(data.username)
+    values = data.model_dump()
+    errors = check_username(session, name, loc)
+    errors.update(check_password(data.password, loc))
+    errors.update(_check_profile(session, values, loc))
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        username=name,
+        display_name=data.display_name.strip(),
+        role=data.role,
+        team_id=data.team_id,
+        email=(data.email or "").strip() or None,
+        locale=data.locale,
+        capacity=Decimal(str(data.capacity or 0)),
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user", user.id, "create",
+                 {"username": name, "role": user.role, "team_id": user.team_id})
+    return _read(user)
+
+
+def update_user(session: Session, actor: Actor, *, username: str, data: UserUpdate) -> UserRead:
+    """Admin only: change display name, role, team, email, language, capacity or active flag.
+    The last active admin keeps the role; nobody deactivates themselves."""
+    _require_admin(actor)
+    user = _user_by_name(session, actor, username)
+    values = data.model_dump(exclude_unset=True)
+    errors = _check_profile(session, values, actor.locale)
+    if errors:
+        raise ValidationError(errors)
+    demoting = values.get("role") not in (None, "admin") and user.role == "admin"
+    deactivating = values.get("active") is False and user.active
+    if deactivating and user.id == actor.id:
+        raise ValidationError({"active": t("admin.err_self_deactivate", actor.locale)})
+    if (demoting or deactivating) and user.role == "admin" and user.active and _active_admins(session) <= 1:
+        raise ValidationError({"role" if demoting else "active": t("admin.err_last_admin", actor.locale)})
+    before = _snapshot(user)
+    for key, value in values.items():
+        if key == "display_name":
+            value = value.strip()
+        if key == "email":
+            value = (value or "").strip() or None
+        if key == "capacity" and value is not None:
+            value = Decimal(str(value))
+        setattr(user, key, value)
+    session.add(user)
+    session.flush()
+    changes = audit.changed_fields(before, _snapshot(user))
+    if changes:
+        audit.record(session, actor, "user", user.id, "update", changes)
+    if deactivating:
+        revoke_user_sessions(session, user.id)
+    return _read(user)
+
+
+def change_role(session: Session, actor: Actor, *, username: str, role: str) -> UserRead:
+    """Admin only: give a user another role (see update_user for the guards)."""
+    return update_user(session, actor, username=username, data=UserUpdate(role=role))
+
+
+def change_team(session: Session, actor: Actor, *, username: str, team_id: int | None) -> UserRead:
+    """Admin only: move a user to another team (or none)."""
+    return update_user(session, actor, username=username, data=UserUpdate(team_id=team_id))
+
+
+def deactivate_user(session: Session, actor: Actor, *, username: str) -> UserRead:
+    """Admin only: the user can no longer sign in and their open sessions end. Their records
+    stay (reassign customers separately)."""
+    return update_user(session, actor, username=username, data=UserUpdate(active=False))
+
+
+def reactivate_user(session: Session, actor: Actor, *, username: str) -> UserRead:
+    """Admin only: let a deactivated user sign in again."""
+    return update_user(session, actor, username=username, data=UserUpdate(active=True))
+
+
+def set_password(session: Session, actor: Actor, *, username: str, password: str,
+                 keep_session: str | None = None) -> None:
+    """Admin resets anyone's password; a user may change their own. The new password must
+    have 8+ characters; it also unlocks the account and ends the user's other sessions."""
+    user = _user_by_name(session, actor, username)
+    if actor.role != "admin" and actor.id != user.id:
+        raise PermissionDenied(t("err.permission", actor.locale, detail=t("admin.admin_only", actor.locale)))
+    errors = check_password(password, actor.locale)
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+    revoke_user_sessions(session, user.id, keep=keep_session)
+    audit.record(session, actor, "user", user.id, "password", {"password": ["***", "***"]})
+
+
+def unlock_user(session: Session, actor: Actor, *, username: str) -> UserRead:
+    """Admin only: lift a lock-out after too many wrong passwords."""
+    _require_admin(actor)
+    user = _user_by_name(session, actor, username)
+    before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user", user.id, "unlock", audit.changed_fields(before, {"failed_logins": 0, "locked_until": None}))
+    return _read(user)
+
+
+def set_own_locale(session: Session, actor: Actor, *, locale: str) -> Actor:
+    """Any user: save their interface language. Returns the updated Actor."""
+    loc = normalize_locale(locale)
+    user = session.get(User, actor.id) if actor.id is not None else None
+    if user is None:
+        raise NotFound(t("err.not_found", actor.locale, detail=actor.username))
+    if user.locale != loc:
+        audit.record(session, actor, "user", user.id, "update", {"locale": [user.locale, loc]})
+        user.locale = loc
+        session.add(user)
+        session.flush()
+    return Actor.from_user(user)
+
+
+# ---------------------------------------------------------------------------
+# teams
+
+
+def _team_read(team: Team) -> TeamRead:
+    return TeamRead.model_validate(team, from_attributes=True)
+
+
+def list_teams(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[TeamRead]:
+    """Every team (names are not private), ordered by kind then name."""
+    q = select(Team).order_by(Team.name)
+    if not include_inactive:
+        q = q.where(Team.active.is_(True))
+    rows = session.scalars(q).all()
+    return sorted((_team_read(r) for r in rows), key=lambda r: (TEAM_RANK.get(r.kind, 9), r.name))
+
+
+def team_tree(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[dict[str, Any]]:
+    """Teams in tree order (depth-first) with ``depth``, ``path`` (A / B / C), manager name
+    and active member count — ready to draw as an indented list."""
+    teams = list_teams(session, actor, include_inactive=include_inactive)
+    names = dict(session.execute(select(User.id, User.display_name)).all())
+    members = dict(session.execute(
+        select(User.team_id, func.count()).where(User.active.is_(True)).group_by(User.team_id)
+    ).all())
+    by_parent: dict[int | None, list[TeamRead]] = {}
+    ids = {tm.id for tm in teams}
+    for tm in teams:
+        parent = tm.parent_id if tm.parent_id in ids else None
+        by_parent.setdefault(parent, []).append(tm)
+    out: list[dict[str, Any]] = []
+
+    def walk(parent: int | None, depth: int, path: str) -> None:
+        for tm in by_parent.get(parent, []):
+            full = f"{path} / {tm.name}" if path else tm.name
+            out.append({**tm.model_dump(), "depth": depth, "path": full,
+                        "manager_name": names.get(tm.manager_id), "members": members.get(tm.id, 0)})
+            walk(tm.id, depth + 1, full)
+
+    walk(None, 0, "")
+    return out
+
+
+def _check_team(session: Session, values: dict[str, Any], locale: str, *, team_id: int | None = None) -> dict[str, str]:
+    """name required (≤120); kind company/region/team; a company has no parent, a region sits
+    under a company, a team under a company or region (so the tree can have no cycle);
+    the manager is an active admin, director or manager."""
+    errors: dict[str, str] = {}
+    if "name" in values:
+        name = (values["name"] or "").strip()
+        if not name:
+            errors["name"] = t("err.required", locale)
+        elif len(name) > 120:
+            errors["name"] = t("err.too_long", locale, max=120)
+    kind = values.get("kind")
+    if kind not in TEAM_KINDS:
+        errors["kind"] = t("err.not_in_list", locale, options=", ".join(TEAM_KINDS))
+        return errors
+    parent_id = values.get("parent_id")
+    if kind == "company":
+        if parent_id is not None:
+            errors["parent_id"] = t("admin.err_company_parent", locale)
+    elif parent_id is None:
+        errors["parent_id"] = t("err.required", locale)
+    else:
+        parent = session.get(Team, parent_id)
+        if parent is None or not parent.active or parent_id == team_id:
+            errors["parent_id"] = t("err.unknown_ref", locale, value=parent_id)
+        elif TEAM_RANK.get(parent.kind, 9) >= TEAM_RANK[kind]:
+            errors["parent_id"] = t("admin.err_team_parent_kind", locale)
+    if team_id is not None:
+        # a team that already has children may not sink below them
+        child_kinds = session.scalars(select(Team.kind).where(Team.parent_id == team_id, Team.active.is_(True))).all()
+        if any(TEAM_RANK.get(ck, 9) <= TEAM_RANK[kind] for ck in child_kinds):
+            errors["kind"] = t("admin.err_team_parent_kind", locale)
+    manager_id = values.get("manager_id")
+    if manager_id is not None:
+        mgr = session.get(User, manager_id)
+        if mgr is None or not mgr.active or mgr.role not in MANAGER_ROLES:
+            errors["manager_id"] = t("admin.err_manager_role", locale)
+    return errors
+
+
+def create_team(session: Session, actor: Actor, *, data: TeamCreate) -> TeamRead:
+    """Admin only: add a company, region or team to the tree (see _check_team for the rules)."""
+    _require_admin(actor)
+    values = data.model_dump()
+    errors = _check_team(session, values, actor.locale)
+    if errors:
+        raise ValidationError(errors)
+    team = Team(name=data.name.strip(), kind=data.kind, parent_id=data.parent_id,
+                manager_id=data.manager_id, region=(data.region or "").strip() or None)
+    session.add(team)
+    session.flush()
+    audit.record(session, actor, "team", team.id, "create", {k: v for k, v in values.items() if v is not None})
+    return _team_read(team)
+
+
+def update_team(session: Session, actor: Actor, *, team_id: int, data: TeamUpdate) -> TeamRead:
+    """Admin only: rename, move, change kind or manager; deactivating needs the team to be
+    empty (no active members, no active sub-teams)."""
+    _require_admin(actor)
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(t("err.not_found", actor.locale, detail=team_id))
+    changes = data.model_dump(exclude_unset=True)
+    before = {k: getattr(team, k) for k in ("name", "kind", "parent_id", "manager_id", "region", "active")}
+    merged = {**before, **changes}
+    errors = _check_team(session, merged if "name" in changes else {k: v for k, v in merged.items() if k != "name"},
+                         actor.locale, team_id=team_id)
+    if changes.get("active") is False and team.active:
+        busy = session.scalar(select(func.count()).select_from(User).where(User.team_id == team_id, User.active.is_(True)))
+        kids = session.scalar(select(func.count()).select_from(Team).where(Team.parent_id == team_id, Team.active.is_(True)))
+        if busy or kids:
+            errors["active"] = t("admin.err_team_in_use", actor.locale)
+    if errors:
+        raise ValidationError(errors)
+    for key, value in changes.items():
+        if key == "name":
+            value = value.strip()
+        setattr(team, key, value)
+    session.add(team)
+    session.flush()
+    diff = audit.changed_fields(before, {k: getattr(team, k) for k in before})
+    if diff:
+        audit.record(session, actor, "team", team.id, "update", diff)
+    return _team_read(team)
+
+
+def deactivate_team(session: Session, actor: Actor, *, team_id: int) -> TeamRead:
+    """Admin only: retire an empty team (its history stays)."""
+    return update_team(session, actor, team_id=team_id, data=TeamUpdate(active=False))

@@ -1,0 +1,39 @@
+"""SalesOps entry point: page config, the sign-in gate and the navigation for the user's role.
+
+Run with ``streamlit run streamlit_app.py``. Unauthenticated visitors see only the sign-in
+page (or, on an empty database, the first-run setup); signed-in users get the pages their
+role may use, in sections, plus the account block in the sidebar.
+"""
+
+import streamlit as st
+
+from dashboard.auth import (
+    account_sidebar,
+    ensure_navigation_mode,
+    restore_session,
+    setup_screen,
+    sign_in_screen,
+)
+from dashboard.i18n import tr
+from dashboard.nav import build_navigation, run_daily_jobs
+from dashboard.state import get_engine
+from services.db import is_empty
+
+st.set_page_config(page_title="SalesOps", page_icon=":material/insights:", layout="wide")
+ensure_navigation_mode()
+
+engine = get_engine()
+actor = restore_session()
+
+if actor is None:
+    if is_empty(engine):
+        gate = st.Page(setup_screen, title=tr("auth.setup_title"), icon=":material/rocket_launch:", url_path="setup")
+    else:
+        gate = st.Page(sign_in_screen, title=tr("auth.sign_in"), icon=":material/login:", url_path="sign-in")
+    st.navigation([gate], position="hidden").run()
+    st.stop()
+
+run_daily_jobs(engine)
+page = st.navigation(build_navigation(actor))
+account_sidebar(actor)
+page.run()

@@ -1,0 +1,119 @@
+"""Charts checked through their Vega-Lite dict: the right fields, encodings and data."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import altair as alt
+import pandas as pd
+
+from dashboard import charts
+
+
+def spec(chart) -> dict:
+    d = chart.to_dict()
+    json.dumps(d)  # must be serialisable as sent to the browser
+    return d
+
+
+def rows(d: dict, layer: int | None = None) -> list[dict]:
+    """The data rows a (layer of a) chart draws."""
+    part = d["layer"][layer] if layer is not None else d
+    data = part.get("data") or d.get("data")
+    return d["datasets"][data["name"]]
+
+
+def layers(d: dict) -> list[dict]:
+    return d.get("layer", [d])
+
+
+def trend_df():
+    return pd.DataFrame({
+        "month": [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)],
+        "won_amount": [0.0, 7000.0, 73000.5],
+        "won_count": [0, 1, 4],
+        "target_amount": [float("nan"), 30000.0, 70000.0],
+    })
+
+
+def test_theme_is_registered_and_enabled_with_chinese_fonts():
+    assert alt.theme.active == charts.THEME
+    d = spec(charts.stage_bar(pd.DataFrame({"stage": ["A"], "sequence": [1], "count": [3]})))
+    assert "Microsoft YaHei" in d["config"]["font"] and "Noto Sans CJK SC" in d["config"]["axis"]["labelFont"]
+
+
+def test_trend_chart_bars_and_target_line():
+    d = spec(charts.trend_chart(trend_df(), amount_label="赢单金额", target_label="目标", title="月度赢单"))
+    assert d["title"] == "月度赢单"
+    bars, line = layers(d)
+    assert bars["mark"]["type"] == "bar" and line["mark"]["type"] == "line"
+    # month bands as YYYY-MM text so the target points sit on the bars
+    assert bars["encoding"]["x"]["field"] == "month" and bars["encoding"]["x"]["type"] == "ordinal"
+    assert bars["encoding"]["x"]["sort"] == ["2026-09", "2026-10", "2026-11"] == [r["month"] for r in rows(d)]
+    assert line["encoding"]["x"] == bars["encoding"]["x"]
+    assert bars["encoding"]["y"]["field"] == "won_amount"
+    assert line["encoding"]["y"]["field"] == "target_amount"
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["赢单金额", "目标"]
+    data = rows(d)
+    assert [r["won_amount"] for r in data] == [0.0, 7000.0, 73000.5]
+    assert data[0]["target_amount"] is None and data[2]["target_amount"] == 70000.0
+    # months without a target are filtered out of the line instead of drawn at zero
+    assert any("isValid" in t.get("filter", "") for t in line["transform"])
+
+
+def test_trend_chart_without_target_is_bars_only():
+    d = spec(charts.trend_chart(trend_df().drop(columns="target_amount"), title="x"))
+    assert "layer" not in d and d["mark"]["type"] == "bar"
+
+
+def test_funnel_chart_orders_stages_by_sequence():
+    df = pd.DataFrame({"stage": ["Proposal", "Qualify", "Needs"], "sequence": [30, 10, 20],
+                       "count": [1, 5, 2], "amount": [20000.0, 1000.0, 0.0]})
+    d = spec(charts.funnel_chart(df, value_title="金额"))
+    bars, labels = layers(d)
+    assert bars["encoding"]["y"]["sort"] == ["Qualify", "Needs", "Proposal"]
+    assert bars["encoding"]["x"]["field"] == "amount" and bars["encoding"]["x"]["stack"] == "center"
+    assert labels["encoding"]["text"]["field"] == "count"
+    assert labels["encoding"]["x"] == {"datum": 10000.0}  # the middle of the widest bar
+    assert [r["count"] for r in rows(d)] == [5, 2, 1]
+
+
+def test_bullet_chart_bands_actual_and_target():
+    d = spec(charts.bullet_chart(80.0, 100.0, label="赢单"))
+    band, bar, tick = layers(d)
+    assert [r["band"] for r in rows(d, 0)] == [120.0, 90.0, 60.0]
+    assert rows(d, 1) == [{"label": "赢单", "actual": 80.0, "target": 100.0}]
+    assert bar["mark"]["color"] == charts.PRIMARY  # below target
+    assert tick["mark"]["type"] == "tick" and tick["encoding"]["x"]["field"] == "target"
+    reached = spec(charts.bullet_chart(120.0, 100.0))
+    assert layers(reached)[1]["mark"]["color"] == charts.GOOD
+    no_target = spec(charts.bullet_chart(5.0, None))
+    assert len(layers(no_target)) == 1
+
+
+def test_leaderboard_ranks_highest_first_and_limits_rows():
+    df = pd.DataFrame({"display_name": ["甲", "乙", "丙", "丁"], "won_amount": [10.0, 40.0, 20.0, 30.0]})
+    d = spec(charts.leaderboard_chart(df, top=3))
+    bars = layers(d)[0]
+    assert bars["encoding"]["y"]["sort"] == ["乙", "丁", "丙"]
+    assert [r["display_name"] for r in rows(d)] == ["乙", "丁", "丙"]
+
+
+def test_gantt_chart_start_end_and_today_rule():
+    df = pd.DataFrame({"title": ["调研", "签约"], "start_on": [date(2026, 1, 5), date(2026, 2, 1)],
+                       "due_on": [date(2026, 1, 31), date(2026, 3, 1)], "owner": ["甲", "乙"]})
+    d = spec(charts.gantt_chart(df, group="owner", today=date(2026, 2, 10)))
+    bars, rule = layers(d)
+    assert bars["encoding"]["x"]["field"] == "start_on" and bars["encoding"]["x2"]["field"] == "due_on"
+    assert bars["encoding"]["y"]["sort"] == ["调研", "签约"]
+    assert bars["encoding"]["color"]["field"] == "owner"
+    assert rows(d, 0)[0]["start_on"] == "2026-01-05"
+    assert rows(d, 1) == [{"today": "2026-02-10"}] and rule["mark"]["type"] == "rule"
+
+
+def test_stage_bar():
+    df = pd.DataFrame({"stage": ["B", "A"], "sequence": [2, 1], "count": [4, 7]})
+    d = spec(charts.stage_bar(df, value_title="商机数"))
+    assert d["encoding"]["x"]["sort"] == ["A", "B"] and d["encoding"]["y"]["title"] == "商机数"
+    assert [r["count"] for r in rows(d)] == [7, 4]

@@ -1,0 +1,117 @@
+"""Widgets through AppTest: the period picker honours the fiscal year setting and custom
+ranges, the scope picker offers only what the role may see, money inputs give Decimals."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.widgets import scope_choices, to_money
+from services import settings
+from services.access import Actor
+from services.db import make_engine, migrate, session_scope
+from services.periods import Period, local_today, period_for
+
+
+def period_app():
+    import streamlit as st
+
+    from dashboard.widgets import period_picker
+
+    st.session_state["picked"] = period_picker("p")
+
+
+def scope_app():
+    import streamlit as st
+
+    from dashboard.widgets import scope_picker
+
+    st.session_state["picked"] = scope_picker(st.session_state["who"], "s")
+
+
+def money_app():
+    import streamlit as st
+
+    from dashboard.widgets import money_input
+
+    st.session_state["picked"] = money_input("Amount", "m")
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    eng = make_engine(url)
+    migrate(eng)
+    with session_scope(eng) as s:
+        settings.put(s, "fiscal_year_start_month", 4)
+        settings.put(s, "timezone", "Asia/Shanghai")
+    eng.dispose()
+    old = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    yield url
+    if old is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = old
+
+
+def run(fn, **state) -> AppTest:
+    at = AppTest.from_function(fn, default_timeout=30)
+    at.session_state["locale"] = "en"
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_period_picker_defaults_to_month_and_uses_fiscal_year(db_url):
+    today = local_today("Asia/Shanghai")
+    at = run(period_app)
+    assert at.session_state["picked"] == period_for("month", today)
+    assert at.radio(key="p_kind").options[:5] == ["Today", "This week", "This month", "This quarter", "This year"]
+    at.radio(key="p_kind").set_value("year").run()
+    year = at.session_state["picked"]
+    assert year == period_for("year", today, 4) and year.start.month == 4
+    assert at.caption[0].value == f"{year.start.isoformat()} – {year.last_day.isoformat()}"
+    at.radio(key="p_kind").set_value("quarter").run()
+    assert at.session_state["picked"] == period_for("quarter", today, 4)
+
+
+def test_period_picker_custom_range_is_inclusive_of_last_day(db_url):
+    at = run(period_app)
+    at.radio(key="p_kind").set_value("custom").run()
+    at.date_input(key="p_range").set_value((date(2026, 3, 1), date(2026, 3, 31))).run()
+    assert at.session_state["picked"] == Period(date(2026, 3, 1), date(2026, 4, 1), "custom")
+    # only the first date picked so far: a one-day period
+    at.date_input(key="p_range").set_value((date(2026, 3, 5),)).run()
+    picked = at.session_state["picked"]
+    assert (picked.start, picked.end - timedelta(days=1)) == (date(2026, 3, 5), date(2026, 3, 5))
+
+
+@pytest.mark.parametrize("role, options", [("rep", ("me",)), ("manager", ("team", "me")),
+                                           ("director", ("all", "me")), ("admin", ("all", "me"))])
+def test_scope_picker_limited_by_role(db_url, role, options):
+    actor = Actor(id=1, username=role, display_name=role, role=role)
+    assert scope_choices(actor) == options
+    at = run(scope_app, who=actor)
+    assert at.session_state["picked"] == options[0]
+    radios = [r for r in at.radio if r.key == "s_scope"]
+    if len(options) == 1:
+        assert not radios  # nothing to choose
+    else:
+        assert radios[0].options == [{"me": "Mine", "team": "My team", "all": "Everyone"}[o] for o in options]
+        radios[0].set_value("me").run()
+        assert at.session_state["picked"] == "me"
+
+
+def test_money_input_returns_decimal_with_two_places(db_url):
+    at = run(money_app)
+    assert at.session_state["picked"] is None
+    at.number_input(key="m").set_value(1234.5).run()
+    assert at.session_state["picked"] == Decimal("1234.50")
+    assert to_money(0.105) == Decimal("0.11") and to_money(None) is None
