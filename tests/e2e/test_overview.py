@@ -8,6 +8,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_sign_in_and_see_overview_with_chart(page, app_url):
+    page.set_viewport_size({"width": 1440, "height": 1150})
     login(page, app_url, "director")
     # the landing page shows KPI cards and the Altair trend chart (a Vega canvas/svg)
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
@@ -29,6 +30,15 @@ def test_refresh_keeps_user_signed_in_and_logout_ends_it(page, app_url):
     # still signed in: no password field, the overview is back
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
     assert page.locator("input[type='password']").count() == 0
+    signed_in_url = page.url
+    assert "s=" in signed_in_url
+    # sign out: back to the sign-in form, and the old URL no longer signs anyone in
+    page.get_by_role("button", name="Sign out").click()
+    page.locator("input[type='password']").first.wait_for(timeout=30_000)
+    page.goto(signed_in_url)
+    wait_for_app(page)
+    page.locator("input[type='password']").first.wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stMetric']").count() == 0
 
 
 def test_wrong_password_is_refused(page, app_url):
