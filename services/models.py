@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Numeric, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # ---------------------------------------------------------------------------
@@ -214,13 +214,15 @@ class Customer(CustomerBase, table=True):
     """``owner_id`` null means the customer is in the public pool (公海)."""
 
     __table_args__ = (
-        Index("ix_customer_owner_archived", "owner_id", "archived"),
+        Index("ix_customer_owner_archived_name", "owner_id", "archived", "name_norm"),
         Index("ix_customer_name_norm", "name_norm"),
         Index("ix_customer_credit_code", "credit_code"),
         Index("ix_customer_phone_norm", "phone_norm"),
         Index("ix_customer_email_norm", "email_norm"),
         Index("ix_customer_last_contact", "last_contact_at"),
         Index("ix_customer_created", "created_at"),
+        Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on"),
+        Index("ix_customer_next_contact", "next_contact_on"),
     )
     id: int | None = Field(default=None, primary_key=True)
     name_norm: str = Field(default="", max_length=200)  # normalised for 查重
@@ -519,6 +521,11 @@ class Activity(ActivityBase, table=True):
         Index("ix_activity_customer_done", "customer_id", "done_at"),
         Index("ix_activity_deal", "deal_id"),
         Index("ix_activity_done", "done_at"),
+        # the agenda reads only open (planned, not done) activities
+        Index("ix_activity_owner_open_planned", "owner_id", "planned_at",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+        Index("ix_activity_open_planned", "planned_at",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     external_id: str | None = Field(default=None, max_length=80, unique=True)

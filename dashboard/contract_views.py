@@ -1,0 +1,351 @@
+"""Drawing for the Contracts page (pages/contracts.py): the contract list and detail
+(payment plan with derived status, payments, status change, add / split installments,
+record a payment), the collection lists (due this month, overdue, collected this week),
+collection by rep, and a contract from a won deal."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.activity_views import call_service, clear_keys, db_key, field_error, flash, plain, show_errors
+from dashboard.i18n import money, number, percent, tr
+from dashboard.state import data_version, get_engine
+from dashboard.widgets import to_money
+from services import contracts as svc
+from services.access import Actor
+from services.db import session_scope
+from services.models import CONTRACT_STATUSES
+from services.periods import period_for
+
+FLASH = "contract_flash"
+PAGE_SIZE = 50
+PAY = "contract_pay"
+PLAN = "contract_plan"
+
+
+def _status(s: str) -> str:
+    return tr(f"contracts.status.{s}")
+
+
+def _inst_status(s: str) -> str:
+    return tr(f"contracts.installment_status.{s}")
+
+
+def flash_messages() -> None:
+    flash(FLASH)
+
+
+def _money_col(values) -> list[str]:
+    return [money(v, compact=False) for v in values]
+
+
+def _installment_table(frame: pd.DataFrame, *, with_contract: bool = True) -> None:
+    if frame.empty:
+        st.caption(tr("contracts.nothing"))
+        return
+    data = {}
+    if with_contract:
+        data[tr("contracts.number")] = frame["number"]
+        data[tr("contracts.customer")] = frame["customer_name"]
+        data[tr("contracts.owner")] = frame["owner_name"]
+    data.update({
+        tr("contracts.installment"): frame["installment"], tr("contracts.due_on"): frame["due_on"],
+        tr("contracts.amount"): _money_col(frame["amount"]), tr("contracts.paid"): _money_col(frame["paid"]),
+        tr("contracts.remaining"): _money_col(frame["remaining"]),
+        tr("contracts.status_label"): [_inst_status(s) for s in frame["status"]],
+    })
+    st.dataframe(pd.DataFrame(data), hide_index=True)
+
+
+# ---------------------------------------------------------------------------
+# collection lists
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _lists(db: str, actor: Actor, owner_id: int | None, today: date, version: int) -> dict[str, Any]:
+    month, week = period_for("month", today), period_for("week", today)
+    with session_scope(get_engine()) as s:
+        return {
+            "due": svc.due_installments(s, actor, start=month.start, end=month.end, today=today, owner_id=owner_id),
+            "overdue": svc.overdue_installments(s, actor, today=today, owner_id=owner_id),
+            "collected": svc.payments_received(s, actor, start=week.start, end=week.end, owner_id=owner_id),
+            "by_rep": svc.collection_by_rep(s, actor, today=today, owner_id=owner_id),
+        }
+
+
+def load_lists(actor: Actor, owner_id: int | None, today: date) -> dict[str, Any]:
+    return _lists(db_key(), actor, owner_id, today, data_version())
+
+
+def due_section(lists: dict[str, Any]) -> None:
+    st.metric(tr("contracts.remaining"), money(sum(lists["due"]["remaining"], start=0)), border=True)
+    _installment_table(lists["due"])
+
+
+def overdue_section(lists: dict[str, Any]) -> None:
+    st.metric(tr("contracts.overdue_amount"), money(sum(lists["overdue"]["remaining"], start=0)), border=True)
+    _installment_table(lists["overdue"])
+
+
+def collected_section(lists: dict[str, Any]) -> None:
+    frame = lists["collected"]
+    st.metric(tr("contracts.collected_this_week"), money(frame.attrs.get("total", 0)), border=True)
+    if frame.empty:
+        st.caption(tr("contracts.nothing"))
+        return
+    st.dataframe(pd.DataFrame({
+        tr("contracts.received_on"): frame["received_on"], tr("contracts.number"): frame["number"],
+        tr("contracts.customer"): frame["customer_name"], tr("contracts.owner"): frame["owner_name"],
+        tr("contracts.installment"): frame["installment"], tr("contracts.amount"): _money_col(frame["amount"]),
+        tr("contracts.method"): frame["method"],
+    }), hide_index=True)
+
+
+def by_rep_section(lists: dict[str, Any]) -> None:
+    frame = lists["by_rep"]
+    st.caption(tr("contracts.ratio_note"))
+    if frame.empty:
+        st.caption(tr("contracts.nothing"))
+        return
+    st.dataframe(pd.DataFrame({
+        tr("contracts.owner"): frame["owner_name"], tr("contracts.contracts_count"): frame["contracts"],
+        tr("contracts.amount"): _money_col(frame["amount"]), tr("contracts.due_to_date"): _money_col(frame["due_to_date"]),
+        tr("contracts.collected"): _money_col(frame["collected"]),
+        tr("contracts.overdue_amount"): _money_col(frame["overdue_amount"]),
+        tr("contracts.collection_ratio"): [percent(r) for r in frame["collection_ratio"]],
+        tr("contracts.ratio_due"): [percent(r) for r in frame["ratio_due"]],
+    }), hide_index=True)
+
+
+# ---------------------------------------------------------------------------
+# list and detail
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _contracts(db: str, actor: Actor, owner_id: int | None, status: str | None, search: str, page: int, today: date,
+               version: int) -> tuple[pd.DataFrame, int]:
+    with session_scope(get_engine()) as s:
+        frame = svc.list_contracts(s, actor, today=today, owner_id=owner_id, status=status, search=search or None,
+                                   limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        total = svc.count_contracts(s, actor, owner_id=owner_id, status=status, search=search or None)
+    return frame, total
+
+
+def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
+    """Search / status filter / paged list with collected vs due and ratio; pick one for
+    its detail."""
+    c1, c2, c3 = st.columns([3, 2, 1])
+    search = c1.text_input(tr("contracts.search"), key="contract_search")
+    statuses = {None: tr("common.all"), **{s: _status(s) for s in CONTRACT_STATUSES}}
+    status = c2.selectbox(tr("contracts.status_label"), list(statuses), format_func=statuses.__getitem__,
+                          key="contract_status_filter")
+    page = int(c3.number_input(tr("common.page"), min_value=1, step=1, key="contract_page")) - 1
+    frame, total = _contracts(db_key(), actor, owner_id, status, search, page, today, data_version())
+    st.caption(f"{number(total)} {tr('common.rows')}")
+    if frame.empty:
+        st.caption(tr("contracts.nothing"))
+        return
+    st.dataframe(pd.DataFrame({
+        tr("contracts.number"): frame["number"], tr("contracts.customer"): frame["customer_name"],
+        tr("contracts.owner"): frame["owner_name"], tr("contracts.amount"): _money_col(frame["amount"]),
+        tr("contracts.signed_on"): frame["signed_on"],
+        tr("contracts.status_label"): [_status(s) for s in frame["status"]],
+        tr("contracts.due_to_date"): _money_col(frame["due_to_date"]),
+        tr("contracts.collected"): _money_col(frame["collected"]),
+        tr("contracts.collection_ratio"): [percent(r) for r in frame["collection_ratio"]],
+    }), hide_index=True, height=260)
+    labels = {int(r.id): f"{r.number} · {r.customer_name}" for r in frame.itertuples()}
+    chosen = st.selectbox(tr("contracts.select_contract"), list(labels), format_func=labels.__getitem__,
+                          key="contract_selected")
+    if chosen is not None:
+        detail(actor, frame[frame["id"] == chosen].iloc[0].to_dict(), today)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _detail(db: str, actor: Actor, contract_id: int, today: date, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with session_scope(get_engine()) as s:
+        return (svc.installments(s, actor, contract_id=contract_id, today=today),
+                svc.contract_payments(s, actor, contract_id=contract_id))
+
+
+def _set_status(actor: Actor, contract_id: int, version: int, key: str) -> None:
+    status = st.session_state.get(key)
+    if not status:
+        return
+    _, errors = call_service(lambda s: svc.set_contract_status(s, actor, contract_id=contract_id, status=status,
+                                                               version=version))
+    st.session_state.pop(key, None)
+    if errors:
+        st.session_state[f"{FLASH}_errors"] = errors
+    else:
+        st.session_state[FLASH] = tr("contracts.status_saved")
+
+
+def _add_installment(actor: Actor, contract_id: int) -> None:
+    ss = st.session_state
+    _, errors = call_service(lambda s: svc.add_installment(
+        s, actor, contract_id=contract_id, due_on=ss.get(f"{PLAN}_due"), amount=to_money(ss.get(f"{PLAN}_amount")),
+        note=ss.get(f"{PLAN}_note")))
+    if errors:
+        ss[f"{PLAN}_errors"] = errors
+        return
+    clear_keys(PLAN, ("due", "amount", "note", "errors"))
+    ss[FLASH] = tr("contracts.installment_added")
+
+
+def _split(actor: Actor, contract_id: int) -> None:
+    ss = st.session_state
+    result, errors = call_service(lambda s: svc.plan_installments(
+        s, actor, contract_id=contract_id, count=int(ss.get(f"{PLAN}_split_n") or 1),
+        first_due_on=ss.get(f"{PLAN}_split_first"), every_months=int(ss.get(f"{PLAN}_split_every") or 1)))
+    if errors:
+        ss[f"{PLAN}_errors"] = errors
+        return
+    clear_keys(PLAN, ("split_n", "split_first", "split_every", "errors"))
+    ss[FLASH] = tr("contracts.split_done", n=len(result))
+
+
+def _record_payment(actor: Actor, contract_id: int, plan_key: str) -> None:
+    ss = st.session_state
+    _, errors = call_service(lambda s: svc.record_payment(
+        s, actor, contract_id=contract_id, plan_id=ss.get(plan_key), received_on=ss.get(f"{PAY}_received"),
+        amount=to_money(ss.get(f"{PAY}_amount")), method=ss.get(f"{PAY}_method"), note=ss.get(f"{PAY}_note")))
+    if errors:
+        ss[f"{PAY}_errors"] = errors
+        return
+    clear_keys(PAY, ("received", "amount", "method", "note", "errors"))
+    ss.pop(plan_key, None)
+    ss[FLASH] = tr("contracts.payment_saved")
+
+
+def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
+    """Key figures, status change, payment plan, payments, and the two forms."""
+    cid = int(c["id"])
+    plan, payments = _detail(db_key(), actor, cid, today, data_version())
+    st.subheader(f"{c['number']}")
+    st.caption(f"{plain(c['customer_name'])} · {plain(c['owner_name'])} · {c['signed_on']} · {tr('contracts.months', n=c['term_months'])}")
+    m = st.columns(4)
+    m[0].metric(tr("contracts.amount"), money(c["amount"]), border=True)
+    m[1].metric(tr("contracts.collected"), money(c["collected"]), border=True)
+    m[2].metric(tr("contracts.collection_ratio"), percent(c["collection_ratio"]), border=True)
+    m[3].metric(tr("contracts.overdue_amount"), money(c["overdue_amount"]), border=True)
+    show_errors(st.session_state.pop(f"{FLASH}_errors", None), {"status": tr("contracts.status_label")})
+    allowed = svc.TRANSITIONS.get(c["status"], ())
+    s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
+    s1.selectbox(f"{tr('contracts.status_label')}: {_status(c['status'])}", list(allowed), format_func=_status,
+                 index=None, placeholder=tr("contracts.change_status"), key=f"contract_status_{cid}",
+                 disabled=not allowed)
+    s2.button(tr("contracts.change_status"), key=f"contract_status_btn_{cid}", disabled=not allowed,
+              on_click=_set_status, args=(actor, cid, int(c["version"]), f"contract_status_{cid}"))
+
+    st.subheader(tr("contracts.plan"))
+    _installment_table(plan, with_contract=False)
+    plan_errors = st.session_state.get(f"{PLAN}_errors")
+    left, right = st.columns(2)
+    with left, st.form(f"{PLAN}_form"):
+        st.markdown(f"**{tr('contracts.add_installment')}**")
+        st.date_input(tr("contracts.due_on"), value=None, key=f"{PLAN}_due", format="YYYY-MM-DD")
+        field_error(plan_errors, "due_on")
+        st.number_input(tr("contracts.amount"), min_value=0.0, step=1000.0, format="%.2f", value=None,
+                        key=f"{PLAN}_amount")
+        field_error(plan_errors, "amount", "contract_id", "__all__")
+        st.text_input(tr("contracts.note"), key=f"{PLAN}_note", max_chars=200)
+        st.form_submit_button(tr("contracts.add_installment"), on_click=_add_installment, args=(actor, cid))
+    with right, st.form(f"{PLAN}_split_form"):
+        st.markdown(f"**{tr('contracts.split')}**")
+        st.number_input(tr("contracts.split_count"), min_value=1, max_value=120, value=3, step=1, key=f"{PLAN}_split_n")
+        st.date_input(tr("contracts.split_first_due"), value=None, key=f"{PLAN}_split_first", format="YYYY-MM-DD")
+        st.number_input(tr("contracts.split_every"), min_value=1, max_value=12, value=1, step=1,
+                        key=f"{PLAN}_split_every")
+        field_error(plan_errors, "count")
+        st.form_submit_button(tr("contracts.split"), on_click=_split, args=(actor, cid))
+
+    st.subheader(tr("contracts.payments"))
+    if payments.empty:
+        st.caption(tr("contracts.nothing"))
+    else:
+        st.dataframe(pd.DataFrame({
+            tr("contracts.received_on"): payments["received_on"], tr("contracts.installment"): payments["installment"],
+            tr("contracts.amount"): _money_col(payments["amount"]), tr("contracts.method"): payments["method"],
+            tr("contracts.note"): payments["note"],
+        }), hide_index=True)
+    pay_errors = st.session_state.get(f"{PAY}_errors")
+    open_plan = plan[plan["status"] != "paid"] if not plan.empty else plan
+    plans = {None: tr("contracts.no_installment"),
+             **{int(r.id): f"#{r.installment} · {r.due_on} · {money(r.remaining, compact=False)}"
+                for r in open_plan.itertuples()}}
+    # the key follows the open installments, so the choice resets when the plan changes
+    plan_key = f"{PAY}_plan_{cid}_{'-'.join(str(p) for p in plans if p is not None)}"
+    with st.form(f"{PAY}_form"):
+        st.markdown(f"**{tr('contracts.record_payment')}**")
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            st.selectbox(tr("contracts.installment"), list(plans), format_func=plans.__getitem__,
+                         index=1 if len(plans) > 1 else 0, key=plan_key)
+            field_error(pay_errors, "plan_id", "contract_id", "__all__")
+        with c2:
+            st.date_input(tr("contracts.received_on"), value="today", key=f"{PAY}_received", format="YYYY-MM-DD")
+            field_error(pay_errors, "received_on")
+        with c3:
+            st.number_input(tr("contracts.amount"), min_value=0.0, step=1000.0, format="%.2f", value=None,
+                            key=f"{PAY}_amount")
+            field_error(pay_errors, "amount")
+        c1, c2 = st.columns(2)
+        c1.text_input(tr("contracts.method"), key=f"{PAY}_method", max_chars=30)
+        c2.text_input(tr("contracts.note"), key=f"{PAY}_note", max_chars=200)
+        st.form_submit_button(tr("contracts.record_payment"), type="primary", on_click=_record_payment,
+                              args=(actor, cid, plan_key))
+
+
+# ---------------------------------------------------------------------------
+# new contract from a won deal
+
+
+def _create(actor: Actor) -> None:
+    ss = st.session_state
+    _, errors = call_service(lambda s: svc.create_contract_from_deal(
+        s, actor, deal_id=ss.get("contract_new_deal"), amount=to_money(ss.get("contract_new_amount")),
+        signed_on=ss.get("contract_new_signed"), start_on=ss.get("contract_new_start"),
+        term_months=int(ss.get("contract_new_term") or 12)))
+    if errors:
+        ss["contract_new_errors"] = errors
+        return
+    clear_keys("contract_new", ("deal", "amount", "signed", "start", "term", "errors"))
+    ss[FLASH] = tr("contracts.created", number="")
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _won_deals(db: str, actor: Actor, version: int) -> list[tuple[int, str]]:
+    with session_scope(get_engine()) as s:
+        return svc.won_deals_without_contract(s, actor)
+
+
+def new_section(actor: Actor) -> None:
+    deals = dict(_won_deals(db_key(), actor, data_version()))
+    if not deals:
+        st.info(tr("contracts.no_won_deals"))
+        return
+    errors = st.session_state.get("contract_new_errors")
+    with st.form("contract_new_form"):
+        st.selectbox(tr("contracts.deal"), list(deals), format_func=deals.__getitem__, key="contract_new_deal")
+        field_error(errors, "deal_id", "__all__")
+        c1, c2, c3, c4 = st.columns(4)
+        with c1:
+            st.number_input(tr("contracts.amount"), min_value=0.0, step=1000.0, format="%.2f", value=None,
+                            key="contract_new_amount")
+            field_error(errors, "amount")
+        with c2:
+            st.date_input(tr("contracts.signed_on"), value="today", key="contract_new_signed", format="YYYY-MM-DD")
+            field_error(errors, "signed_on")
+        with c3:
+            st.date_input(tr("contracts.start_on"), value=None, key="contract_new_start", format="YYYY-MM-DD")
+            field_error(errors, "start_on")
+        with c4:
+            st.number_input(tr("contracts.term_months"), min_value=1, max_value=600, value=12, step=1,
+                            key="contract_new_term")
+            field_error(errors, "term_months")
+        st.form_submit_button(tr("contracts.new_from_deal"), type="primary", on_click=_create, args=(actor,))

@@ -1,0 +1,151 @@
+"""Drawing and state for the import page: upload → mapping → preview → check (dry run,
+downloadable report) → duplicate policy → import with a progress bar → summary.
+
+All the rules live in ``services.importing``; this module only keeps the user's choices in
+session state (plain values: bytes, dicts) and shows results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.activity_views import plain
+from dashboard.i18n import tr
+from dashboard.state import bump_data_version, get_engine
+from services import importing
+from services.access import Actor
+from services.db import session_scope
+from services.errors import DomainError, ValidationError
+
+K = "import_"
+
+
+def _ss() -> Any:
+    return st.session_state
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _read(digest: str, data: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Read a file once per content (the digest keys the cache)."""
+    table = importing.read_table(data)
+    return table.headers, table.rows
+
+
+def upload(kind: str) -> tuple[str, bytes, list[str], list[tuple[int, list[Any]]]] | None:
+    """The uploaded file (name, bytes, headers, rows) or None. A new file or kind clears the
+    previous results."""
+    f = st.file_uploader(tr("importing.upload"), type=["csv", "xlsx", "txt"], key=K + "file")
+    if f is None:
+        return None
+    data = f.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    if _ss().get(K + "digest") != (digest, kind):
+        _ss()[K + "digest"] = (digest, kind)
+        _ss().pop(K + "result", None)
+    try:
+        headers, rows = _read(digest, data)
+    except ValidationError as exc:
+        st.error(plain(tr("importing.cannot_read", detail="; ".join(exc.errors.values()))))
+        return None
+    return f.name, data, headers, rows
+
+
+def mapping_editor(kind: str, headers: list[str]) -> dict[str, str]:
+    """One select box per column, preselected with the suggestion; returns header → field
+    ("" = ignore)."""
+    st.subheader(tr("importing.step_mapping"))
+    st.caption(tr("importing.mapping_help"))
+    suggested = importing.suggest_mapping(headers, kind)
+    options = [""] + list(importing.FIELDS[kind])
+
+    labels = {f: tr("importing.ignore") if not f else f"{tr(f'importing.fields.{f}')} ({f})" for f in options}
+
+    mapping: dict[str, str] = {}
+    cols = st.columns(3)
+    for i, header in enumerate(headers):
+        default = suggested.get(header, "")
+        mapping[header] = cols[i % 3].selectbox(plain(header), options, index=options.index(default), format_func=labels.get,
+                                                key=f"{K}map_{kind}_{i}") or ""
+    with st.expander(tr("importing.fields_help")):
+        st.dataframe(pd.DataFrame({"field": list(importing.FIELDS[kind]),
+                                   tr("importing.field"): [tr(f"importing.fields.{f}") for f in importing.FIELDS[kind]],
+                                   "": list(importing.FIELDS[kind].values())}),
+                     hide_index=True, width="stretch")
+    return mapping
+
+
+def preview(headers: list[str], rows: list[tuple[int, list[Any]]], mapping: dict[str, str], n: int = 20) -> None:
+    """The first rows as the spreadsheet shows them, with the row numbers used in the report."""
+    st.subheader(tr("importing.step_preview"))
+    st.caption(tr("importing.preview_rows", n=min(n, len(rows)), total=len(rows)))
+    names = [f"{h} → {mapping[h]}" if mapping.get(h) else h for h in headers]
+    records = [[number] + [str(v) if v is not None else "" for v in (vals + [None] * len(headers))[: len(headers)]]
+               for number, vals in rows[:n]]
+    st.dataframe(pd.DataFrame(records, columns=[tr("importing.report_cols.row")] + names, dtype=object),
+                 hide_index=True, width="stretch")
+
+
+def options(actor: Actor) -> tuple[str, bool]:
+    """Duplicate policy (keep both only for managers) and create-missing (directors/admins)."""
+    policies = ["skip", "update"] + (["keep_both"] if actor.is_manager else [])
+    labels = {p: tr(f"importing.policy.{p}") for p in policies}
+    policy = st.radio(tr("importing.on_duplicate"), policies, format_func=labels.get, key=K + "policy")
+    create_missing = False
+    if actor.sees_all:
+        create_missing = st.checkbox(tr("importing.create_missing"), help=tr("importing.create_missing_help"),
+                                     key=K + "create_missing")
+    return policy or "skip", create_missing
+
+
+def run(actor: Actor, kind: str, data: bytes, mapping: dict[str, str], policy: str, create_missing: bool,
+        *, dry_run: bool) -> None:
+    """Run the import (or the check) with a progress bar; keep the result for the summary."""
+    bar = st.progress(0.0, text=tr("importing.checking" if dry_run else "importing.running"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=tr("importing.progress", done=done, total=total))
+
+    try:
+        with session_scope(get_engine()) as s:
+            result = importing.import_file(s, actor, kind=kind, path=data, mapping=mapping, on_duplicate=policy,
+                                           dry_run=dry_run, create_missing=create_missing, progress=progress)
+    except ValidationError as exc:
+        bar.empty()
+        for field, message in exc.errors.items():
+            st.error(plain(f"{field.removeprefix('mapping:')}: {message}"))
+        return
+    except DomainError as exc:
+        bar.empty()
+        st.error(plain(str(exc)))
+        return
+    bar.progress(1.0, text=tr("importing.progress", done=result.total_rows, total=result.total_rows))
+    if not dry_run:
+        bump_data_version()
+    _ss()[K + "result"] = {"summary": result.to_dict(), "report": result.errors_csv()}
+
+
+def summary() -> None:
+    """The last check / import: counts, rows with errors, the downloadable report."""
+    stored = _ss().get(K + "result")
+    if not stored:
+        return
+    res = stored["summary"]
+    key = "importing.dry_summary" if res["dry_run"] else "importing.summary"
+    text = tr(key, created=res["created"], updated=res["updated"], skipped=res["skipped"],
+              errors=res["error_rows"], total=res["total_rows"])
+    (st.info if res["dry_run"] else st.success)(text)
+    if res["created_refs"]:
+        st.caption(tr("importing.refs_created", refs=", ".join(f"{k} {v}" for k, v in res["created_refs"].items())))
+    st.subheader(tr("importing.report"))
+    if not res["errors"]:
+        st.caption(tr("importing.no_errors"))
+        return
+    df = pd.DataFrame(res["errors"], columns=["row", "column", "value", "reason"], dtype=object)
+    df.columns = [tr(f"importing.report_cols.{c}") for c in df.columns]
+    st.dataframe(df, hide_index=True, width="stretch")
+    st.download_button(tr("importing.download_report"), data=stored["report"], file_name="import-errors.csv",
+                       mime="text/csv", on_click="ignore", key=K + "download")

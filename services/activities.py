@@ -1,0 +1,637 @@
+"""Activities (跟进记录): logging calls, visits, demos…, the agenda, the week calendar and
+forgotten customers (遗忘客户).
+
+An activity is *done* when ``done_at`` is set and *planned* when it is null. Logging a done
+activity moves the customer's ``last_contact_at`` forward and sets its ``next_contact_on``;
+an activity on a deal sets the deal's ``next_step`` and ``last_activity_at``.
+
+Also home of the small helpers the deal and contract services share (local time zone,
+money limits, field-carrying access errors, pydantic → field-message conversion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pydantic
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from services import audit, settings
+from services.access import (
+    Actor,
+    can_see_private,
+    customer_filter,
+    ensure_can_edit_customer,
+    ensure_owner_assignable,
+    owner_filter,
+    visible_user_ids,
+)
+from services.errors import NotFound, PermissionDenied, ValidationError
+from services.i18n import t
+from services.models import (
+    ACTIVITY_KINDS,
+    Activity,
+    ActivityCreate,
+    ActivityRead,
+    Contact,
+    Customer,
+    Deal,
+    User,
+    utcnow,
+)
+
+# ---------------------------------------------------------------------------
+# shared helpers (deals.py and contracts.py import these)
+
+#: Amounts above this are rejected as absurd (1000亿; the column holds up to 10^12).
+MAX_AMOUNT = Decimal("100000000000")
+MAX_DURATION_MINUTES = 24 * 60
+FORGOTTEN_BUCKETS = (7, 15, 30, 90, 180)
+
+
+class FieldNotFound(ValidationError, NotFound):
+    """A referenced row does not exist or is invisible to the actor. Carries a field
+    message (``errors``) for forms and is also a ``NotFound`` for callers that care."""
+
+
+class FieldPermissionDenied(ValidationError, PermissionDenied):
+    """The actor may see the referenced row but not act on it; carries a field message."""
+
+
+def local_tz(session: Session, tz: str | ZoneInfo | None = None) -> ZoneInfo:
+    """The given zone, else the company setting ``timezone``."""
+    if isinstance(tz, ZoneInfo):
+        return tz
+    return ZoneInfo(tz or settings.get(session, "timezone") or "UTC")
+
+
+def day_start_utc(day: date, tz: ZoneInfo) -> datetime:
+    """Midnight of ``day`` in ``tz`` as an aware UTC datetime (for index-friendly ranges)."""
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
+def local_date(value: datetime | None, tz: ZoneInfo) -> date | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(tz).date()
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def check_amount(value: Any, field: str, locale: str, errors: dict[str, str], *, required: bool = False,
+                 positive: bool = False) -> Decimal | None:
+    """Parse a money value into ``Decimal`` (2 places) or put a field message in ``errors``:
+    negative, zero (when ``positive``), more than ``MAX_AMOUNT`` or not a number are rejected."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors[field] = t("err.required", locale)
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        errors[field] = t("err.number", locale)
+        return None
+    if not amount.is_finite():
+        errors[field] = t("err.number", locale)
+        return None
+    if amount < 0:
+        errors[field] = t("err.not_negative", locale)
+    elif positive and amount == 0:
+        errors[field] = t("err.positive", locale)
+    elif amount > MAX_AMOUNT:
+        errors[field] = t("err.too_large", locale, max=f"{MAX_AMOUNT:,}")
+    else:
+        return amount.quantize(Decimal("0.01"))
+    return None
+
+
+_PYDANTIC_KEYS = {
+    "missing": "err.required",
+    "string_too_long": "err.too_long",
+    "int_parsing": "err.integer",
+    "int_from_float": "err.integer",
+    "int_type": "err.integer",
+    "decimal_parsing": "err.number",
+    "decimal_type": "err.number",
+    "date_parsing": "err.date_format",
+    "date_from_datetime_parsing": "err.date_format",
+    "date_type": "err.date_format",
+    "datetime_parsing": "err.date_format",
+    "datetime_from_date_parsing": "err.date_format",
+    "datetime_type": "err.date_format",
+}
+
+
+def build_model(model: type[pydantic.BaseModel], values: Mapping[str, Any] | pydantic.BaseModel,
+                locale: str) -> Any:
+    """Validate ``values`` into ``model``; pydantic errors become a ``ValidationError`` with one
+    message per field in the actor's language."""
+    if isinstance(values, model):
+        return values
+    if isinstance(values, pydantic.BaseModel):
+        values = values.model_dump(exclude_unset=True)
+    try:
+        return model.model_validate(dict(values))
+    except pydantic.ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err.get("loc") else "__all__"
+            key = _PYDANTIC_KEYS.get(err["type"], "err.number" if "decimal" in err["type"] else None)
+            if key == "err.too_long":
+                errors.setdefault(field, t(key, locale, max=(err.get("ctx") or {}).get("max_length", "")))
+            elif key:
+                errors.setdefault(field, t(key, locale))
+            else:
+                errors.setdefault(field, err.get("msg", "invalid"))
+        raise ValidationError(errors) from None
+
+
+def visible_editable_customer(session: Session, actor: Actor, customer_id: int | None,
+                              field: str = "customer_id") -> Customer:
+    """The customer if the actor may see and edit it. Unknown or invisible → ``FieldNotFound``
+    (we do not reveal that an invisible customer exists); visible but not editable (a pool
+    customer for a rep) → ``FieldPermissionDenied``. Both carry a message on ``field``."""
+    loc = actor.locale
+    if customer_id is None:
+        raise ValidationError({field: t("err.required", loc)})
+    row = session.scalars(
+        select(Customer).where(Customer.id == customer_id, customer_filter(session, actor),
+                               Customer.archived.is_(False))
+    ).first()
+    if row is None:
+        raise FieldNotFound({field: t("err.unknown_ref", loc, value=customer_id)})
+    try:
+        ensure_can_edit_customer(session, actor, row)
+    except PermissionDenied:
+        key = "activities.err.claim_first" if row.owner_id is None else "activities.err.not_your_customer"
+        raise FieldPermissionDenied({field: t(key, loc)}) from None
+    return row
+
+
+def check_owner(session: Session, actor: Actor, owner_id: int | None, field: str = "owner_id") -> int:
+    """Owner of a new record: defaults to the actor; a rep may only name themselves, a
+    manager anyone in their teams. Must be an existing, active user."""
+    loc = actor.locale
+    if owner_id is None:
+        if actor.id is None:
+            raise ValidationError({field: t("err.required", loc)})
+        return actor.id
+    user = session.get(User, owner_id)
+    if user is None or not user.active:
+        raise ValidationError({field: t("err.unknown_ref", loc, value=owner_id)})
+    try:
+        ensure_owner_assignable(session, actor, owner_id)
+    except PermissionDenied:
+        raise FieldPermissionDenied({field: t("err.permission", loc, detail=user.display_name)}) from None
+    return owner_id
+
+
+def scoped_owner_ids(session: Session, actor: Actor, owner_id: int | None) -> set[int] | None:
+    """Owners a list shows: ``owner_id`` when given (must be visible to the actor, else
+    ``PermissionDenied``), else everyone the actor may see (``None`` = all)."""
+    visible = visible_user_ids(session, actor)
+    if owner_id is None:
+        return visible
+    if visible is not None and owner_id not in visible:
+        raise PermissionDenied(t("err.permission", actor.locale, detail=str(owner_id)))
+    return {owner_id}
+
+
+def owner_in(col, ids: set[int] | None):
+    return owner_filter(None, None, col, visible=ids)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# writes
+
+
+def _activity_values(data: ActivityCreate | Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    values = data.model_dump() if isinstance(data, pydantic.BaseModel) else dict(data)
+    values.setdefault("owner_id", actor.id)
+    if values.get("owner_id") is None:
+        values["owner_id"] = actor.id
+    if values.get("kind") in (None, ""):
+        values["kind"] = "call"
+    for key in ("outcome", "notes", "next_step", "location"):
+        if isinstance(values.get(key), str):
+            values[key] = values[key].strip() or None
+    return values
+
+
+def log_activity(session: Session, actor: Actor, *, data: ActivityCreate | Mapping[str, Any],
+                 now: datetime | None = None, require_next_contact: bool | None = None) -> ActivityRead:
+    """Log a done activity or plan one. Rules: kind from ``ACTIVITY_KINDS``; duration 0–1440
+    minutes; a done activity (``done_at`` set, or neither time given → done now) needs a
+    ``next_contact_on`` on or after its day unless the setting
+    ``activity_next_contact_required`` is off; done time not in the future; the customer must
+    be visible and editable to the actor; deal and contact must belong to that customer.
+    Effects: customer.last_contact_at (done, only forward), customer.next_contact_on,
+    deal.next_step and deal.last_activity_at; one audit row."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    tz = local_tz(session)
+    values = _activity_values(data, actor)
+    if values.get("planned_at") is None and values.get("done_at") is None:
+        values["done_at"] = now
+    create = build_model(ActivityCreate, values, loc)
+    create.done_at, create.planned_at = as_utc(create.done_at), as_utc(create.planned_at)
+    errors: dict[str, str] = {}
+    _check_activity_fields(session, create, now, tz, loc, errors, require_next_contact)
+    if errors:
+        raise ValidationError(errors)
+    customer = visible_editable_customer(session, actor, create.customer_id)
+    create.owner_id = check_owner(session, actor, create.owner_id)
+    deal = _check_links(session, actor, create, loc)
+
+    row = Activity.model_validate(create)
+    session.add(row)
+    session.flush()
+    _apply_effects(session, customer, deal, row)
+    audit.record(session, actor, "activity", row.id, "create",
+                 {k: v for k, v in create.model_dump().items() if v is not None})
+    return ActivityRead.model_validate(row)
+
+
+def _check_activity_fields(session: Session, a: ActivityCreate, now: datetime, tz: ZoneInfo, loc: str,
+                           errors: dict[str, str], require_next_contact: bool | None) -> None:
+    if a.kind not in ACTIVITY_KINDS:
+        errors["kind"] = t("err.not_in_list", loc, options=", ".join(ACTIVITY_KINDS))
+    if a.duration_minutes is not None and not 0 <= a.duration_minutes <= MAX_DURATION_MINUTES:
+        errors["duration_minutes"] = t("err.range", loc, min=0, max=MAX_DURATION_MINUTES)
+    if a.done_at is not None:
+        if a.done_at > now + timedelta(minutes=5):
+            errors["done_at"] = t("activities.err.done_in_future", loc)
+        if require_next_contact is None:
+            require_next_contact = bool(settings.get(session, "activity_next_contact_required"))
+        if a.next_contact_on is None and require_next_contact:
+            errors["next_contact_on"] = t("err.required", loc)
+    day = local_date(a.done_at or a.planned_at, tz)
+    if a.next_contact_on is not None and day is not None and a.next_contact_on < day:
+        errors["next_contact_on"] = t("activities.err.next_before_activity", loc, day=day.isoformat())
+
+
+def _check_links(session: Session, actor: Actor, a: ActivityCreate, loc: str) -> Deal | None:
+    errors: dict[str, str] = {}
+    deal = None
+    if a.deal_id is not None:
+        deal = session.scalars(
+            select(Deal).where(Deal.id == a.deal_id, owner_filter(session, actor, Deal.owner_id))
+        ).first()
+        if deal is None:
+            errors["deal_id"] = t("err.unknown_ref", loc, value=a.deal_id)
+        elif deal.customer_id != a.customer_id:
+            errors["deal_id"] = t("activities.err.deal_other_customer", loc)
+    if a.contact_id is not None:
+        contact = session.get(Contact, a.contact_id)
+        if contact is None:
+            errors["contact_id"] = t("err.unknown_ref", loc, value=a.contact_id)
+        elif contact.customer_id != a.customer_id:
+            errors["contact_id"] = t("activities.err.contact_other_customer", loc)
+    if errors:
+        raise ValidationError(errors)
+    return deal
+
+
+def _apply_effects(session: Session, customer: Customer, deal: Deal | None, row: Activity) -> None:
+    """Customer contact dates and the deal's next step follow the newest activity."""
+    done = as_utc(row.done_at)
+    if done is not None:
+        last = as_utc(customer.last_contact_at)
+        if last is None or done > last:
+            customer.last_contact_at = done
+    if row.next_contact_on is not None:
+        customer.next_contact_on = row.next_contact_on
+    session.add(customer)
+    if deal is not None:
+        if row.next_step and row.next_step != deal.next_step:
+            deal.next_step = row.next_step
+            deal.version += 1  # a user-visible field changed: open edit forms must reload
+            deal.updated_at = utcnow()
+        if done is not None:
+            last = as_utc(deal.last_activity_at)
+            if last is None or done > last:
+                deal.last_activity_at = done
+        session.add(deal)
+
+
+def complete_activity(session: Session, actor: Actor, *, activity_id: int, outcome: str | None,
+                      done_at: datetime | None = None, next_step: str | None = None,
+                      next_contact_on: date | None = None, now: datetime | None = None) -> ActivityRead:
+    """Mark a planned activity done (in place, from the agenda) with its outcome. Same rules
+    and effects as ``log_activity`` for a done activity; an already done activity is
+    rejected."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    row = session.scalars(
+        select(Activity).where(Activity.id == activity_id, owner_filter(session, actor, Activity.owner_id))
+    ).first()
+    if row is None:
+        raise FieldNotFound({"activity_id": t("err.unknown_ref", loc, value=activity_id)})
+    if row.done_at is not None:
+        raise ValidationError({"activity_id": t("activities.err.already_done", loc)})
+    values = ActivityCreate.model_validate(row).model_dump()
+    values.update(done_at=done_at or now, outcome=outcome, next_step=next_step or row.next_step,
+                  next_contact_on=next_contact_on)
+    for key in ("outcome", "next_step"):
+        if isinstance(values.get(key), str):
+            values[key] = values[key].strip() or None
+    create = build_model(ActivityCreate, values, loc)
+    create.done_at = as_utc(create.done_at)
+    errors: dict[str, str] = {}
+    _check_activity_fields(session, create, now, local_tz(session), loc, errors, None)
+    if errors:
+        raise ValidationError(errors)
+    customer = visible_editable_customer(session, actor, row.customer_id)
+    deal = session.get(Deal, row.deal_id) if row.deal_id else None
+    before = {"done_at": row.done_at, "outcome": row.outcome, "next_step": row.next_step,
+              "next_contact_on": row.next_contact_on}
+    row.done_at, row.outcome = create.done_at, create.outcome
+    row.next_step, row.next_contact_on = create.next_step, create.next_contact_on
+    session.add(row)
+    session.flush()
+    _apply_effects(session, customer, deal, row)
+    audit.record(session, actor, "activity", row.id, "complete", audit.changed_fields(before, {
+        "done_at": row.done_at, "outcome": row.outcome, "next_step": row.next_step,
+        "next_contact_on": row.next_contact_on}))
+    return ActivityRead.model_validate(row)
+
+
+# ---------------------------------------------------------------------------
+# reads
+
+AGENDA_COLUMNS = ["item", "activity_id", "kind", "customer_id", "customer_name", "deal_id", "deal_name",
+                  "owner_id", "owner_name", "due_on", "due_at", "next_step", "notes"]
+_AgendaDeal = aliased(Deal, name="agenda_deal")
+# Built once: statement construction is a noticeable part of a few-millisecond read.
+_PLANNED = (
+    select(
+        Activity.id.label("activity_id"), Activity.kind, Activity.customer_id,
+        Customer.name.label("customer_name"), Activity.deal_id, _AgendaDeal.name.label("deal_name"),
+        Activity.owner_id, User.display_name.label("owner_name"), Activity.planned_at.label("due_at"),
+        Activity.next_step, Activity.notes,
+    )
+    .join(Customer, Customer.id == Activity.customer_id)
+    .join(User, User.id == Activity.owner_id)
+    .outerjoin(_AgendaDeal, _AgendaDeal.id == Activity.deal_id)
+)
+_FOLLOW_UPS = select(
+    Customer.id.label("customer_id"), Customer.name.label("customer_name"), Customer.owner_id,
+    User.display_name.label("owner_name"), Customer.next_contact_on.label("due_on"),
+).join(User, User.id == Customer.owner_id)
+# A customer with a planned activity has its follow-up in that activity already.
+_NO_PLANNED_ACTIVITY = ~exists().where(Activity.customer_id == Customer.id, Activity.done_at.is_(None))
+
+
+def _agenda_records(planned_rows, followup_rows, tz: ZoneInfo) -> list[tuple]:
+    """Rows as tuples in ``AGENDA_COLUMNS`` order (plain Python: pandas per row is slow)."""
+    out = []
+    for (activity_id, kind, customer_id, customer_name, deal_id, deal_name, owner_id, owner_name, due_at,
+         next_step, notes) in planned_rows:
+        at = as_utc(due_at)
+        local = at.astimezone(tz) if at is not None else None
+        out.append(("activity", activity_id, kind, customer_id, customer_name, deal_id, deal_name, owner_id,
+                    owner_name, local.date() if local else None, local, next_step, notes))
+    for customer_id, customer_name, owner_id, owner_name, due_on in followup_rows:
+        out.append(("follow_up", None, "follow_up", customer_id, customer_name, None, None, owner_id, owner_name,
+                    due_on, None, None, None))
+    return out
+
+
+def _agenda_frame(records: list[tuple], total: int | None = None) -> pd.DataFrame:
+    """Object columns: ids stay Python ints or None (no float NaN), and no per-column dtype
+    inference (the slowest part of building a small frame)."""
+    frame = pd.DataFrame(records or None, columns=AGENDA_COLUMNS, dtype=object)
+    frame.attrs["total"] = len(records) if total is None else total
+    return frame
+
+
+def _agenda_bucket(session: Session, planned_where: list, follow_where: list, *, newest_first: bool, limit: int,
+                   tz: ZoneInfo) -> tuple[list[tuple], int]:
+    """One bucket: planned activities and follow-ups matching the conditions, at most
+    ``limit`` of each from SQL (merged, then cut to ``limit``), plus the full count — counted
+    in SQL (on the bare tables, no joins) only when a side came back full."""
+    p_order = Activity.planned_at.desc() if newest_first else Activity.planned_at
+    f_order = Customer.next_contact_on.desc() if newest_first else Customer.next_contact_on
+    planned = session.execute(_PLANNED.where(*planned_where).order_by(p_order, Activity.id).limit(limit)).all()
+    follow = session.execute(_FOLLOW_UPS.where(*follow_where).order_by(f_order, Customer.id).limit(limit)).all()
+    total = len(planned) + len(follow)
+    if len(planned) == limit or len(follow) == limit:
+        counts = session.execute(select(
+            select(func.count()).select_from(Activity).where(*planned_where).scalar_subquery(),
+            select(func.count()).select_from(Customer).where(*follow_where).scalar_subquery())).one()
+        total = int(counts[0]) + int(counts[1])
+
+    def key(r):  # due date, then time (follow-ups first on their day), owner, customer
+        return (r[9], r[10].timestamp() if r[10] is not None else 0.0, r[8] or "", r[4] or "")
+
+    rows = sorted(_agenda_records(planned, follow, tz), key=key, reverse=newest_first)[:limit]
+    return rows, total
+
+
+def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today: date,
+           tz: str | ZoneInfo | None = None, limit: int = 200) -> dict[str, pd.DataFrame]:
+    """My agenda: planned activities (by planned time in the local zone) and customer
+    follow-ups (``next_contact_on`` of owned customers without a planned activity) in three
+    buckets — ``overdue`` (before today, the most recently due first), ``today`` and
+    ``this_week`` (after today up to Sunday), each by due time, each at most ``limit`` rows
+    with the full count in ``.attrs['total']``. Reps see their own; managers their teams,
+    optionally one rep (``owner_id``)."""
+    tz = local_tz(session, tz)
+    ids = scoped_owner_ids(session, actor, owner_id)
+    start = day_start_utc(today, tz)
+    tomorrow_day = today + timedelta(days=1)
+    tomorrow = day_start_utc(tomorrow_day, tz)
+    week_end_day = today + timedelta(days=7 - today.weekday())
+    week_end = day_start_utc(week_end_day, tz)
+    planned = [Activity.done_at.is_(None), owner_in(Activity.owner_id, ids)]
+    follow = [Customer.owner_id.is_not(None), owner_in(Customer.owner_id, ids), Customer.archived.is_(False)]
+    buckets = {
+        "overdue": ([Activity.planned_at < start], [Customer.next_contact_on < today], True),
+        "today": ([Activity.planned_at >= start, Activity.planned_at < tomorrow],
+                  [Customer.next_contact_on == today], False),
+        "this_week": ([Activity.planned_at >= tomorrow, Activity.planned_at < week_end],
+                      [Customer.next_contact_on >= tomorrow_day, Customer.next_contact_on < week_end_day], False),
+    }
+    out = {}
+    for name, (p_range, f_range, newest_first) in buckets.items():
+        rows, total = _agenda_bucket(session, planned + p_range, follow + f_range + [_NO_PLANNED_ACTIVITY],
+                                     newest_first=newest_first, limit=limit, tz=tz)
+        out[name] = _agenda_frame(rows, total)
+    return out
+
+
+CALENDAR_COLUMNS = ["id", "day", "time", "kind", "status", "customer_id", "customer_name", "owner_name",
+                    "outcome", "duration_minutes"]
+
+
+def week_calendar(session: Session, actor: Actor, *, week_start: date, owner_id: int | None = None,
+                  tz: str | ZoneInfo | None = None, limit: int = 2000) -> pd.DataFrame:
+    """Planned and done activities of the 7 days from ``week_start`` (local zone): one row
+    each with its local day and time; ``status`` is planned or done."""
+    tz = local_tz(session, tz)
+    ids = scoped_owner_ids(session, actor, owner_id)
+    start, end = day_start_utc(week_start, tz), day_start_utc(week_start + timedelta(days=7), tz)
+    when = func.coalesce(Activity.done_at, Activity.planned_at)
+    in_week = or_(and_(Activity.done_at >= start, Activity.done_at < end),
+                  and_(Activity.done_at.is_(None), Activity.planned_at >= start, Activity.planned_at < end))
+    rows = session.execute(
+        select(Activity.id, Activity.kind, Activity.done_at, Activity.planned_at, Activity.customer_id,
+               Customer.name.label("customer_name"), User.display_name.label("owner_name"), Activity.outcome,
+               Activity.duration_minutes)
+        .join(Customer, Customer.id == Activity.customer_id)
+        .join(User, User.id == Activity.owner_id)
+        .where(owner_in(Activity.owner_id, ids), in_week)
+        .order_by(when).limit(limit)
+    ).all()
+    records = []
+    for r in rows:
+        at = as_utc(r.done_at or r.planned_at).astimezone(tz)
+        records.append({"id": r.id, "day": at.date(), "time": at.strftime("%H:%M"), "kind": r.kind,
+                        "status": "done" if r.done_at else "planned", "customer_id": r.customer_id,
+                        "customer_name": r.customer_name, "owner_name": r.owner_name, "outcome": r.outcome,
+                        "duration_minutes": r.duration_minutes})
+    return pd.DataFrame.from_records(records, columns=CALENDAR_COLUMNS)
+
+
+@dataclass
+class ForgottenCustomers:
+    """Counts per bucket (days without contact ≥ N, cumulative) and one page of a bucket."""
+
+    counts: dict[int, int]
+    bucket: int
+    rows: pd.DataFrame
+    total: int
+
+
+def forgotten_customers(session: Session, actor: Actor, *, today: date, bucket: int = 7,
+                        owner_id: int | None = None, page: int = 0, page_size: int = 50,
+                        tz: str | ZoneInfo | None = None) -> ForgottenCustomers:
+    """遗忘客户: the actor's (team's) owned, non-archived customers with no contact for at
+    least 7 / 15 / 30 / 90 / 180 days (cumulative: a customer silent for 40 days counts in 7,
+    15 and 30). "Last contact" is ``last_contact_at``, or the creation time for a customer
+    never contacted. The list shows one page of ``bucket``, longest silence first."""
+    if bucket not in FORGOTTEN_BUCKETS:
+        raise ValidationError({"bucket": t("err.not_in_list", actor.locale,
+                                           options=", ".join(map(str, FORGOTTEN_BUCKETS)))})
+    tz = local_tz(session, tz)
+    ids = scoped_owner_ids(session, actor, owner_id)
+    start = day_start_utc(today, tz)
+    last = func.coalesce(Customer.last_contact_at, Customer.created_at)
+    base = [Customer.owner_id.is_not(None), owner_in(Customer.owner_id, ids), Customer.archived.is_(False)]
+    cutoffs = {d: start - timedelta(days=d) for d in FORGOTTEN_BUCKETS}
+    counts_row = session.execute(
+        select(*[func.coalesce(func.sum(case((last < cutoffs[d], 1), else_=0)), 0).label(f"d{d}")
+                 for d in FORGOTTEN_BUCKETS]).where(*base)
+    ).one()
+    counts = {d: int(counts_row[i]) for i, d in enumerate(FORGOTTEN_BUCKETS)}
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.tier, Customer.status, User.display_name.label("owner_name"),
+               Customer.last_contact_at, Customer.next_contact_on, last.label("silent_since"))
+        .join(User, User.id == Customer.owner_id)
+        .where(*base, last < cutoffs[bucket])
+        .order_by(last, Customer.id).limit(page_size).offset(page * page_size)
+    ).all()
+    frame = pd.DataFrame.from_records(
+        [{"id": r.id, "name": r.name, "tier": r.tier, "status": r.status, "owner_name": r.owner_name,
+          "last_contact_on": local_date(r.last_contact_at, tz), "next_contact_on": r.next_contact_on,
+          "days_silent": (today - local_date(r.silent_since, tz)).days} for r in rows],
+        columns=["id", "name", "tier", "status", "owner_name", "last_contact_on", "next_contact_on", "days_silent"],
+    )
+    return ForgottenCustomers(counts=counts, bucket=bucket, rows=frame, total=counts[bucket])
+
+
+TIMELINE_COLUMNS = ["id", "kind", "status", "at", "owner_name", "deal_id", "deal_name", "contact_name",
+                    "duration_minutes", "outcome", "notes", "next_step", "next_contact_on", "location"]
+
+
+def list_customer_activities(session: Session, actor: Actor, *, customer_id: int, limit: int = 100,
+                             tz: str | ZoneInfo | None = None) -> pd.DataFrame:
+    """The customer's timeline, newest first (planned ones by their planned time). The
+    customer must be visible (else ``NotFound``). Whoever may see the customer's private
+    details (its owner's chain, managers) sees every activity on it, including those of
+    previous owners; for a pool customer a rep sees only activities they may see by owner."""
+    customer = session.scalars(
+        select(Customer).where(Customer.id == customer_id, customer_filter(session, actor))
+    ).first()
+    if customer is None:
+        raise NotFound(f"customer {customer_id}")
+    tz = local_tz(session, tz)
+    when = func.coalesce(Activity.done_at, Activity.planned_at)
+    deal, contact = aliased(Deal), aliased(Contact)
+    stmt = (
+        select(Activity, User.display_name.label("owner_name"), deal.name.label("deal_name"),
+               contact.name.label("contact_name"))
+        .join(User, User.id == Activity.owner_id)
+        .outerjoin(deal, deal.id == Activity.deal_id)
+        .outerjoin(contact, contact.id == Activity.contact_id)
+        .where(Activity.customer_id == customer_id)
+        .order_by(when.desc(), Activity.id.desc())
+        .limit(limit)
+    )
+    if not can_see_private(session, actor, customer.owner_id) or customer.owner_id is None:
+        stmt = stmt.where(owner_filter(session, actor, Activity.owner_id))
+    records = []
+    for a, owner_name, deal_name, contact_name in session.execute(stmt).all():
+        at = as_utc(a.done_at or a.planned_at)
+        records.append({"id": a.id, "kind": a.kind, "status": "done" if a.done_at else "planned",
+                        "at": at.astimezone(tz) if at else None, "owner_name": owner_name,
+                        "deal_id": a.deal_id, "deal_name": deal_name, "contact_name": contact_name,
+                        "duration_minutes": a.duration_minutes, "outcome": a.outcome, "notes": a.notes,
+                        "next_step": a.next_step, "next_contact_on": a.next_contact_on, "location": a.location})
+    return pd.DataFrame.from_records(records, columns=TIMELINE_COLUMNS)
+
+
+def customer_choices(session: Session, actor: Actor, *, search: str | None = None, limit: int = 50,
+                     include_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of customers the actor may log activities on (own / team's, not archived),
+    filtered by a name fragment, for pickers; ``include_id`` is added when it qualifies."""
+    ids = visible_user_ids(session, actor)
+    base = select(Customer.id, Customer.name).where(
+        Customer.archived.is_(False), Customer.owner_id.is_not(None), owner_in(Customer.owner_id, ids))
+    stmt = base
+    if search:
+        stmt = stmt.where(Customer.name.ilike(f"%{search.strip()}%"))
+    rows = [(r.id, r.name) for r in session.execute(stmt.order_by(Customer.name).limit(limit)).all()]
+    if include_id is not None and all(r[0] != include_id for r in rows):
+        extra = session.execute(base.where(Customer.id == include_id)).first()
+        if extra is not None:
+            rows.insert(0, (extra.id, extra.name))
+    return rows
+
+
+def customer_links(session: Session, actor: Actor, *, customer_id: int) -> dict[str, list[tuple[int, str]]]:
+    """Open deals and contacts of a customer, for the deal / contact pickers of the log form."""
+    from services.models import Stage
+
+    deals = session.execute(
+        select(Deal.id, Deal.name).join(Stage, Stage.id == Deal.stage_id)
+        .where(Deal.customer_id == customer_id, Stage.kind == "open", owner_filter(session, actor, Deal.owner_id))
+        .order_by(Deal.name)
+    ).all()
+    contacts = session.execute(
+        select(Contact.id, Contact.name).where(Contact.customer_id == customer_id).order_by(Contact.name)
+    ).all()
+    return {"deals": [(r.id, r.name) for r in deals], "contacts": [(r.id, r.name) for r in contacts]}
+
+
+def team_members(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """(id, display name) of the active users whose records the actor may see (rep filter)."""
+    ids = visible_user_ids(session, actor)
+    stmt = select(User.id, User.display_name).where(User.active.is_(True), owner_in(User.id, ids))
+    return [(r.id, r.display_name) for r in session.execute(stmt.order_by(User.display_name)).all()]

@@ -1,0 +1,602 @@
+"""Contracts (合同), payment plans (回款计划) and payments (回款).
+
+- Numbers: ``HT-YYYYMMDD-NNNN`` from the local issue date, NNNN counting per day. The next
+  number is max+1 of the day; the unique constraint on ``contract.number`` is the wall: a
+  concurrent insert that takes the same number fails inside a savepoint and we retry.
+- Status transitions: draft → signed | cancelled; signed → executing | completed | cancelled;
+  executing → completed | cancelled; completed and cancelled are final.
+- Installment status is derived in SQL, never stored: ``paid`` when the payments on it
+  reach its amount; else ``overdue`` when its due date is before ``today``; else
+  ``partially_paid`` when something was paid; else ``pending``.
+- Collection ratio = collected ÷ contract amount, over contracts that are signed, executing
+  or completed (drafts and cancelled contracts are left out). ``due_to_date`` is the sum of
+  installments due on or before today, so ``collected`` vs ``due_to_date`` shows arrears.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from services import audit
+from services.access import Actor, customer_filter, owner_filter
+from services.activities import (
+    FieldNotFound,
+    as_utc,
+    check_amount,
+    local_date,
+    local_tz,
+    log_activity,
+    owner_in,
+    scoped_owner_ids,
+    visible_editable_customer,
+)
+from services.errors import ConflictError, NotFound, ValidationError
+from services.i18n import t
+from services.models import (
+    CONTRACT_STATUSES,
+    Contract,
+    ContractRead,
+    Customer,
+    Deal,
+    Payment,
+    PaymentPlan,
+    Stage,
+    User,
+    utcnow,
+)
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "draft": ("signed", "cancelled"),
+    "signed": ("executing", "completed", "cancelled"),
+    "executing": ("completed", "cancelled"),
+    "completed": (),
+    "cancelled": (),
+}
+COLLECTING = ("signed", "executing", "completed")  # statuses that count for collections
+PAYABLE = COLLECTING
+PLANNABLE = ("draft", "signed", "executing")
+INSTALLMENT_STATUSES = ("pending", "partially_paid", "paid", "overdue")
+MAX_TERM_MONTHS = 600
+NUMBER_RETRIES = 8
+# SQLite sums Numeric as floating point; a sub-cent tolerance keeps 33.33+33.33+33.34 "paid".
+_CENT = Decimal("0.005")
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day ``months`` later (clamped to the month's last day)."""
+    m = day.month - 1 + months
+    year, month = day.year + m // 12, m % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))
+
+
+def _visible_contract(session: Session, actor: Actor, contract_id: int, *, for_update: bool = False) -> Contract:
+    stmt = select(Contract).where(Contract.id == contract_id, owner_filter(session, actor, Contract.owner_id))
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise FieldNotFound({"contract_id": t("err.unknown_ref", actor.locale, value=contract_id)})
+    return row
+
+
+def _next_number(session: Session, day: date) -> str:
+    prefix = f"HT-{day:%Y%m%d}-"
+    last = session.scalar(select(func.max(Contract.number)).where(Contract.number.like(prefix + "%")))
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
+    return f"{prefix}{seq:04d}"
+
+
+def _insert_numbered(session: Session, row: Contract, day: date) -> None:
+    """Give ``row`` the next free number of ``day``; a unique violation (a concurrent
+    contract took it) rolls back only the savepoint and we try the next number."""
+    for _ in range(NUMBER_RETRIES):
+        row.number = _next_number(session, day)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return
+        except IntegrityError:
+            session.expunge(row) if row in session else None
+            continue
+    raise ConflictError({"number": {"number": (row.number, row.number)}}, "could not allocate a contract number")
+
+
+def create_contract_from_deal(session: Session, actor: Actor, *, deal_id: int, amount: Decimal | str | None = None,
+                              signed_on: date, term_months: int, start_on: date | None = None,
+                              now: datetime | None = None, log_signing: bool = True) -> ContractRead:
+    """Contract for a won deal the actor may see: amount defaults to the deal's (> 0,
+    ≤ 10^11); signed on or after the deal opened and not in the future; term 1–600 months
+    from ``start_on`` (default: signed date), ``end_on`` = start + term − 1 day; one live
+    (not cancelled) contract per deal. Status starts as ``signed``. Also logs the
+    contract-signing activity on the deal (without a next-contact requirement)."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    tz = local_tz(session)
+    today = local_date(now, tz)
+    deal = session.scalars(select(Deal).where(Deal.id == deal_id, owner_filter(session, actor, Deal.owner_id))).first()
+    if deal is None:
+        raise FieldNotFound({"deal_id": t("err.unknown_ref", loc, value=deal_id)})
+    errors: dict[str, str] = {}
+    stage = session.get(Stage, deal.stage_id)
+    if stage is None or stage.kind != "won":
+        errors["deal_id"] = t("contracts.err.deal_not_won", loc)
+    elif deal.customer_id is None:
+        errors["deal_id"] = t("contracts.err.deal_without_customer", loc)
+    elif session.scalar(select(Contract.id).where(Contract.deal_id == deal.id, Contract.status != "cancelled")):
+        errors["deal_id"] = t("contracts.err.deal_has_contract", loc)
+    value = check_amount(amount if amount not in (None, "") else deal.amount, "amount", loc, errors,
+                         required=True, positive=True)
+    if signed_on is None:
+        errors["signed_on"] = t("err.required", loc)
+    elif signed_on > today:
+        errors["signed_on"] = t("contracts.err.signed_in_future", loc)
+    elif signed_on < deal.opened_on:
+        errors["signed_on"] = t("contracts.err.signed_before_deal", loc, opened=deal.opened_on.isoformat())
+    try:
+        term = int(term_months)
+        if not 1 <= term <= MAX_TERM_MONTHS:
+            errors["term_months"] = t("err.range", loc, min=1, max=MAX_TERM_MONTHS)
+    except (TypeError, ValueError):
+        errors["term_months"] = t("err.integer", loc)
+        term = 0
+    start = start_on or signed_on
+    if start_on is not None and signed_on is not None and start_on < signed_on:
+        errors["start_on"] = t("contracts.err.start_before_signed", loc)
+    if errors:
+        raise ValidationError(errors)
+    visible_editable_customer(session, actor, deal.customer_id, field="deal_id")
+    row = Contract(deal_id=deal.id, customer_id=deal.customer_id, owner_id=deal.owner_id, amount=value,
+                   signed_on=signed_on, start_on=start, end_on=add_months(start, term) - timedelta(days=1),
+                   term_months=term, status="signed", number="", created_at=now)
+    _insert_numbered(session, row, today)
+    audit.record(session, actor, "contract", row.id, "create", {
+        "number": row.number, "deal_id": deal.id, "amount": value, "signed_on": signed_on, "term_months": term})
+    if log_signing:
+        signed_at = min(now, as_utc(datetime.combine(signed_on, time(12), tzinfo=tz)))
+        log_activity(session, actor, data={
+            "kind": "contract_signing", "customer_id": deal.customer_id, "deal_id": deal.id,
+            "owner_id": deal.owner_id, "done_at": signed_at, "outcome": row.number,
+        }, now=now, require_next_contact=False)
+    return ContractRead.model_validate(row)
+
+
+def get_contract(session: Session, actor: Actor, *, contract_id: int) -> ContractRead:
+    """One contract the actor may see (by owner)."""
+    return ContractRead.model_validate(_visible_contract(session, actor, contract_id))
+
+
+def set_contract_status(session: Session, actor: Actor, *, contract_id: int, status: str, version: int) -> ContractRead:
+    """Change status along ``TRANSITIONS`` (optimistic locking on ``version``)."""
+    loc = actor.locale
+    row = _visible_contract(session, actor, contract_id, for_update=True)
+    if row.version != version:
+        raise ConflictError({row.id: {"status": (row.status, status)}})
+    if status not in CONTRACT_STATUSES:
+        raise ValidationError({"status": t("err.not_in_list", loc, options=", ".join(CONTRACT_STATUSES))})
+    if status == row.status:
+        return ContractRead.model_validate(row)
+    if status not in TRANSITIONS[row.status]:
+        allowed = ", ".join(t(f"contracts.status.{s}", loc) for s in TRANSITIONS[row.status]) or "—"
+        raise ValidationError({"status": t("contracts.err.bad_transition", loc, current=t(
+            f"contracts.status.{row.status}", loc), allowed=allowed)})
+    before = row.status
+    row.status = status
+    row.version += 1
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "contract", row.id, "status", {"status": [before, status]})
+    return ContractRead.model_validate(row)
+
+
+@dataclass
+class InstallmentRead:
+    id: int
+    contract_id: int
+    installment: int
+    due_on: date
+    amount: Decimal
+    note: str | None = None
+
+
+def _planned_total(session: Session, contract_id: int) -> Decimal:
+    return _dec(session.scalar(select(func.coalesce(func.sum(PaymentPlan.amount), 0))
+                               .where(PaymentPlan.contract_id == contract_id)))
+
+
+def add_installment(session: Session, actor: Actor, *, contract_id: int, due_on: date, amount: Decimal | str,
+                    note: str | None = None) -> InstallmentRead:
+    """Add the next installment: amount > 0; the plan's total may not exceed the contract
+    amount; due date not before the contract was signed; not on completed or cancelled
+    contracts."""
+    loc = actor.locale
+    row = _visible_contract(session, actor, contract_id, for_update=True)
+    errors: dict[str, str] = {}
+    value = check_amount(amount, "amount", loc, errors, required=True, positive=True)
+    if row.status not in PLANNABLE:
+        errors["contract_id"] = t("contracts.err.not_plannable", loc, status=t(f"contracts.status.{row.status}", loc))
+    if due_on is None:
+        errors["due_on"] = t("err.required", loc)
+    elif row.signed_on and due_on < row.signed_on:
+        errors["due_on"] = t("contracts.err.due_before_signed", loc, signed=row.signed_on.isoformat())
+    if note and len(note) > 200:
+        errors["note"] = t("err.too_long", loc, max=200)
+    if value is not None and "amount" not in errors:
+        planned = _planned_total(session, contract_id)
+        if planned + value > _dec(row.amount):
+            errors["amount"] = t("contracts.err.plan_over_amount", loc, left=str(_dec(row.amount) - planned))
+    if errors:
+        raise ValidationError(errors)
+    number = (session.scalar(select(func.max(PaymentPlan.installment)).where(PaymentPlan.contract_id == contract_id))
+              or 0) + 1
+    plan = PaymentPlan(contract_id=contract_id, installment=number, due_on=due_on, amount=value,
+                       note=(note or "").strip() or None)
+    session.add(plan)
+    session.flush()
+    audit.record(session, actor, "payment_plan", plan.id, "create",
+                 {"contract_id": contract_id, "installment": number, "due_on": due_on, "amount": value})
+    return InstallmentRead(plan.id, contract_id, number, due_on, _dec(value), plan.note)
+
+
+def split_amount(total: Decimal, parts: int) -> list[Decimal]:
+    """Split money into ``parts`` shares of whole cents that add up to ``total``; the
+    rounding remainder goes to the first (largest) share."""
+    if parts < 1:
+        raise ValueError("parts must be ≥ 1")
+    total = _dec(total)
+    share = (total / parts).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    shares = [share] * parts
+    shares[0] += total - share * parts
+    return shares
+
+
+def plan_installments(session: Session, actor: Actor, *, contract_id: int, count: int, first_due_on: date,
+                      every_months: int = 1) -> list[InstallmentRead]:
+    """Plan the contract's not yet planned amount as ``count`` installments, the first due
+    on ``first_due_on`` and then every ``every_months`` months (``split_amount``)."""
+    loc = actor.locale
+    row = _visible_contract(session, actor, contract_id)
+    if not isinstance(count, int) or not 1 <= count <= 120:
+        raise ValidationError({"count": t("err.range", loc, min=1, max=120)})
+    left = _dec(row.amount) - _planned_total(session, contract_id)
+    if left <= 0:
+        raise ValidationError({"amount": t("contracts.err.plan_over_amount", loc, left="0.00")})
+    return [add_installment(session, actor, contract_id=contract_id, amount=share,
+                            due_on=add_months(first_due_on, i * every_months))
+            for i, share in enumerate(split_amount(left, count))]
+
+
+def delete_installment(session: Session, actor: Actor, *, contract_id: int, plan_id: int) -> None:
+    """Remove an installment that has no payments yet."""
+    loc = actor.locale
+    _visible_contract(session, actor, contract_id, for_update=True)
+    plan = session.get(PaymentPlan, plan_id)
+    if plan is None or plan.contract_id != contract_id:
+        raise FieldNotFound({"plan_id": t("err.unknown_ref", loc, value=plan_id)})
+    if session.scalar(select(func.count()).select_from(Payment).where(Payment.plan_id == plan_id)):
+        raise ValidationError({"plan_id": t("contracts.err.installment_has_payments", loc)})
+    audit.record(session, actor, "payment_plan", plan.id, "delete",
+                 {"installment": plan.installment, "amount": plan.amount, "due_on": plan.due_on})
+    session.delete(plan)
+    session.flush()
+
+
+@dataclass
+class PaymentRecorded:
+    id: int
+    contract_id: int
+    plan_id: int | None
+    received_on: date
+    amount: Decimal
+    installment_status: str | None
+
+
+def record_payment(session: Session, actor: Actor, *, contract_id: int, plan_id: int | None, received_on: date,
+                   amount: Decimal | str, method: str | None = None, note: str | None = None,
+                   now: datetime | None = None) -> PaymentRecorded:
+    """Record money received: amount > 0 and at most what is still due on the installment
+    (its amount − payments on it) and on the contract (amount − all payments); partial
+    payments are fine. Received date not in the future and not before the contract was
+    signed. Only signed / executing / completed contracts take payments. The contract row is
+    locked (PostgreSQL) so two clerks cannot overpay the same installment."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    today = local_date(now, local_tz(session))
+    row = _visible_contract(session, actor, contract_id, for_update=True)
+    errors: dict[str, str] = {}
+    value = check_amount(amount, "amount", loc, errors, required=True, positive=True)
+    if row.status not in PAYABLE:
+        errors["contract_id"] = t("contracts.err.not_payable", loc, status=t(f"contracts.status.{row.status}", loc))
+    if received_on is None:
+        errors["received_on"] = t("err.required", loc)
+    elif received_on > today:
+        errors["received_on"] = t("contracts.err.received_in_future", loc)
+    elif row.signed_on and received_on < row.signed_on:
+        errors["received_on"] = t("contracts.err.received_before_signed", loc, signed=row.signed_on.isoformat())
+    plan = None
+    if plan_id is not None:
+        plan = session.get(PaymentPlan, plan_id)
+        if plan is None or plan.contract_id != contract_id:
+            errors["plan_id"] = t("err.unknown_ref", loc, value=plan_id)
+            plan = None
+    if value is not None and "amount" not in errors:
+        paid_contract = _dec(session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
+                                            .where(Payment.contract_id == contract_id)))
+        left = _dec(row.amount) - paid_contract
+        if plan is not None:
+            paid_plan = _dec(session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
+                                            .where(Payment.plan_id == plan.id)))
+            left = min(left, _dec(plan.amount) - paid_plan)
+        if value > left:
+            errors["amount"] = t("contracts.err.payment_over_due", loc, left=str(max(left, Decimal("0.00"))))
+    if method and len(method) > 30:
+        errors["method"] = t("err.too_long", loc, max=30)
+    if note and len(note) > 200:
+        errors["note"] = t("err.too_long", loc, max=200)
+    if errors:
+        raise ValidationError(errors)
+    pay = Payment(contract_id=contract_id, plan_id=plan_id, received_on=received_on, amount=value,
+                  method=(method or "").strip() or None, note=(note or "").strip() or None,
+                  recorded_by=actor.id, created_at=now)
+    session.add(pay)
+    session.flush()
+    audit.record(session, actor, "payment", pay.id, "create",
+                 {"contract_id": contract_id, "plan_id": plan_id, "received_on": received_on, "amount": value})
+    status = None
+    if plan is not None:
+        frame = installments(session, actor, contract_id=contract_id, today=today)
+        status = frame.loc[frame["id"] == plan.id, "status"].iloc[0]
+    return PaymentRecorded(pay.id, contract_id, plan_id, received_on, value, status)
+
+
+# ---------------------------------------------------------------------------
+# reads
+
+
+def _paid_per_plan():
+    return (select(Payment.plan_id.label("plan_id"), func.sum(Payment.amount).label("paid"))
+            .where(Payment.plan_id.is_not(None)).group_by(Payment.plan_id).subquery("paid_plan"))
+
+
+def installment_status_expr(amount, paid, due_on, today: date):
+    """SQL CASE for the derived installment status (see the module docstring)."""
+    return case(
+        (paid >= amount - _CENT, literal("paid")),
+        (due_on < today, literal("overdue")),
+        (paid > 0, literal("partially_paid")),
+        else_=literal("pending"),
+    )
+
+
+def _installment_select(today: date):
+    paid = _paid_per_plan()
+    paid_amount = func.coalesce(paid.c.paid, 0)
+    status = installment_status_expr(PaymentPlan.amount, paid_amount, PaymentPlan.due_on, today)
+    stmt = (
+        select(PaymentPlan.id, PaymentPlan.contract_id, Contract.number, Customer.name.label("customer_name"),
+               User.display_name.label("owner_name"), PaymentPlan.installment, PaymentPlan.due_on,
+               PaymentPlan.amount, paid_amount.label("paid"), (PaymentPlan.amount - paid_amount).label("remaining"),
+               status.label("status"), PaymentPlan.note)
+        .join(Contract, Contract.id == PaymentPlan.contract_id)
+        .join(Customer, Customer.id == Contract.customer_id)
+        .join(User, User.id == Contract.owner_id)
+        .outerjoin(paid, paid.c.plan_id == PaymentPlan.id)
+    )
+    return stmt, status, paid_amount
+
+
+INSTALLMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_name", "installment", "due_on",
+                       "amount", "paid", "remaining", "status", "note"]
+
+
+def _money_frame(rows, columns, money=("amount", "paid", "remaining")) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records([dict(r._mapping) for r in rows], columns=columns)
+    for col in money:
+        if col in frame:
+            frame[col] = [_dec(v) for v in frame[col]]
+    return frame
+
+
+def installments(session: Session, actor: Actor, *, contract_id: int, today: date) -> pd.DataFrame:
+    """The contract's payment plan with paid, remaining and the derived status as of
+    ``today``."""
+    _visible_contract(session, actor, contract_id)
+    stmt, _, _ = _installment_select(today)
+    rows = session.execute(stmt.where(PaymentPlan.contract_id == contract_id).order_by(PaymentPlan.installment)).all()
+    return _money_frame(rows, INSTALLMENT_COLUMNS)
+
+
+def due_installments(session: Session, actor: Actor, *, start: date, end: date, today: date,
+                     owner_id: int | None = None, limit: int = 200, offset: int = 0) -> pd.DataFrame:
+    """Installments due in [start, end) that are not fully paid (e.g. due this month), on
+    live contracts the actor may see, by due date."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    stmt, status, _ = _installment_select(today)
+    rows = session.execute(
+        stmt.where(PaymentPlan.due_on >= start, PaymentPlan.due_on < end, status != "paid",
+                   Contract.status.in_(COLLECTING), owner_in(Contract.owner_id, ids))
+        .order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)).all()
+    return _money_frame(rows, INSTALLMENT_COLUMNS)
+
+
+def overdue_installments(session: Session, actor: Actor, *, today: date, owner_id: int | None = None,
+                         limit: int = 200, offset: int = 0) -> pd.DataFrame:
+    """Installments past due and not fully paid, oldest first, on live contracts."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    stmt, status, _ = _installment_select(today)
+    rows = session.execute(
+        stmt.where(PaymentPlan.due_on < today, status == "overdue", Contract.status.in_(COLLECTING),
+                   owner_in(Contract.owner_id, ids))
+        .order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)).all()
+    return _money_frame(rows, INSTALLMENT_COLUMNS)
+
+
+PAYMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_name", "installment", "received_on",
+                   "amount", "method", "note"]
+
+
+def _payment_select():
+    return (
+        select(Payment.id, Payment.contract_id, Contract.number, Customer.name.label("customer_name"),
+               User.display_name.label("owner_name"), PaymentPlan.installment, Payment.received_on, Payment.amount,
+               Payment.method, Payment.note)
+        .join(Contract, Contract.id == Payment.contract_id)
+        .join(Customer, Customer.id == Contract.customer_id)
+        .join(User, User.id == Contract.owner_id)
+        .outerjoin(PaymentPlan, PaymentPlan.id == Payment.plan_id)
+    )
+
+
+def payments_received(session: Session, actor: Actor, *, start: date, end: date, owner_id: int | None = None,
+                      limit: int = 200, offset: int = 0) -> pd.DataFrame:
+    """Payments received in [start, end) (e.g. collected this week), newest first;
+    ``.attrs['total']`` is their sum over the whole range."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    cond = and_(Payment.received_on >= start, Payment.received_on < end, owner_in(Contract.owner_id, ids))
+    rows = session.execute(_payment_select().where(cond).order_by(Payment.received_on.desc(), Payment.id.desc())
+                           .limit(limit).offset(offset)).all()
+    frame = _money_frame(rows, PAYMENT_COLUMNS, money=("amount",))
+    frame.attrs["total"] = _dec(session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).join(Contract, Contract.id == Payment.contract_id)
+        .where(cond)))
+    return frame
+
+
+def contract_payments(session: Session, actor: Actor, *, contract_id: int) -> pd.DataFrame:
+    """All payments of a contract, newest first."""
+    _visible_contract(session, actor, contract_id)
+    rows = session.execute(_payment_select().where(Payment.contract_id == contract_id)
+                           .order_by(Payment.received_on.desc(), Payment.id.desc())).all()
+    return _money_frame(rows, PAYMENT_COLUMNS, money=("amount",))
+
+
+CONTRACT_COLUMNS = ["id", "number", "deal_id", "customer_id", "customer_name", "owner_id", "owner_name", "amount",
+                    "signed_on", "start_on", "end_on", "term_months", "status", "version", "planned",
+                    "due_to_date", "collected", "overdue_amount", "collection_ratio"]
+
+
+def _contract_select(today: date):
+    """Contracts with planned, due to date, collected, overdue (remaining on overdue
+    installments) and collection ratio, all aggregated in SQL."""
+    paid = _paid_per_plan()
+    paid_amount = func.coalesce(paid.c.paid, 0)
+    plan = (
+        select(PaymentPlan.contract_id.label("contract_id"),
+               func.sum(PaymentPlan.amount).label("planned"),
+               func.sum(case((PaymentPlan.due_on <= today, PaymentPlan.amount), else_=0)).label("due_to_date"),
+               func.sum(case((and_(PaymentPlan.due_on < today, paid_amount < PaymentPlan.amount - _CENT),
+                              PaymentPlan.amount - paid_amount), else_=0)).label("overdue_amount"))
+        .outerjoin(paid, paid.c.plan_id == PaymentPlan.id)
+        .group_by(PaymentPlan.contract_id).subquery("plan_sum")
+    )
+    got = (select(Payment.contract_id.label("contract_id"), func.sum(Payment.amount).label("collected"))
+           .group_by(Payment.contract_id).subquery("got"))
+    collected = func.coalesce(got.c.collected, 0)
+    return (
+        select(Contract.id, Contract.number, Contract.deal_id, Contract.customer_id,
+               Customer.name.label("customer_name"), Contract.owner_id, User.display_name.label("owner_name"),
+               Contract.amount, Contract.signed_on, Contract.start_on, Contract.end_on, Contract.term_months,
+               Contract.status, Contract.version, func.coalesce(plan.c.planned, 0).label("planned"),
+               func.coalesce(plan.c.due_to_date, 0).label("due_to_date"), collected.label("collected"),
+               func.coalesce(plan.c.overdue_amount, 0).label("overdue_amount"))
+        .join(Customer, Customer.id == Contract.customer_id)
+        .join(User, User.id == Contract.owner_id)
+        .outerjoin(plan, plan.c.contract_id == Contract.id)
+        .outerjoin(got, got.c.contract_id == Contract.id)
+    )
+
+
+def _contract_frame(rows) -> pd.DataFrame:
+    frame = _money_frame(rows, CONTRACT_COLUMNS[:-1],
+                         money=("amount", "planned", "due_to_date", "collected", "overdue_amount"))
+    frame["collection_ratio"] = [float(c / a) if a else None for c, a in zip(frame["collected"], frame["amount"],
+                                                                              strict=True)]
+    return frame
+
+
+def list_contracts(session: Session, actor: Actor, *, today: date, owner_id: int | None = None,
+                   status: str | None = None, search: str | None = None, limit: int = 50,
+                   offset: int = 0) -> pd.DataFrame:
+    """Contracts the actor may see, newest first, with collected vs due and the collection
+    ratio; ``search`` matches number or customer name; paged in SQL."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    stmt = _contract_select(today).where(owner_in(Contract.owner_id, ids))
+    if status:
+        stmt = stmt.where(Contract.status == status)
+    if search:
+        like = f"%{search.strip()}%"
+        stmt = stmt.where(or_(Contract.number.ilike(like), Customer.name.ilike(like)))
+    newest = func.coalesce(Contract.signed_on, date(1900, 1, 1))
+    rows = session.execute(stmt.order_by(newest.desc(), Contract.id.desc()).limit(limit).offset(offset)).all()
+    return _contract_frame(rows)
+
+
+def count_contracts(session: Session, actor: Actor, *, owner_id: int | None = None, status: str | None = None,
+                    search: str | None = None) -> int:
+    ids = scoped_owner_ids(session, actor, owner_id)
+    stmt = (select(func.count()).select_from(Contract).join(Customer, Customer.id == Contract.customer_id)
+            .where(owner_in(Contract.owner_id, ids)))
+    if status:
+        stmt = stmt.where(Contract.status == status)
+    if search:
+        like = f"%{search.strip()}%"
+        stmt = stmt.where(or_(Contract.number.ilike(like), Customer.name.ilike(like)))
+    return int(session.scalar(stmt) or 0)
+
+
+def list_customer_contracts(session: Session, actor: Actor, *, customer_id: int, today: date | None = None) -> pd.DataFrame:
+    """The customer's contracts the actor may see (by owner) with collected vs due to date;
+    the customer must be visible (else ``NotFound``)."""
+    if session.scalar(select(Customer.id).where(Customer.id == customer_id, customer_filter(session, actor))) is None:
+        raise NotFound(f"customer {customer_id}")
+    today = today or local_date(utcnow(), local_tz(session))
+    rows = session.execute(_contract_select(today).where(Contract.customer_id == customer_id,
+                                                         owner_filter(session, actor, Contract.owner_id))
+                           .order_by(Contract.id.desc())).all()
+    return _contract_frame(rows)
+
+
+def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: int | None = None) -> pd.DataFrame:
+    """Per owner over their signed / executing / completed contracts: contract amount,
+    due to date, collected, overdue amount and collection ratio = collected ÷ contract
+    amount (ratio_due = collected ÷ due to date). Biggest contract amount first."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    per = _contract_select(today).where(Contract.status.in_(COLLECTING), owner_in(Contract.owner_id, ids)).subquery()
+    rows = session.execute(
+        select(per.c.owner_id, per.c.owner_name, func.count().label("contracts"),
+               func.sum(per.c.amount).label("amount"), func.sum(per.c.due_to_date).label("due_to_date"),
+               func.sum(per.c.collected).label("collected"), func.sum(per.c.overdue_amount).label("overdue_amount"))
+        .group_by(per.c.owner_id, per.c.owner_name).order_by(func.sum(per.c.amount).desc())
+    ).all()
+    frame = _money_frame(rows, ["owner_id", "owner_name", "contracts", "amount", "due_to_date", "collected",
+                                "overdue_amount"], money=("amount", "due_to_date", "collected", "overdue_amount"))
+    frame["collection_ratio"] = [float(c / a) if a else None for c, a in zip(frame["collected"], frame["amount"],
+                                                                              strict=True)]
+    frame["ratio_due"] = [float(c / d) if d else None for c, d in zip(frame["collected"], frame["due_to_date"],
+                                                                       strict=True)]
+    return frame
+
+
+def won_deals_without_contract(session: Session, actor: Actor, *, limit: int = 100) -> list[tuple[int, str]]:
+    """(deal id, label) of won deals the actor may see that have no live contract yet."""
+    live = select(Contract.id).where(Contract.deal_id == Deal.id, Contract.status != "cancelled").exists()
+    rows = session.execute(
+        select(Deal.id, Deal.name, Customer.name.label("customer_name"))
+        .join(Stage, Stage.id == Deal.stage_id).join(Customer, Customer.id == Deal.customer_id)
+        .where(Stage.kind == "won", ~live, owner_filter(session, actor, Deal.owner_id))
+        .order_by(Deal.closed_on.desc(), Deal.id.desc()).limit(limit)
+    ).all()
+    return [(r.id, f"{r.customer_name} · {r.name}") for r in rows]

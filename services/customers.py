@@ -1,0 +1,1000 @@
+"""Customers (客户关系管理): validation, the grid's page query, saving grid edits with
+optimistic locking, bulk actions and the public pool (公海).
+
+Rules in one place:
+- Every read goes through ``access.customer_filter``; private contact details (phone,
+  email, address, notes) of a pool customer are hidden from a rep until they claim it.
+- A save validates every row first, then checks access, then versions, then duplicates;
+  any failure raises before anything is written (the caller's transaction is one unit).
+- Every write bumps ``version`` and writes an audit row.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import and_, asc, desc, exists, func, literal_column, or_, select, update
+from sqlmodel import Session
+
+from services import audit, settings
+from services.access import (
+    SYSTEM,
+    Actor,
+    customer_filter,
+    ensure_can_edit_customer,
+    ensure_owner_assignable,
+    owner_filter,
+    require_role,
+    visible_user_ids,
+)
+from services.dedupe import (
+    _CREDIT_CHARS,
+    credit_code_check_char,
+    find_duplicates,
+    normalize_credit_code,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+)
+from services.errors import ConflictError, DuplicateError, NotFound, PermissionDenied, ValidationError
+from services.i18n import t
+from services.models import (
+    CUSTOMER_STATUSES,
+    TIERS,
+    AuditLog,
+    Channel,
+    Customer,
+    Deal,
+    Stage,
+    User,
+    utcnow,
+)
+
+# Fields a user may set through create / the grid / import.
+EDITABLE_FIELDS = (
+    "name", "credit_code", "industry", "region", "tier", "status", "channel_id", "owner_id",
+    "phone", "email", "address", "notes", "next_contact_on",
+)
+PRIVATE_FIELDS = ("phone", "email", "address", "notes")
+DEDUPE_FIELDS = ("name", "phone", "email", "credit_code")
+TEXT_LIMITS = {"name": 200, "industry": 60, "region": 60, "address": 300, "notes": 5000}
+MAX_PAGE_SIZE = 500
+CHECK_CREDIT_CODE_CHECKSUM = True
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9\s\-()]+$")
+_CREDIT = re.compile(f"^[{_CREDIT_CHARS}]{{18}}$")
+
+
+# ---------------------------------------------------------------------------
+# validation
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value is pd.NaT:
+        return True
+    try:
+        if value is pd.NA:
+            return True
+    except Exception:  # pragma: no cover
+        pass
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _as_text(value: Any) -> str | None:
+    """A cell value as clean text: str kept, finite numbers written out, NUL removed.
+    ``None`` when the value is not text-like (bool, date, containers, unencodable)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, (float, Decimal)):
+        try:
+            if not math.isfinite(float(value)):
+                return None
+            text = str(int(value)) if abs(value) < 10**15 and value == int(value) else str(value)
+        except (ValueError, ArithmeticError):
+            return None
+    else:
+        return None
+    text = text.replace("\x00", "").strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
+
+
+def _as_int(value: Any) -> int | None:
+    """A positive 32-bit id from int / integral float / digit text; else None."""
+    out = _as_int_any(value)
+    return out if out is not None and 0 < out < 2**31 else None
+
+
+def _as_int_any(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,12}\s*", value):
+        return int(value)
+    try:  # numpy / pandas integer scalars
+        import numpy as np
+
+        if isinstance(value, np.integer):
+            return int(value)
+    except Exception:  # pragma: no cover
+        pass
+    return None
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?", text)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    return None
+
+
+def valid_email(text: str) -> bool:
+    return len(text) <= 200 and bool(_EMAIL.match(text))
+
+
+def valid_phone(text: str) -> bool:
+    """+, digits, spaces, dashes and brackets; 7–20 digits."""
+    if len(text) > 40 or not _PHONE_CHARS.match(text):
+        return False
+    digits = sum(ch.isdigit() for ch in text)
+    return 7 <= digits <= 20
+
+
+def valid_credit_code(text: str) -> bool:
+    """18 characters of the GB 32100 set (no I O Z S V) with a matching check character."""
+    if not _CREDIT.match(text):
+        return False
+    return not CHECK_CREDIT_CODE_CHECKSUM or credit_code_check_char(text[:17]) == text[17]
+
+
+def validate_customer_fields(
+    data: dict[str, Any],
+    locale: str | None,
+    *,
+    partial: bool = False,
+    session: Session | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check and clean customer input → ``(clean, errors)``; never raises on odd input.
+
+    Rules: name required, ≤ 200 characters; email address format; phone 7–20 digits (with
+    + - spaces brackets); credit code 18 characters of GB 32100 with its check character;
+    tier in TIERS, status in CUSTOMER_STATUSES (case-insensitive); next_contact_on a date
+    (ISO text accepted) in 1900–2200; text fields within their column limits. With a
+    ``session`` the owner must be an active user and the channel must exist.
+    ``partial=True`` checks only the fields present (for updates). Unknown keys are ignored.
+    Empty text ("", spaces, NaN) becomes None.
+    """
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    present = [f for f in EDITABLE_FIELDS if f in data] if partial else list(EDITABLE_FIELDS)
+
+    def err(field_name: str, key: str, **params) -> None:
+        errors[field_name] = t(key, locale, **params)
+
+    for f in present:
+        raw = data.get(f)
+        missing = _is_missing(raw)
+        if f in ("name", "industry", "region", "address", "notes"):
+            if missing:
+                if f == "name":
+                    err(f, "err.required")
+                else:
+                    clean[f] = None
+                continue
+            text = _as_text(raw)
+            if text is None:
+                err(f, "customers.err_text")
+            elif f == "name" and not text:
+                err(f, "err.required")
+            elif len(text) > TEXT_LIMITS[f]:
+                err(f, "err.too_long", max=TEXT_LIMITS[f])
+            else:
+                clean[f] = text or None
+        elif f == "email":
+            if missing:
+                clean[f] = None
+                continue
+            text = _as_text(raw)
+            if text is None or not valid_email(text):
+                err(f, "err.email_format")
+            else:
+                clean[f] = text
+        elif f == "phone":
+            if missing:
+                clean[f] = None
+                continue
+            text = _as_text(raw)
+            text = unicodedata.normalize("NFKC", text) if text is not None else None
+            if text is None or not valid_phone(text):
+                err(f, "err.phone_format")
+            else:
+                clean[f] = text
+        elif f == "credit_code":
+            if missing:
+                clean[f] = None
+                continue
+            text = _as_text(raw)
+            code = normalize_credit_code(text) if text is not None else None
+            if code is None or not _CREDIT.match(code):
+                err(f, "err.credit_code")
+            elif not valid_credit_code(code):
+                err(f, "customers.err_credit_checksum")
+            else:
+                clean[f] = code
+        elif f in ("tier", "status"):
+            vocab = TIERS if f == "tier" else CUSTOMER_STATUSES
+            if missing:
+                if partial:
+                    err(f, "err.required")
+                else:
+                    clean[f] = "C" if f == "tier" else "lead"
+                continue
+            text = _as_text(raw)
+            value = None
+            if text is not None:
+                value = text.upper() if f == "tier" else text.lower()
+            if value not in vocab:
+                err(f, "err.not_in_list", options=", ".join(vocab))
+            else:
+                clean[f] = value
+        elif f in ("owner_id", "channel_id"):
+            if missing:
+                clean[f] = None
+                continue
+            value = _as_int(raw)
+            if value is None:
+                err(f, "err.integer")
+            else:
+                clean[f] = value
+        elif f == "next_contact_on":
+            if missing:
+                clean[f] = None
+                continue
+            value = _as_date(raw)
+            if value is None:
+                err(f, "err.date_format")
+            elif not (1900 <= value.year <= 2200):
+                err(f, "err.range", min="1900-01-01", max="2200-12-31")
+            else:
+                clean[f] = value
+
+    if session is not None:
+        if clean.get("owner_id") is not None and "owner_id" not in errors:
+            ok = session.scalar(select(User.id).where(User.id == clean["owner_id"], User.active.is_(True)))
+            if ok is None:
+                err("owner_id", "err.unknown_ref", value=clean["owner_id"])
+        if clean.get("channel_id") is not None and "channel_id" not in errors:
+            ok = session.scalar(select(Channel.id).where(Channel.id == clean["channel_id"]))
+            if ok is None:
+                err("channel_id", "err.unknown_ref", value=clean["channel_id"])
+    for f in errors:
+        clean.pop(f, None)
+    return clean, errors
+
+
+def _norm_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The normalised dedupe columns that follow from name / phone / email."""
+    out: dict[str, Any] = {}
+    if "name" in values:
+        out["name_norm"] = normalize_name(values["name"]) or (values["name"] or "").casefold()[:200]
+    if "phone" in values:
+        out["phone_norm"] = normalize_phone(values["phone"])
+    if "email" in values:
+        out["email_norm"] = normalize_email(values["email"])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# reading: the grid's page query
+
+
+@dataclass
+class CustomerFilter:
+    """What the grid shows. ``archived``: False (default) live rows, True archived only,
+    None both. ``in_pool``: True pool only, False owned only, None both."""
+
+    search: str | None = None
+    owner_id: int | None = None
+    tier: str | None = None
+    status: str | None = None
+    region: str | None = None
+    industry: str | None = None
+    channel_id: int | None = None
+    no_contact_days: int | None = None
+    in_pool: bool | None = None
+    archived: bool | None = False
+
+
+SORTABLE = {
+    "name": Customer.name_norm,
+    "tier": Customer.tier,
+    "status": Customer.status,
+    "owner_name": User.display_name,
+    "region": Customer.region,
+    "industry": Customer.industry,
+    "last_contact_at": Customer.last_contact_at,
+    "next_contact_on": Customer.next_contact_on,
+    "created_at": Customer.created_at,
+    "updated_at": Customer.updated_at,
+    "id": Customer.id,
+}
+
+NOT_NULL_SORTS = ("name", "tier", "status", "created_at", "updated_at", "id")
+
+PAGE_COLUMNS = (
+    "id", "name", "credit_code", "industry", "region", "tier", "status", "channel_id", "channel_name",
+    "owner_id", "owner_name", "phone", "email", "address", "notes", "next_contact_on", "last_contact_at",
+    "pool_entered_at", "archived", "version", "created_at", "updated_at", "private_hidden",
+)
+
+
+def _visibility(actor: Actor, visible: set[int] | None, in_pool: bool | None):
+    """``access.customer_filter`` specialised to the view: owned rows only → the owner IN
+    list (no OR with the pool, so SQLite / PostgreSQL use the owner index); pool only →
+    owner IS NULL (the pool is visible to everyone)."""
+    if in_pool is True:
+        return Customer.owner_id.is_(None)
+    own = owner_filter(None, actor, Customer.owner_id, visible=visible)  # type: ignore[arg-type]
+    if in_pool is False or visible is None:
+        return and_(own, Customer.owner_id.is_not(None)) if in_pool is False else own
+    return or_(own, Customer.owner_id.is_(None))
+
+
+def _filter_conditions(session: Session, actor: Actor, filters: CustomerFilter, now: datetime | None = None,
+                       visible: set[int] | None | str = "compute") -> list:
+    if visible == "compute":
+        visible = visible_user_ids(session, actor)
+    conds = [_visibility(actor, visible, filters.in_pool)]
+    if filters.archived is not None:
+        conds.append(Customer.archived == bool(filters.archived))
+    if filters.owner_id is not None:
+        conds.append(Customer.owner_id == filters.owner_id)
+    for name in ("tier", "status", "region", "industry", "channel_id"):
+        value = getattr(filters, name)
+        if value not in (None, ""):
+            conds.append(getattr(Customer, name) == value)
+    if filters.no_contact_days is not None:
+        cutoff = (now or utcnow()) - timedelta(days=int(filters.no_contact_days))
+        conds.append(or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < cutoff))
+    search = (filters.search or "").strip()
+    if search:
+        conds.append(_search_condition(search))
+    return conds
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search_condition(search: str):
+    """Name: contains on the normalised name; phone: prefix on the normalised phone (also
+    matching the local part of a mobile number); email: prefix on the normalised email;
+    credit code: prefix."""
+    options = []
+    name_key = normalize_name(search)
+    if name_key:
+        options.append(Customer.name_norm.like(f"%{_escape_like(name_key)}%", escape="\\"))
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", search) if ch.isdigit())
+    if len(digits) >= 3 and len(digits) >= len(search.replace(" ", "").replace("-", "")) - 2:
+        phone_key = normalize_phone(search) or digits
+        options.append(Customer.phone_norm.like(f"{_escape_like(phone_key)}%", escape="\\"))
+    email_key = normalize_email(search)
+    if email_key and ("@" in email_key or "." in email_key):
+        options.append(Customer.email_norm.like(f"{_escape_like(email_key)}%", escape="\\"))
+    code = normalize_credit_code(search)
+    if code and len(code) >= 4 and code.isalnum() and code.isascii():
+        options.append(Customer.credit_code.like(f"{_escape_like(code)}%", escape="\\"))
+    return or_(*options) if options else Customer.id.is_(None)
+
+
+def _page_select(conds: list, sort: list[tuple[str, str]] | None):
+    stmt = (
+        select(
+            Customer.id, Customer.name, Customer.credit_code, Customer.industry, Customer.region, Customer.tier,
+            Customer.status, Customer.channel_id, Channel.name.label("channel_name"), Customer.owner_id,
+            User.display_name.label("owner_name"), Customer.phone, Customer.email, Customer.address,
+            Customer.notes, Customer.next_contact_on, Customer.last_contact_at, Customer.pool_entered_at,
+            Customer.archived, Customer.version, Customer.created_at, Customer.updated_at,
+        )
+        .outerjoin(User, User.id == Customer.owner_id)
+        .outerjoin(Channel, Channel.id == Customer.channel_id)
+        .where(and_(*conds))
+    )
+    order = []
+    for name, direction in sort or [("name", "asc")]:
+        col = SORTABLE.get(name)
+        if col is None:
+            continue
+        term = desc(col) if str(direction).lower() == "desc" else asc(col)
+        # blanks last on both databases (SQLite and PostgreSQL disagree by default)
+        order.append(term if name in NOT_NULL_SORTS else term.nulls_last())
+    order.append(asc(Customer.id))
+    return stmt.order_by(*order)
+
+
+def list_customers_page(
+    session: Session,
+    actor: Actor,
+    *,
+    filters: CustomerFilter | None = None,
+    sort: list[tuple[str, str]] | None = None,
+    page: int = 1,
+    page_size: int = 100,
+    now: datetime | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """One page of the customers the actor may see, filtered and sorted in SQL, with the
+    owner's and channel's names, plus the total count of matching rows. Private fields of
+    rows the actor may not see in full (pool rows for a rep) are None and
+    ``private_hidden`` is True. ``page`` starts at 1; ``page_size`` ≤ 500."""
+    filters = filters or CustomerFilter()
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    page = max(1, int(page))
+    visible = visible_user_ids(session, actor)
+    conds = _filter_conditions(session, actor, filters, now, visible=visible)
+    conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
+    total = conn.execute(select(func.count()).select_from(Customer).where(and_(*conds))).scalar() or 0
+    # LIMIT / OFFSET inline (they are ints): a prepared generic plan on PostgreSQL would
+    # not know the page is small and may sort every matching row instead of walking an index
+    stmt = _page_select(conds, sort).limit(literal_column(str(page_size))).offset(
+        literal_column(str((page - 1) * page_size)))
+    rows = conn.execute(stmt).all()
+    private = [PAGE_COLUMNS.index(f) for f in PRIVATE_FIELDS]
+    data = []
+    for r in rows:
+        rec = [*r, False]
+        if not (visible is None or (r.owner_id is not None and r.owner_id in visible)
+                or (r.owner_id is None and actor.is_manager)):
+            for i in private:
+                rec[i] = None
+            rec[-1] = True
+        data.append(rec)
+    # object columns: one page needs no type inference (and keeps None as None)
+    block = np.empty((len(data), len(PAGE_COLUMNS)), dtype=object)
+    for i, rec in enumerate(data):
+        block[i, :] = rec
+    df = pd.DataFrame(block, columns=list(PAGE_COLUMNS), dtype=object, copy=False)
+    return df, int(total)
+
+
+def get_customer(session: Session, actor: Actor, *, customer_id: int) -> dict[str, Any]:
+    """One visible customer as a dict (same columns as a grid row); NotFound otherwise."""
+    conds = [customer_filter(session, actor), Customer.id == customer_id]
+    row = session.execute(_page_select(conds, [("id", "asc")])).first()
+    if row is None:
+        raise NotFound(t("err.not_found", actor.locale, detail=f"customer {customer_id}"))
+    rec = dict(row._mapping)
+    visible = visible_user_ids(session, actor)
+    private_ok = visible is None or (row.owner_id is not None and row.owner_id in visible) or (
+        row.owner_id is None and actor.is_manager
+    )
+    if not private_ok:
+        for f in PRIVATE_FIELDS:
+            rec[f] = None
+    rec["private_hidden"] = not private_ok
+    return rec
+
+
+def assignable_owners(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Active users the actor may make owner of a customer: a rep only themselves; a
+    manager the users of their teams; directors and admins everyone."""
+    stmt = select(User.id, User.display_name, User.username).where(User.active.is_(True)).order_by(User.display_name)
+    if actor.role == "rep":
+        stmt = stmt.where(User.id == actor.id)
+    else:
+        ids = visible_user_ids(session, actor)
+        if ids is not None:
+            stmt = stmt.where(User.id.in_(sorted(ids)))
+    return [dict(r._mapping) for r in session.execute(stmt).all()]
+
+
+def list_channels(session: Session) -> list[dict[str, Any]]:
+    """Active channels (id, name) for select boxes."""
+    rows = session.execute(select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name))
+    return [dict(r._mapping) for r in rows.all()]
+
+
+def distinct_values(session: Session, actor: Actor, *, field_name: str, limit: int = 200) -> list[str]:
+    """Distinct regions or industries among the customers the actor may see (for filters)."""
+    col = {"region": Customer.region, "industry": Customer.industry}[field_name]
+    stmt = (
+        select(col).where(customer_filter(session, actor), col.is_not(None)).group_by(col).order_by(col).limit(limit)
+    )
+    return [v for v in session.scalars(stmt).all() if v]
+
+
+# ---------------------------------------------------------------------------
+# writing
+
+
+@dataclass
+class GridChanges:
+    """Commands from a grid save. ``create``: list of field dicts, each with a ``_key``
+    (temporary row key); ``update``: list of {"id", "version", "fields": {…}};
+    ``archive``: ids."""
+
+    create: list[dict[str, Any]] = field(default_factory=list)
+    update: list[dict[str, Any]] = field(default_factory=list)
+    archive: list[int] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.create or self.update or self.archive)
+
+    @classmethod
+    def coerce(cls, value: GridChanges | dict[str, Any]) -> GridChanges:
+        if isinstance(value, GridChanges):
+            return value
+        return cls(
+            create=list(value.get("create") or []),
+            update=list(value.get("update") or []),
+            archive=list(value.get("archive") or []),
+        )
+
+
+@dataclass
+class SaveResult:
+    created: dict[Any, int] = field(default_factory=dict)  # temp key → new id
+    updated: list[int] = field(default_factory=list)
+    archived: list[int] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.archived)
+
+
+def _row_snapshot(row: Customer, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    return {f: getattr(row, f) for f in fields}
+
+
+def _same(a: Any, b: Any) -> bool:
+    return audit._plain(a) == audit._plain(b)
+
+
+def _load_editable(session: Session, actor: Actor, ids: list[int]) -> dict[int, Customer]:
+    """Visible customers by id; NotFound for any id the actor cannot see; PermissionDenied
+    when the actor may see but not edit one."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(Customer).where(Customer.id.in_(ids), customer_filter(session, actor))).all()
+    by_id = {r.id: r for r in rows}
+    for cid in ids:
+        row = by_id.get(cid)
+        if row is None:
+            raise NotFound(t("err.not_found", actor.locale, detail=f"customer {cid}"))
+        try:
+            ensure_can_edit_customer(session, actor, row)
+        except PermissionDenied as exc:
+            raise PermissionDenied(t("err.permission", actor.locale, detail=f"{row.name}: {exc}")) from exc
+    return by_id
+
+
+def _check_duplicates(
+    session: Session, actor: Actor, checks: list[tuple[Any, dict[str, Any], int | None]], override: bool
+) -> None:
+    """Raise DuplicateError for rows matching existing customers or each other, unless a
+    manager overrides. ``checks``: (row key, values, exclude id)."""
+    if override:
+        if not actor.is_manager:
+            raise PermissionDenied(t("customers.override_manager_only", actor.locale))
+        return
+    matches: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], Any] = {}
+    for key, values, exclude in checks:
+        for m in find_duplicates(
+            session, actor, name=values.get("name"), phone=values.get("phone"), email=values.get("email"),
+            credit_code=values.get("credit_code"), exclude_id=exclude,
+        ):
+            matches.append({**m, "row": key})
+        norms = {
+            "name": normalize_name(values.get("name")) or None,
+            "phone": normalize_phone(values.get("phone")),
+            "email": normalize_email(values.get("email")),
+            "credit_code": normalize_credit_code(values.get("credit_code")),
+        }
+        for f, v in norms.items():
+            if v is None:
+                continue
+            other = seen.get((f, v))
+            if other is not None and other != key:
+                matches.append({"row": key, "customer_id": None, "name": values.get("name"), "owner_id": None,
+                                "owner_name": None, "matched_on": [f], "archived": False, "hidden": False,
+                                "same_batch_row": other})
+            else:
+                seen[(f, v)] = key
+    if matches:
+        raise DuplicateError(matches, t("customers.duplicate_found", actor.locale, n=len(matches)))
+
+
+def update_many(
+    session: Session,
+    actor: Actor,
+    *,
+    changes: GridChanges | dict[str, Any],
+    override_duplicate: bool = False,
+    now: datetime | None = None,
+) -> SaveResult:
+    """Apply a grid save all-or-nothing: validate every row (ValidationError with
+    row_errors keyed by id / temp key), check access per row (NotFound / PermissionDenied),
+    check versions (ConflictError {id: {field: (theirs, yours)}} incl. "version"), check
+    duplicates (DuplicateError unless a manager overrides), then write with audit rows and
+    bumped versions. Writes nothing when anything fails (caller's transaction)."""
+    ch = GridChanges.coerce(changes)
+    now = now or utcnow()
+    loc = actor.locale
+    row_errors: dict[Any, dict[str, str]] = {}
+
+    creates: list[tuple[Any, dict[str, Any]]] = []
+    for i, raw in enumerate(ch.create):
+        key = raw.get("_key", f"new-{i + 1}")
+        data = {k: v for k, v in raw.items() if k in EDITABLE_FIELDS}
+        clean, errs = validate_customer_fields(data, loc, session=session)
+        if errs:
+            row_errors[key] = errs
+        creates.append((key, clean))
+
+    updates: list[tuple[int, int | None, dict[str, Any]]] = []
+    for cmd in ch.update:
+        cid = _as_int(cmd.get("id"))
+        fields_in = {k: v for k, v in (cmd.get("fields") or {}).items() if k in EDITABLE_FIELDS}
+        if cid is None:
+            row_errors[str(cmd.get("id"))] = {"id": t("err.integer", loc)}
+            continue
+        clean, errs = validate_customer_fields(fields_in, loc, partial=True, session=session)
+        if "owner_id" in fields_in and clean.get("owner_id", 0) is None and "owner_id" not in errs:
+            errs["owner_id"] = t("customers.err_owner_required", loc)
+        if errs:
+            row_errors[cid] = errs
+        updates.append((cid, _as_int(cmd.get("version")), clean))
+    archive_ids = [a for a in (_as_int(x) for x in ch.archive) if a is not None]
+    if row_errors:
+        raise ValidationError(row_errors=row_errors)
+
+    # access
+    for _key, clean in creates:
+        if "owner_id" not in clean or clean["owner_id"] is None:
+            clean["owner_id"] = actor.id
+        try:
+            ensure_owner_assignable(session, actor, clean["owner_id"])
+        except PermissionDenied as exc:
+            raise PermissionDenied(t("err.permission", loc, detail=str(exc))) from exc
+    rows = _load_editable(session, actor, sorted({u[0] for u in updates} | set(archive_ids)))
+    for cid, _version, clean in updates:
+        if "owner_id" in clean and clean["owner_id"] != rows[cid].owner_id:
+            try:
+                ensure_owner_assignable(session, actor, clean["owner_id"])
+            except PermissionDenied as exc:
+                raise PermissionDenied(t("err.permission", loc, detail=str(exc))) from exc
+
+    # versions
+    conflicts: dict[Any, dict[str, tuple[Any, Any]]] = {}
+    for cid, version, clean in updates:
+        row = rows[cid]
+        if version is None or row.version != version:
+            diff = {f: (getattr(row, f), v) for f, v in clean.items()}
+            diff["version"] = (row.version, version)
+            conflicts[cid] = diff
+    if conflicts:
+        raise ConflictError(conflicts, t("customers.conflict", loc, n=len(conflicts)))
+
+    # duplicates
+    checks: list[tuple[Any, dict[str, Any], int | None]] = [(key, clean, None) for key, clean in creates]
+    for cid, _version, clean in updates:
+        if any(f in clean and not _same(clean[f], getattr(rows[cid], f)) for f in DEDUPE_FIELDS):
+            checks.append((cid, {f: clean.get(f, getattr(rows[cid], f)) for f in DEDUPE_FIELDS}, cid))
+    if checks:
+        _check_duplicates(session, actor, checks, override_duplicate)
+
+    # write
+    result = SaveResult()
+    for key, clean in creates:
+        row = Customer(**clean, **_norm_columns(clean), created_at=now, updated_at=now)
+        if row.owner_id is None:
+            row.pool_entered_at = now
+        session.add(row)
+        session.flush()
+        audit.record(session, actor, "customer", row.id, "create",
+                     {k: [None, v] for k, v in clean.items() if v is not None})
+        result.created[key] = row.id
+    for cid, version, clean in updates:
+        row = rows[cid]
+        before = _row_snapshot(row, list(clean))
+        changed = {f: v for f, v in clean.items() if not _same(v, before[f])}
+        if not changed:
+            continue
+        values = {**changed, **_norm_columns(changed), "version": version + 1, "updated_at": now}
+        if "owner_id" in changed:
+            values["pool_entered_at"] = None
+            if row.owner_id is not None:
+                values["previous_owner_id"] = row.owner_id
+        res = session.execute(
+            update(Customer).where(Customer.id == cid, Customer.version == version).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:  # someone committed in between
+            raise ConflictError({cid: {"version": (None, version)}}, t("customers.conflict", loc, n=1))
+        audit.record(session, actor, "customer", cid, "update", audit.changed_fields(before, changed))
+        result.updated.append(cid)
+    for cid in archive_ids:
+        row = rows[cid]
+        if row.archived:
+            continue
+        session.execute(
+            update(Customer).where(Customer.id == cid)
+            .values(archived=True, version=Customer.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(session, actor, "customer", cid, "archive", {"archived": [False, True]})
+        result.archived.append(cid)
+    session.flush()
+    session.expire_all()
+    return result
+
+
+def create_customer(
+    session: Session, actor: Actor, *, data: dict[str, Any], override_duplicate: bool = False
+) -> int:
+    """Create one customer (same rules as a grid save); returns its id. Owner defaults to
+    the actor. ValidationError carries field → message in ``errors``."""
+    try:
+        res = update_many(session, actor, changes=GridChanges(create=[{**data, "_key": "new"}]),
+                          override_duplicate=override_duplicate)
+    except ValidationError as exc:
+        raise ValidationError(exc.row_errors.get("new", {})) from exc
+    return res.created["new"]
+
+
+def update_customer(
+    session: Session, actor: Actor, *, customer_id: int, version: int, data: dict[str, Any],
+    override_duplicate: bool = False,
+) -> None:
+    """Update one customer's fields with optimistic locking (same rules as a grid save)."""
+    try:
+        update_many(session, actor, changes=GridChanges(update=[{"id": customer_id, "version": version,
+                                                                  "fields": data}]),
+                    override_duplicate=override_duplicate)
+    except ValidationError as exc:
+        raise ValidationError(exc.row_errors.get(customer_id, {})) from exc
+
+
+# ---------------------------------------------------------------------------
+# bulk actions
+
+
+def _bulk_update(session: Session, actor: Actor, rows: list[Customer], action: str, values: dict[str, Any],
+                 now: datetime) -> int:
+    for row in rows:
+        before = _row_snapshot(row, list(values))
+        session.execute(
+            update(Customer).where(Customer.id == row.id)
+            .values(**values, version=Customer.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(session, actor, "customer", row.id, action, audit.changed_fields(before, values))
+    session.flush()
+    session.expire_all()
+    return len(rows)
+
+
+def _ids(ids) -> list[int]:
+    out = sorted({i for i in (_as_int(x) for x in ids) if i is not None})
+    return out
+
+
+def archive_customers(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
+    """Soft-delete: archived rows leave the grid (restorable by a manager). The actor must
+    be allowed to edit each row. Returns the number archived."""
+    rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if not r.archived]
+    return _bulk_update(session, actor, rows, "archive", {"archived": True}, now or utcnow())
+
+
+def restore_customers(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
+    """Un-archive (manager, director, admin)."""
+    if not actor.is_manager:
+        raise PermissionDenied(t("err.permission", actor.locale, detail=t("customers.manager_only", actor.locale)))
+    rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if r.archived]
+    return _bulk_update(session, actor, rows, "restore", {"archived": False}, now or utcnow())
+
+
+def reassign_owner(session: Session, actor: Actor, *, ids, owner_id: int, now: datetime | None = None) -> int:
+    """Give customers to another owner (manager+; the owner must be active and within the
+    manager's teams). Clears the pool markers. Returns the number changed."""
+    if not actor.is_manager:
+        raise PermissionDenied(t("err.permission", actor.locale, detail=t("customers.manager_only", actor.locale)))
+    owner = _as_int(owner_id)
+    if owner is None or session.scalar(select(User.id).where(User.id == owner, User.active.is_(True))) is None:
+        raise ValidationError({"owner_id": t("err.unknown_ref", actor.locale, value=owner_id)})
+    try:
+        ensure_owner_assignable(session, actor, owner)
+    except PermissionDenied as exc:
+        raise PermissionDenied(t("err.permission", actor.locale, detail=str(exc))) from exc
+    rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if r.owner_id != owner]
+    now = now or utcnow()
+    for row in rows:
+        before = {"owner_id": row.owner_id}
+        session.execute(
+            update(Customer).where(Customer.id == row.id)
+            .values(owner_id=owner, previous_owner_id=row.owner_id, pool_entered_at=None,
+                    version=Customer.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(session, actor, "customer", row.id, "reassign", audit.changed_fields(before, {"owner_id": owner}))
+    session.flush()
+    session.expire_all()
+    return len(rows)
+
+
+def release_to_pool(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
+    """Put owned customers into the public pool (their owner, or a manager of the owner).
+    Sets owner null, pool_entered_at, previous_owner_id, released_at."""
+    now = now or utcnow()
+    rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if r.owner_id is not None]
+    for row in rows:
+        session.execute(
+            update(Customer).where(Customer.id == row.id)
+            .values(owner_id=None, previous_owner_id=row.owner_id, pool_entered_at=now, released_at=now,
+                    version=Customer.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(session, actor, "customer", row.id, "release", {"owner_id": [row.owner_id, None]})
+    session.flush()
+    session.expire_all()
+    return len(rows)
+
+
+def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
+    """Take pool customers as one's own. Rules (settings): a rep may own at most
+    ``pool_rep_cap`` live customers; the previous owner must wait
+    ``pool_claim_cooldown_days`` after release before claiming the same customer again.
+    All-or-nothing: any broken rule raises ValidationError with row_errors."""
+    if actor.id is None:
+        raise PermissionDenied(t("err.permission", actor.locale, detail="system"))
+    now = now or utcnow()
+    loc = actor.locale
+    wanted = _ids(ids)
+    rows = session.scalars(select(Customer).where(Customer.id.in_(wanted), customer_filter(session, actor))).all()
+    by_id = {r.id: r for r in rows}
+    row_errors: dict[Any, dict[str, str]] = {}
+    cooldown = int(settings.get(session, "pool_claim_cooldown_days") or 0)
+    for cid in wanted:
+        row = by_id.get(cid)
+        if row is None:
+            raise NotFound(t("err.not_found", loc, detail=f"customer {cid}"))
+        if row.owner_id is not None or row.archived:
+            row_errors[cid] = {"owner_id": t("pool.err_not_in_pool", loc)}
+            continue
+        if row.previous_owner_id == actor.id and row.released_at is not None and cooldown > 0:
+            released = row.released_at if row.released_at.tzinfo else row.released_at.replace(tzinfo=now.tzinfo)
+            until = released + timedelta(days=cooldown)
+            if now < until:
+                row_errors[cid] = {"owner_id": t("pool.err_cooldown", loc, date=until.date().isoformat())}
+    if actor.role == "rep":
+        cap = int(settings.get(session, "pool_rep_cap") or 0)
+        owned = session.scalar(
+            select(func.count()).select_from(Customer).where(Customer.owner_id == actor.id, Customer.archived.is_(False))
+        ) or 0
+        if cap and owned + len(wanted) > cap:
+            row_errors.setdefault("_all", {})["owner_id"] = t("pool.err_cap", loc, cap=cap, owned=owned)
+    if row_errors:
+        raise ValidationError(row_errors=row_errors)
+    for cid in wanted:
+        session.execute(
+            update(Customer).where(Customer.id == cid, Customer.owner_id.is_(None))
+            .values(owner_id=actor.id, pool_entered_at=None, version=Customer.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(session, actor, "customer", cid, "claim", {"owner_id": [None, actor.id]})
+    session.flush()
+    session.expire_all()
+    return len(wanted)
+
+
+
+def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | None = None) -> int:
+    """Move owned customers without a follow-up for ``pool_reclaim_days[tier]`` days into
+    the public pool. Days count from the latest of: last contact, the last assignment to
+    the current owner (create / claim / reassign in the audit log), creation. A tier with 0
+    days is never reclaimed; with ``pool_exempt_open_deals`` a customer with an open deal
+    stays. Idempotent (a second run finds nothing); each move is audited as "reclaim".
+    Admin (or the SYSTEM actor) only. Returns the number moved."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    days_by_tier = settings.get(session, "pool_reclaim_days") or {}
+    exempt_open = bool(settings.get(session, "pool_exempt_open_deals"))
+    moved = 0
+    for tier in TIERS:
+        days = int(days_by_tier.get(tier) or 0)
+        if days <= 0:
+            continue
+        cutoff = now - timedelta(days=days)
+        stmt = select(Customer.id, Customer.owner_id).where(
+            Customer.owner_id.is_not(None),
+            Customer.archived.is_(False),
+            Customer.tier == tier,
+            func.coalesce(Customer.last_contact_at, Customer.created_at) < cutoff,
+            Customer.created_at < cutoff,
+        )
+        if exempt_open:
+            open_deal = (
+                select(Deal.id).join(Stage, Stage.id == Deal.stage_id)
+                .where(Deal.customer_id == Customer.id, Stage.kind == "open")
+            )
+            stmt = stmt.where(~exists(open_deal))
+        candidates = session.execute(stmt).all()
+        if not candidates:
+            continue
+        # a recent assignment restarts the clock
+        recent: set[str] = set()
+        ids_txt = [str(c.id) for c in candidates]
+        for start in range(0, len(ids_txt), 500):
+            chunk = ids_txt[start : start + 500]
+            recent.update(
+                session.scalars(
+                    select(AuditLog.entity_id).where(
+                        AuditLog.entity == "customer", AuditLog.entity_id.in_(chunk),
+                        AuditLog.action.in_(("create", "claim", "reassign")), AuditLog.at >= cutoff,
+                    )
+                ).all()
+            )
+        for c in candidates:
+            if str(c.id) in recent:
+                continue
+            res = session.execute(
+                update(Customer).where(Customer.id == c.id, Customer.owner_id == c.owner_id)
+                .values(owner_id=None, previous_owner_id=c.owner_id, pool_entered_at=now, released_at=now,
+                        version=Customer.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount:
+                audit.record(session, actor, "customer", c.id, "reclaim",
+                             {"owner_id": [c.owner_id, None], "tier": tier, "days": days})
+                moved += 1
+    session.flush()
+    session.expire_all()
+    return moved
+
+
+def reclaim_if_due(session: Session, *, now: datetime | None = None) -> int | None:
+    """Run ``reclaim_stale_customers`` at most once per UTC day (setting
+    ``pool_last_reclaim_on``); returns the count, or None when it already ran today."""
+    now = now or utcnow()
+    today = now.date().isoformat()
+    if settings.get(session, "pool_last_reclaim_on") == today:
+        return None
+    moved = reclaim_stale_customers(session, SYSTEM, now=now)
+    settings.put(session, "pool_last_reclaim_on", today)
+    return moved

@@ -1,0 +1,574 @@
+"""Deals (商机) and the pipeline board.
+
+A deal is open, won or lost according to its stage's ``kind``; ``closed_on`` is the close
+date. Every change of stage, amount, expected close or owner writes one ``DealHistory`` row
+(from → to, who, when). History values are stored as text: stage and owner as ids, amount
+as a decimal string, expected close as an ISO date. Creating a deal writes its first stage
+row (from nothing), so time in stage can be read from history from day one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pydantic
+from sqlalchemy import and_, case, false, func, or_, select
+from sqlmodel import Session
+
+from services import audit
+from services.access import Actor, customer_filter, owner_filter
+from services.activities import (
+    FieldNotFound,
+    as_utc,
+    build_model,
+    check_amount,
+    check_owner,
+    local_date,
+    local_tz,
+    owner_in,
+    scoped_owner_ids,
+    visible_editable_customer,
+)
+from services.errors import ConflictError, NotFound, ValidationError
+from services.i18n import t
+from services.models import (
+    Channel,
+    Customer,
+    Deal,
+    DealCreate,
+    DealHistory,
+    DealRead,
+    DealUpdate,
+    LostReason,
+    Product,
+    Stage,
+    User,
+    utcnow,
+)
+
+HISTORY_FIELDS = ("stage", "amount", "expected_close", "owner")
+MAX_NAME = 200
+MAX_NEXT_STEP = 300
+
+
+def _history_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.01")))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _write_history(session: Session, actor: Actor, deal_id: int, fld: str, old: Any, new: Any,
+                   at: datetime) -> None:
+    session.add(DealHistory(deal_id=deal_id, field=fld, old_value=_history_text(old),
+                            new_value=_history_text(new), changed_by=actor.id, changed_at=at))
+
+
+def _today(session: Session, now: datetime, tz: ZoneInfo | None = None) -> date:
+    return local_date(now, tz or local_tz(session))  # type: ignore[return-value]
+
+
+def _get_stage(session: Session, stage_id: int | None, loc: str, fld: str = "stage_id") -> Stage:
+    stage = session.get(Stage, stage_id) if stage_id is not None else None
+    if stage is None or not stage.active:
+        raise ValidationError({fld: t("err.unknown_ref", loc, value=stage_id) if stage_id is not None
+                               else t("err.required", loc)})
+    return stage
+
+
+def _check_refs(session: Session, values: Mapping[str, Any], loc: str, errors: dict[str, str]) -> None:
+    if values.get("product_id") is not None:
+        p = session.get(Product, values["product_id"])
+        if p is None or not p.active:
+            errors["product_id"] = t("err.unknown_ref", loc, value=values["product_id"])
+    if values.get("channel_id") is not None:
+        c = session.get(Channel, values["channel_id"])
+        if c is None or not c.active:
+            errors["channel_id"] = t("err.unknown_ref", loc, value=values["channel_id"])
+
+
+def _check_common(values: dict[str, Any], loc: str, errors: dict[str, str], opened_on: date | None) -> None:
+    """Field rules shared by create and update (only the keys present are checked)."""
+    if "name" in values:
+        name = (values.get("name") or "").strip()
+        values["name"] = name
+        if not name:
+            errors["name"] = t("err.required", loc)
+        elif len(name) > MAX_NAME:
+            errors["name"] = t("err.too_long", loc, max=MAX_NAME)
+    if "amount" in values:
+        values["amount"] = check_amount(values.get("amount"), "amount", loc, errors)
+    if values.get("probability") is not None and not 0 <= int(values["probability"]) <= 100:
+        errors["probability"] = t("err.range", loc, min=0, max=100)
+    if "next_step" in values and isinstance(values.get("next_step"), str):
+        values["next_step"] = values["next_step"].strip() or None
+    expected = values.get("expected_close")
+    if expected is not None and opened_on is not None and expected < opened_on:
+        errors["expected_close"] = t("deals.err.close_before_open", loc, opened=opened_on.isoformat())
+
+
+def _read(row: Deal) -> DealRead:
+    return DealRead.model_validate(row)
+
+
+def create_deal(session: Session, actor: Actor, *, data: DealCreate | Mapping[str, Any],
+                now: datetime | None = None) -> DealRead:
+    """Create an open deal. Rules: name required; amount empty (early stage) or 0…10^11;
+    probability 0–100, defaulting to the stage's; stage must be an active open stage;
+    expected close not before ``opened_on`` (default: today); customer visible and editable;
+    a rep owns only their own deals. Writes the first stage history row and an audit row."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    raw = data.model_dump(exclude_unset=True) if isinstance(data, pydantic.BaseModel) else dict(data)
+    raw.setdefault("owner_id", actor.id)
+    if raw.get("owner_id") is None:
+        raw["owner_id"] = actor.id
+    probability_given = raw.get("probability") is not None
+    errors: dict[str, str] = {}
+    amount = check_amount(raw.pop("amount", None), "amount", loc, errors)
+    if not (raw.get("name") or "").strip():
+        errors["name"] = t("err.required", loc)
+    if raw.get("stage_id") is None:
+        errors["stage_id"] = t("err.required", loc)
+    if errors:
+        raise ValidationError(errors)
+    create = build_model(DealCreate, raw, loc)
+    values = create.model_dump()
+    values["amount"] = amount
+    opened_on = create.opened_on or _today(session, now)
+    values["opened_on"] = opened_on
+    _check_common(values, loc, errors, opened_on)
+    stage = _get_stage(session, create.stage_id, loc)
+    if stage.kind != "open":
+        errors["stage_id"] = t("deals.err.create_open_only", loc)
+    _check_refs(session, values, loc, errors)
+    if errors:
+        raise ValidationError(errors)
+    visible_editable_customer(session, actor, create.customer_id)
+    values["owner_id"] = check_owner(session, actor, create.owner_id)
+    if not probability_given:
+        values["probability"] = stage.probability
+    row = Deal(**{k: v for k, v in values.items() if k in Deal.model_fields},
+               stage_changed_at=now, created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    _write_history(session, actor, row.id, "stage", None, row.stage_id, now)
+    audit.record(session, actor, "deal", row.id, "create",
+                 {k: v for k, v in values.items() if v is not None})
+    return _read(row)
+
+
+def _visible_deal(session: Session, actor: Actor, deal_id: int, *, for_update: bool = False) -> Deal:
+    stmt = select(Deal).where(Deal.id == deal_id, owner_filter(session, actor, Deal.owner_id))
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise FieldNotFound({"deal_id": t("err.unknown_ref", actor.locale, value=deal_id)})
+    return row
+
+
+def _check_version(row: Deal, version: int, yours: Mapping[str, Any]) -> None:
+    if row.version != version:
+        theirs = {k: (getattr(row, k, None), v) for k, v in yours.items()
+                  if _history_text(getattr(row, k, None)) != _history_text(v)}
+        theirs = theirs or {"version": (row.version, version)}
+        raise ConflictError({row.id: theirs})
+
+
+def get_deal(session: Session, actor: Actor, *, deal_id: int) -> DealRead:
+    """One deal the actor may see (by owner); ``NotFound`` otherwise."""
+    return _read(_visible_deal(session, actor, deal_id))
+
+
+def update_deal(session: Session, actor: Actor, *, deal_id: int, version: int,
+                changes: DealUpdate | Mapping[str, Any], now: datetime | None = None) -> DealRead:
+    """Edit a deal with optimistic locking (``version`` as loaded; a newer row raises
+    ``ConflictError`` with theirs vs yours and writes nothing). Same field rules as create.
+    A closed (won/lost) deal keeps its amount, expected close, probability, customer and owner
+    until it is reopened. Changes of amount, expected close or owner write history rows."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    raw = changes.model_dump(exclude_unset=True) if isinstance(changes, pydantic.BaseModel) else dict(changes)
+    errors: dict[str, str] = {}
+    amount_given = "amount" in raw
+    amount = check_amount(raw.pop("amount", None), "amount", loc, errors)
+    if errors:
+        raise ValidationError(errors)
+    values = build_model(DealUpdate, raw, loc).model_dump(exclude_unset=True)
+    if amount_given:
+        values["amount"] = amount
+    row = _visible_deal(session, actor, deal_id, for_update=True)
+    _check_version(row, version, values)
+    values = {k: v for k, v in values.items() if _history_text(getattr(row, k)) != _history_text(v)}
+    if not values:
+        return _read(row)
+    stage = session.get(Stage, row.stage_id)
+    locked = {"amount", "expected_close", "probability", "customer_id", "owner_id"} & values.keys()
+    if stage is not None and stage.kind != "open" and locked:
+        raise ValidationError({k: t("deals.err.closed_reopen_first", loc) for k in locked})
+    _check_common(values, loc, errors, row.opened_on)
+    _check_refs(session, values, loc, errors)
+    if errors:
+        raise ValidationError(errors)
+    if "customer_id" in values:
+        visible_editable_customer(session, actor, values["customer_id"])
+    if "owner_id" in values:
+        values["owner_id"] = check_owner(session, actor, values["owner_id"])
+    before = {k: getattr(row, k) for k in values}
+    hist = {"amount": "amount", "expected_close": "expected_close", "owner_id": "owner"}
+    for k, v in values.items():
+        if k in hist:
+            _write_history(session, actor, row.id, hist[k], getattr(row, k), v, now)
+        setattr(row, k, v)
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "deal", row.id, "update", audit.changed_fields(before, values))
+    return _read(row)
+
+
+@dataclass
+class MoveResult:
+    """Outcome of a stage move: the deal as saved; ``offer_contract`` is true when it was
+    won (the page offers to create the contract), with a translated ``hint``."""
+
+    deal: DealRead
+    stage_kind: str
+    offer_contract: bool = False
+    hint: str | None = None
+
+
+def move_deal(session: Session, actor: Actor, *, deal_id: int, stage_id: int, version: int,
+              lost_reason_id: int | None = None, final_amount: Decimal | str | None = None,
+              closed_on: date | None = None, lost_note: str | None = None,
+              now: datetime | None = None) -> MoveResult:
+    """Move a deal to another stage. Rules: a closed deal must be reopened first
+    (``reopen_deal``); lost needs a lost reason; won needs the final amount (> 0, ≤ 10^11)
+    and the close date; a close date may be neither before ``opened_on`` nor after today.
+    Open stages set the probability to the stage default; won → 100, lost → 0. Writes stage
+    (and amount) history rows; a won deal returns ``offer_contract``."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    row = _visible_deal(session, actor, deal_id, for_update=True)
+    _check_version(row, version, {"stage_id": stage_id})
+    current = session.get(Stage, row.stage_id)
+    target = _get_stage(session, stage_id, loc)
+    if current is not None and current.kind != "open":
+        raise ValidationError({"stage_id": t("deals.err.closed_reopen_first", loc)})
+    if target.id == row.stage_id:
+        return MoveResult(_read(row), target.kind)
+    errors: dict[str, str] = {}
+    today = _today(session, now)
+    amount = row.amount
+    if target.kind in ("won", "lost"):
+        if closed_on is None:
+            if target.kind == "won":
+                errors["closed_on"] = t("err.required", loc)
+            closed_on = today
+        if closed_on < row.opened_on:
+            errors["closed_on"] = t("deals.err.close_before_open", loc, opened=row.opened_on.isoformat())
+        elif closed_on > today:
+            errors["closed_on"] = t("deals.err.close_in_future", loc)
+    if target.kind == "won":
+        amount = check_amount(final_amount, "final_amount", loc, errors, required=True, positive=True)
+    if target.kind == "lost":
+        reason = session.get(LostReason, lost_reason_id) if lost_reason_id is not None else None
+        if lost_reason_id is None:
+            errors["lost_reason_id"] = t("deals.err.lost_reason_required", loc)
+        elif reason is None or not reason.active:
+            errors["lost_reason_id"] = t("err.unknown_ref", loc, value=lost_reason_id)
+        if lost_note and len(lost_note) > 300:
+            errors["lost_note"] = t("err.too_long", loc, max=300)
+    if errors:
+        raise ValidationError(errors)
+
+    before = {"stage_id": row.stage_id, "amount": row.amount, "probability": row.probability,
+              "closed_on": row.closed_on, "lost_reason_id": row.lost_reason_id}
+    _write_history(session, actor, row.id, "stage", row.stage_id, target.id, now)
+    if amount != row.amount:
+        _write_history(session, actor, row.id, "amount", row.amount, amount, now)
+    row.stage_id, row.amount, row.stage_changed_at = target.id, amount, now
+    if target.kind == "open":
+        row.probability = target.probability
+    else:
+        row.probability = 100 if target.kind == "won" else 0
+        row.closed_on = closed_on
+        if target.kind == "lost":
+            row.lost_reason_id, row.lost_note = lost_reason_id, (lost_note or "").strip() or None
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    after = {k: getattr(row, k) for k in before}
+    audit.record(session, actor, "deal", row.id, "move", audit.changed_fields(before, after))
+    won = target.kind == "won"
+    return MoveResult(_read(row), target.kind, offer_contract=won,
+                      hint=t("deals.hint_create_contract", loc) if won else None)
+
+
+def reopen_deal(session: Session, actor: Actor, *, deal_id: int, version: int, stage_id: int | None = None,
+                now: datetime | None = None) -> DealRead:
+    """Reopen a won or lost deal into an open stage (``stage_id``, else the open stage it
+    was in before it closed, else the first open stage). Clears close date and lost reason;
+    writes a stage history row."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    row = _visible_deal(session, actor, deal_id, for_update=True)
+    _check_version(row, version, {})
+    current = session.get(Stage, row.stage_id)
+    if current is None or current.kind == "open":
+        raise ValidationError({"stage_id": t("deals.err.not_closed", loc)})
+    if stage_id is None:
+        prev = session.scalar(
+            select(DealHistory.old_value).where(DealHistory.deal_id == row.id, DealHistory.field == "stage",
+                                                DealHistory.new_value == str(row.stage_id))
+            .order_by(DealHistory.changed_at.desc(), DealHistory.id.desc()).limit(1))
+        prev_stage = session.get(Stage, int(prev)) if prev and prev.isdigit() else None
+        if prev_stage is not None and prev_stage.kind == "open" and prev_stage.active:
+            stage_id = prev_stage.id
+        else:
+            stage_id = session.scalar(select(Stage.id).where(Stage.kind == "open", Stage.active.is_(True))
+                                      .order_by(Stage.sequence).limit(1))
+    target = _get_stage(session, stage_id, loc)
+    if target.kind != "open":
+        raise ValidationError({"stage_id": t("deals.err.reopen_open_only", loc)})
+    before = {"stage_id": row.stage_id, "closed_on": row.closed_on, "lost_reason_id": row.lost_reason_id}
+    _write_history(session, actor, row.id, "stage", row.stage_id, target.id, now)
+    row.stage_id, row.closed_on, row.lost_reason_id, row.lost_note = target.id, None, None, None
+    row.probability, row.stage_changed_at = target.probability, now
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "deal", row.id, "reopen", audit.changed_fields(
+        before, {"stage_id": row.stage_id, "closed_on": None, "lost_reason_id": None}))
+    return _read(row)
+
+
+# ---------------------------------------------------------------------------
+# reads
+
+
+@dataclass
+class BoardColumn:
+    stage_id: int
+    name: str
+    probability: int
+    stall_days: int
+    count: int
+    amount: Decimal
+    stalled: int
+    cards: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class Board:
+    columns: list[BoardColumn]
+
+    @property
+    def total_count(self) -> int:
+        return sum(c.count for c in self.columns)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((c.amount for c in self.columns), Decimal("0"))
+
+
+CARD_COLUMNS = ["id", "name", "customer_id", "customer_name", "amount", "owner_id", "owner_name", "stage_id",
+                "probability", "expected_close", "next_step", "days_in_stage", "stalled", "stall_reason",
+                "version"]
+
+
+def _stalled_expr(stages, now: datetime, today: date):
+    """SQL: the deal is stalled — its expected close has passed, or its last activity (or
+    creation, when it never had one) is older than its stage's ``stall_days`` (0 = never)."""
+    last = func.coalesce(Deal.last_activity_at, Deal.created_at)
+    per_stage = [and_(Deal.stage_id == s.id, last < now - timedelta(days=s.stall_days))
+                 for s in stages if s.stall_days and s.stall_days > 0]
+    return or_(Deal.expected_close < today, *per_stage) if per_stage else or_(Deal.expected_close < today, false())
+
+
+def pipeline_board(session: Session, actor: Actor, *, owner_id: int | None = None, today: date | None = None,
+                   now: datetime | None = None, cards_per_stage: int = 30,
+                   tz: str | ZoneInfo | None = None) -> Board:
+    """The pipeline board: per active open stage (by sequence) the count, the sum of amounts
+    and the number stalled, computed in SQL over the deals the actor may see (optionally one
+    owner), plus the largest ``cards_per_stage`` deals as cards with customer, amount, owner,
+    days in stage and the stalled flag (see ``_stalled_expr``)."""
+    tz = local_tz(session, tz)
+    now = as_utc(now) or utcnow()
+    today = today or local_date(now, tz)
+    ids = scoped_owner_ids(session, actor, owner_id)
+    stages = session.execute(select(Stage.id, Stage.name, Stage.probability, Stage.stall_days)
+                             .where(Stage.kind == "open", Stage.active.is_(True))
+                             .order_by(Stage.sequence, Stage.id)).all()
+    if not stages:
+        return Board([])
+    stage_ids = [s.id for s in stages]
+    stalled = _stalled_expr(stages, now, today)
+    base = and_(Deal.stage_id.in_(stage_ids), owner_in(Deal.owner_id, ids))
+    # Grouping by (owner, stage) when filtered by owners lets SQLite walk ix_deal_owner_stage
+    # for exactly those owners (grouping by stage alone makes it scan every open deal).
+    group = (Deal.stage_id,) if ids is None else (Deal.owner_id, Deal.stage_id)
+    agg: dict[int, list] = {}
+    for r in session.execute(
+        select(Deal.stage_id, func.count().label("n"), func.coalesce(func.sum(Deal.amount), 0).label("amount"),
+               func.coalesce(func.sum(case((stalled, 1), else_=0)), 0).label("stalled"))
+        .where(base).group_by(*group)
+    ).all():
+        acc = agg.setdefault(r.stage_id, [0, Decimal("0"), 0])
+        acc[0] += int(r.n)
+        acc[1] += Decimal(str(r.amount))
+        acc[2] += int(r.stalled)
+    # cards: the largest deals of each stage, one small indexed query per stage
+    card = (
+        select(Deal.id, Deal.name, Deal.customer_id, Customer.name, Deal.amount, Deal.owner_id, User.display_name,
+               Deal.stage_id, Deal.probability, Deal.expected_close, Deal.next_step, Deal.stage_changed_at,
+               case((stalled, 1), else_=0), Deal.version)
+        .outerjoin(Customer, Customer.id == Deal.customer_id)
+        .join(User, User.id == Deal.owner_id)
+        .where(owner_in(Deal.owner_id, ids))
+        .order_by(func.coalesce(Deal.amount, -1).desc(), Deal.id)
+        .limit(cards_per_stage)
+    )
+    rows = [r for sid in stage_ids if sid in agg for r in session.execute(card.where(Deal.stage_id == sid)).all()]
+    by_stage: dict[int, list[tuple]] = {sid: [] for sid in stage_ids}
+    for (deal_id, name, customer_id, customer_name, amount, owner, owner_name, stage_id, probability, expected,
+         next_step, changed_at, is_stalled, version) in rows:
+        reason = None
+        if is_stalled:
+            reason = "expected_close_passed" if expected is not None and expected < today else "no_activity"
+        by_stage[stage_id].append((
+            deal_id, name, customer_id, customer_name, amount, owner, owner_name, stage_id, probability, expected,
+            next_step, max(0, (today - local_date(changed_at, tz)).days), bool(is_stalled), reason, version))
+    columns = []
+    for s in stages:
+        a = agg.get(s.id)
+        columns.append(BoardColumn(
+            stage_id=s.id, name=s.name, probability=s.probability, stall_days=s.stall_days,
+            count=a[0] if a else 0, amount=a[1].quantize(Decimal("0.01")) if a else Decimal("0.00"),
+            stalled=a[2] if a else 0,
+            # object columns: no per-column dtype inference (the slow part of a small frame)
+            cards=pd.DataFrame(by_stage[s.id] or None, columns=CARD_COLUMNS, dtype=object)))
+    return Board(columns)
+
+
+DEAL_COLUMNS = ["id", "name", "customer_id", "customer_name", "stage_id", "stage_name", "stage_kind", "amount",
+                "probability", "expected_close", "owner_id", "owner_name", "opened_on", "closed_on", "next_step",
+                "version"]
+
+
+def _deal_list_select():
+    return (
+        select(Deal.id, Deal.name, Deal.customer_id, Customer.name.label("customer_name"), Deal.stage_id,
+               Stage.name.label("stage_name"), Stage.kind.label("stage_kind"), Deal.amount, Deal.probability,
+               Deal.expected_close, Deal.owner_id, User.display_name.label("owner_name"), Deal.opened_on,
+               Deal.closed_on, Deal.next_step, Deal.version)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(User, User.id == Deal.owner_id)
+        .outerjoin(Customer, Customer.id == Deal.customer_id)
+    )
+
+
+def _frame(rows, columns) -> pd.DataFrame:
+    return pd.DataFrame.from_records([dict(r._mapping) for r in rows], columns=columns)
+
+
+def list_deals(session: Session, actor: Actor, *, owner_id: int | None = None, status: str | None = None,
+               search: str | None = None, limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    """Deals the actor may see, newest first; ``status`` open / won / lost (stage kind);
+    ``search`` matches deal or customer name. Paged in SQL."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    stmt = _deal_list_select().where(owner_in(Deal.owner_id, ids))
+    if status:
+        stmt = stmt.where(Stage.kind == status)
+    if search:
+        like = f"%{search.strip()}%"
+        stmt = stmt.where(or_(Deal.name.ilike(like), Customer.name.ilike(like)))
+    rows = session.execute(stmt.order_by(Deal.id.desc()).limit(limit).offset(offset)).all()
+    return _frame(rows, DEAL_COLUMNS)
+
+
+def list_customer_deals(session: Session, actor: Actor, *, customer_id: int) -> pd.DataFrame:
+    """The customer's deals the actor may see (by owner), open ones first then newest. The
+    customer must be visible (else ``NotFound``)."""
+    visible = session.scalar(select(Customer.id).where(Customer.id == customer_id, customer_filter(session, actor)))
+    if visible is None:
+        raise NotFound(f"customer {customer_id}")
+    rows = session.execute(
+        _deal_list_select()
+        .where(Deal.customer_id == customer_id, owner_filter(session, actor, Deal.owner_id))
+        .order_by(case((Stage.kind == "open", 0), else_=1), Deal.id.desc())
+    ).all()
+    return _frame(rows, DEAL_COLUMNS)
+
+
+def deal_history(session: Session, actor: Actor, *, deal_id: int) -> pd.DataFrame:
+    """History rows of a visible deal, newest first, with stage and owner ids turned into
+    names (``old_label`` / ``new_label``)."""
+    _visible_deal(session, actor, deal_id)
+    rows = session.execute(
+        select(DealHistory.id, DealHistory.field, DealHistory.old_value, DealHistory.new_value,
+               DealHistory.changed_at, User.display_name.label("changed_by"))
+        .outerjoin(User, User.id == DealHistory.changed_by)
+        .where(DealHistory.deal_id == deal_id)
+        .order_by(DealHistory.changed_at.desc(), DealHistory.id.desc())
+    ).all()
+    stages = dict(session.execute(select(Stage.id, Stage.name)).all())
+    users = {}
+    owner_ids = {int(v) for r in rows if r.field == "owner" for v in (r.old_value, r.new_value) if v and v.isdigit()}
+    if owner_ids:
+        users = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(owner_ids))).all())
+
+    def label(fld: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if fld == "stage" and value.isdigit():
+            return stages.get(int(value), value)
+        if fld == "owner" and value.isdigit():
+            return users.get(int(value), value)
+        return value
+
+    records = [{"id": r.id, "field": r.field, "old_value": r.old_value, "new_value": r.new_value,
+                "old_label": label(r.field, r.old_value), "new_label": label(r.field, r.new_value),
+                "changed_at": r.changed_at, "changed_by": r.changed_by} for r in rows]
+    return pd.DataFrame.from_records(records, columns=["id", "field", "old_value", "new_value", "old_label",
+                                                       "new_label", "changed_at", "changed_by"])
+
+
+@dataclass
+class DealOptions:
+    """Choices for deal forms: (id, label) pairs."""
+
+    open_stages: list[tuple[int, str, int]]  # id, name, probability
+    closed_stages: list[tuple[int, str, str]]  # id, name, kind
+    lost_reasons: list[tuple[int, str]]
+    products: list[tuple[int, str]]
+    channels: list[tuple[int, str]]
+
+
+def deal_options(session: Session) -> DealOptions:
+    """Active stages, lost reasons, products and channels for the deal forms."""
+    stages = session.execute(select(Stage.id, Stage.name, Stage.probability, Stage.kind)
+                             .where(Stage.active.is_(True)).order_by(Stage.sequence, Stage.id)).all()
+    return DealOptions(
+        open_stages=[(s.id, s.name, s.probability) for s in stages if s.kind == "open"],
+        closed_stages=[(s.id, s.name, s.kind) for s in stages if s.kind != "open"],
+        lost_reasons=[(r.id, r.name) for r in session.execute(
+            select(LostReason.id, LostReason.name).where(LostReason.active.is_(True)).order_by(LostReason.name)).all()],
+        products=[(r.id, r.name) for r in session.execute(
+            select(Product.id, Product.name).where(Product.active.is_(True)).order_by(Product.name)).all()],
+        channels=[(r.id, r.name) for r in session.execute(
+            select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name)).all()],
+    )

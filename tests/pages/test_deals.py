@@ -1,0 +1,183 @@
+"""AppTest of the Deals page as rep and manager: the board shows the service's counts and
+sums, a move from a card persists, won goes through the dialog (final amount, close date,
+then the contract offer), lost requires a reason, the new-deal form keeps input on error."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from services.db import make_engine, session_scope
+from services.deals import pipeline_board
+from services.i18n import format_money, format_number, t
+from services.models import Contract, Deal, DealHistory, Stage
+from tests.pages.test_activities import build_small_company, run_page
+
+PAGE = "pages/deals.py"
+
+
+@pytest.fixture(scope="module")
+def company_db(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('deals_page') / 'company.db'}"
+    return url, build_small_company(url)
+
+
+@pytest.fixture
+def company(company_db, monkeypatch):
+    """The small company as ``DATABASE_URL`` for this test only."""
+    monkeypatch.setenv("DATABASE_URL", company_db[0])
+    return company_db
+
+
+def stage_id(eng, name):
+    with session_scope(eng) as s:
+        return s.scalar(select(Stage.id).where(Stage.name == name))
+
+
+@pytest.mark.parametrize("role", ["rep", "manager", "director"])
+def test_board_shows_service_numbers(company, role):
+    url, actors = company
+    actor = actors[role]
+    at = run_page(actor, PAGE)
+    with session_scope(make_engine(url)) as s:
+        board = pipeline_board(s, actor)
+    captions = [c.value for c in at.caption]
+    for col in board.columns:
+        expected = t("deals.count_sum", "en", count=format_number(col.count), amount=format_money(col.amount, "en"))
+        assert any(c.startswith(expected) for c in captions), expected
+    stalled_cards = sum(int(col.cards["stalled"].sum()) for col in board.columns)
+    assert sum(m.value.startswith(":red[●]") for m in at.markdown) == stalled_cards
+
+
+def test_move_from_card_persists_and_writes_history(company):
+    url, actors = company
+    eng = make_engine(url)
+    rep = actors["rep"]
+    at = run_page(rep, PAGE)
+    with session_scope(eng) as s:
+        deal = s.scalars(select(Deal).where(Deal.owner_id == rep.id, Deal.stage_id == stage_id(eng, "Qualify"))
+                         .order_by(Deal.id)).first()
+        deal_id = deal.id
+    at.selectbox(key=f"deal_move_{deal_id}").select("Negotiation")
+    at.button(key=f"deal_move_{deal_id}_btn").click().run()
+    assert not at.exception
+    assert "Deal moved to Negotiation" in [m.value for m in at.success]
+    with session_scope(eng) as s:
+        assert s.get(Deal, deal_id).stage_id == stage_id(eng, "Negotiation")
+        assert s.scalar(select(DealHistory.new_value).where(DealHistory.deal_id == deal_id)) == str(
+            stage_id(eng, "Negotiation"))
+    # a rep does not see another rep's cards
+    other = actors["other_rep"]
+    with session_scope(eng) as s:
+        theirs = s.scalar(select(Deal.id).where(Deal.owner_id == other.id))
+    assert not [w for w in at.selectbox if w.key == f"deal_move_{theirs}"]
+
+
+def test_won_dialog_then_contract_offer(company):
+    url, actors = company
+    eng = make_engine(url)
+    rep = actors["rep"]
+    at = run_page(rep, PAGE)
+    with session_scope(eng) as s:
+        deal_id = s.scalar(select(Deal.id).where(Deal.owner_id == rep.id, Deal.stage_id == stage_id(eng, "Proposal"))
+                           .order_by(Deal.id.desc()))
+    at.selectbox(key=f"deal_move_{deal_id}").select("Won")
+    at.button(key=f"deal_move_{deal_id}_btn").click().run()
+    at.number_input(key="deal_won_amount").set_value(None)
+    next(b for b in at.button if b.label == "Confirm").click().run()
+    assert not at.exception
+    assert any("Final amount" in e.value for e in at.error)  # required: dialog stays, nothing written
+    with session_scope(eng) as s:
+        assert s.get(Deal, deal_id).stage_id == stage_id(eng, "Proposal")
+    at.number_input(key="deal_won_amount").set_value(4321.5)
+    next(b for b in at.button if b.label == "Confirm").click().run()
+    assert "Deal won. Create the contract now?" in [m.value for m in at.success]
+    with session_scope(eng) as s:
+        d = s.get(Deal, deal_id)
+        assert d.stage_id == stage_id(eng, "Won") and d.amount == Decimal("4321.50") and d.closed_on is not None
+    next(b for b in at.button if b.label == "Create contract").click().run()
+    assert not at.exception
+    assert any(m.value.startswith("Contract HT-") for m in at.success)
+    with session_scope(eng) as s:
+        c = s.scalars(select(Contract).where(Contract.deal_id == deal_id)).one()
+        assert c.amount == Decimal("4321.50") and c.term_months == 12
+
+
+def test_lost_requires_reason(company):
+    url, actors = company
+    eng = make_engine(url)
+    manager = actors["manager"]
+    at = run_page(manager, PAGE)
+    with session_scope(eng) as s:
+        deal_id = s.scalar(select(Deal.id).where(Deal.owner_id == actors["other_rep"].id,
+                                                 Deal.stage_id == stage_id(eng, "Qualify")).order_by(Deal.id))
+    at.selectbox(key=f"deal_move_{deal_id}").select("Lost")
+    at.button(key=f"deal_move_{deal_id}_btn").click().run()
+    next(b for b in at.button if b.label == "Confirm").click().run()
+    assert any("lost reason" in e.value for e in at.error)
+    at.selectbox(key="deal_lost_reason").select("Price")
+    next(b for b in at.button if b.label == "Confirm").click().run()
+    assert not at.exception
+    with session_scope(eng) as s:
+        d = s.get(Deal, deal_id)
+        assert d.stage_id == stage_id(eng, "Lost") and d.lost_reason_id is not None
+
+
+def test_new_deal_form(company):
+    url, actors = company
+    eng = make_engine(url)
+    rep = actors["rep"]
+    at = run_page(rep, PAGE)
+    picker = at.selectbox(key="deal_new_customer")
+    picker.select(picker.options[0]).run()
+    at.text_input(key="deal_new_name").input("Fresh opportunity")
+    at.number_input(key="deal_new_amount").set_value(123456789012.0)  # absurd
+    next(b for b in at.button if b.label == "New deal").click().run()
+    assert not at.exception
+    assert at.text_input(key="deal_new_name").value == "Fresh opportunity"  # kept
+    with session_scope(eng) as s:
+        assert s.scalar(select(Deal.id).where(Deal.name == "Fresh opportunity")) is None
+    at.number_input(key="deal_new_amount").set_value(5000.0)
+    next(b for b in at.button if b.label == "New deal").click().run()
+    assert "Deal created" in [m.value for m in at.success]
+    assert at.text_input(key="deal_new_name").value == ""
+    with session_scope(eng) as s:
+        d = s.scalars(select(Deal).where(Deal.name == "Fresh opportunity")).one()
+        assert d.owner_id == rep.id and d.amount == Decimal("5000.00") and d.probability == 10
+
+
+def test_detail_edit_writes_history(company):
+    url, actors = company
+    eng = make_engine(url)
+    manager = actors["manager"]
+    at = run_page(manager, PAGE)
+    deal_id = at.selectbox(key="deal_selected").value
+    with session_scope(eng) as s:
+        version = s.get(Deal, deal_id).version
+    prefix = f"deal_edit_{deal_id}_{version}"
+    at.number_input(key=f"{prefix}_amount").set_value(7777.0)
+    next(b for b in at.button if b.label == "Save" and b.form_id == f"{prefix}_form").click().run()
+    assert not at.exception
+    assert "Deal saved" in [m.value for m in at.success]
+    with session_scope(eng) as s:
+        assert s.get(Deal, deal_id).amount == Decimal("7777.00")
+        assert s.scalar(select(DealHistory.new_value).where(DealHistory.deal_id == deal_id,
+                                                            DealHistory.field == "amount")) == "7777.00"
+
+
+@pytest.mark.parametrize("role", ["rep", "manager"])
+def test_demo_company_board_matches_service(demo_db_url, demo_actors, monkeypatch, role):
+    monkeypatch.setenv("DATABASE_URL", demo_db_url)
+    actor = demo_actors[role]
+    at = run_page(actor, PAGE)
+    with session_scope(make_engine(demo_db_url)) as s:
+        board = pipeline_board(s, actor)
+    captions = [c.value for c in at.caption]
+    total = t("deals.count_sum", "en", count=format_number(board.total_count),
+              amount=format_money(board.total_amount, "en"))
+    assert any(total in c for c in captions)
+    for col in board.columns:
+        expected = t("deals.count_sum", "en", count=format_number(col.count), amount=format_money(col.amount, "en"))
+        assert any(c.startswith(expected) for c in captions), expected
