@@ -6,7 +6,8 @@ activity moves the customer's ``last_contact_at`` forward and sets its ``next_co
 an activity on a deal sets the deal's ``next_step`` and ``last_activity_at``.
 
 Also home of the small helpers the deal and contract services share (local time zone,
-money limits, field-carrying access errors, pydantic → field-message conversion).
+money limits, pydantic → field-message conversion). ``FieldNotFound`` and
+``FieldPermissionDenied`` live in ``services.errors`` and stay importable from here.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -31,10 +34,11 @@ from services.access import (
     customer_filter,
     ensure_can_edit_customer,
     ensure_owner_assignable,
+    get_visible_customer,
     owner_filter,
     visible_user_ids,
 )
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.errors import FieldNotFound, FieldPermissionDenied, NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import (
     ACTIVITY_KINDS,
@@ -55,15 +59,6 @@ from services.models import (
 MAX_AMOUNT = Decimal("100000000000")
 MAX_DURATION_MINUTES = 24 * 60
 FORGOTTEN_BUCKETS = (7, 15, 30, 90, 180)
-
-
-class FieldNotFound(ValidationError, NotFound):
-    """A referenced row does not exist or is invisible to the actor. Carries a field
-    message (``errors``) for forms and is also a ``NotFound`` for callers that care."""
-
-
-class FieldPermissionDenied(ValidationError, PermissionDenied):
-    """The actor may see the referenced row but not act on it; carries a field message."""
 
 
 def local_tz(session: Session, tz: str | ZoneInfo | None = None) -> ZoneInfo:
@@ -390,12 +385,63 @@ _PLANNED = (
     .join(User, User.id == Activity.owner_id)
     .outerjoin(_AgendaDeal, _AgendaDeal.id == Activity.deal_id)
 )
+# The owner's name as a scalar subquery, not a join: the customer table alone then walks
+# ix_customer_next_contact_owner in due order (a join lets SQLite start from the users and
+# sort every follow-up of the week). Follow-ups always have an owner (owner_id IS NOT NULL).
 _FOLLOW_UPS = select(
     Customer.id.label("customer_id"), Customer.name.label("customer_name"), Customer.owner_id,
-    User.display_name.label("owner_name"), Customer.next_contact_on.label("due_on"),
-).join(User, User.id == Customer.owner_id)
+    select(User.display_name).where(User.id == Customer.owner_id).scalar_subquery().label("owner_name"),
+    Customer.next_contact_on.label("due_on"),
+)
 # A customer with a planned activity has its follow-up in that activity already.
 _NO_PLANNED_ACTIVITY = ~exists().where(Activity.customer_id == Customer.id, Activity.done_at.is_(None))
+
+
+def _open_activity(sqlite: bool):
+    """``done_at IS NULL`` — on SQLite wrapped in ``likely()``: the term then still selects
+    the partial indexes ``ix_activity_(owner_)open_planned`` (walked in planned order, the
+    LIMIT stops early) but no longer drives ``ix_activity_(owner_)done`` as "done_at = NULL",
+    which ``sqlite_stat1`` (no NULL counts) prices at a few rows while it is every open
+    activity of the owners, fetched and sorted in full."""
+    cond = Activity.done_at.is_(None)
+    return func.likely(cond) if sqlite else cond
+
+
+def _owners_term(col, owners: str):
+    """``owner_in`` as a statement shape: everyone / no one / the ``owners`` parameter."""
+    if owners == "all":
+        return true()
+    if owners == "none":
+        return false()
+    return col.in_(bindparam("owners", expanding=True))
+
+
+@lru_cache(maxsize=64)
+def _agenda_statements(bucket: str, owners: str, sqlite: bool, limit: int):
+    """The planned / follow-up / count statements of one agenda bucket, built once per shape
+    (values are bound parameters: owners, start, tomorrow, week_end, today, tomorrow_day,
+    week_end_day) so SQLAlchemy reuses the compiled SQL without rebuilding expressions."""
+    planned = [_open_activity(sqlite), _owners_term(Activity.owner_id, owners)]
+    follow = [Customer.owner_id.is_not(None), _owners_term(Customer.owner_id, owners), Customer.archived.is_(False)]
+    if bucket == "overdue":
+        planned.append(Activity.planned_at < bindparam("start"))
+        follow.append(Customer.next_contact_on < bindparam("today"))
+    elif bucket == "today":
+        planned += [Activity.planned_at >= bindparam("start"), Activity.planned_at < bindparam("tomorrow")]
+        follow.append(Customer.next_contact_on == bindparam("today"))
+    else:
+        planned += [Activity.planned_at >= bindparam("tomorrow"), Activity.planned_at < bindparam("week_end")]
+        follow += [Customer.next_contact_on >= bindparam("tomorrow_day"),
+                   Customer.next_contact_on < bindparam("week_end_day")]
+    follow.append(_NO_PLANNED_ACTIVITY)
+    newest_first = bucket == "overdue"
+    p_order = Activity.planned_at.desc() if newest_first else Activity.planned_at
+    f_order = Customer.next_contact_on.desc() if newest_first else Customer.next_contact_on
+    counts = select(
+        select(func.count()).select_from(Activity).where(*planned).scalar_subquery(),
+        select(func.count()).select_from(Customer).where(*follow).scalar_subquery())
+    return (_PLANNED.where(*planned).order_by(p_order, Activity.id).limit(limit),
+            _FOLLOW_UPS.where(*follow).order_by(f_order, Customer.id).limit(limit), counts)
 
 
 def _agenda_records(planned_rows, followup_rows, tz: ZoneInfo) -> list[tuple]:
@@ -415,26 +461,26 @@ def _agenda_records(planned_rows, followup_rows, tz: ZoneInfo) -> list[tuple]:
 
 def _agenda_frame(records: list[tuple], total: int | None = None) -> pd.DataFrame:
     """Object columns: ids stay Python ints or None (no float NaN), and no per-column dtype
-    inference (the slowest part of building a small frame)."""
-    frame = pd.DataFrame(records or None, columns=AGENDA_COLUMNS, dtype=object)
+    inference (the slowest part of building a small frame): one 2-D object block."""
+    block = np.empty((len(records), len(AGENDA_COLUMNS)), dtype=object)
+    for i, rec in enumerate(records):
+        block[i, :] = rec
+    frame = pd.DataFrame(block, columns=AGENDA_COLUMNS, dtype=object, copy=False)
     frame.attrs["total"] = len(records) if total is None else total
     return frame
 
 
-def _agenda_bucket(session: Session, planned_where: list, follow_where: list, *, newest_first: bool, limit: int,
+def _agenda_bucket(conn, statements, params: dict[str, Any], *, newest_first: bool, limit: int,
                    tz: ZoneInfo) -> tuple[list[tuple], int]:
     """One bucket: planned activities and follow-ups matching the conditions, at most
     ``limit`` of each from SQL (merged, then cut to ``limit``), plus the full count — counted
     in SQL (on the bare tables, no joins) only when a side came back full."""
-    p_order = Activity.planned_at.desc() if newest_first else Activity.planned_at
-    f_order = Customer.next_contact_on.desc() if newest_first else Customer.next_contact_on
-    planned = session.execute(_PLANNED.where(*planned_where).order_by(p_order, Activity.id).limit(limit)).all()
-    follow = session.execute(_FOLLOW_UPS.where(*follow_where).order_by(f_order, Customer.id).limit(limit)).all()
+    planned_stmt, follow_stmt, counts_stmt = statements
+    planned = conn.execute(planned_stmt, params).all()
+    follow = conn.execute(follow_stmt, params).all()
     total = len(planned) + len(follow)
     if len(planned) == limit or len(follow) == limit:
-        counts = session.execute(select(
-            select(func.count()).select_from(Activity).where(*planned_where).scalar_subquery(),
-            select(func.count()).select_from(Customer).where(*follow_where).scalar_subquery())).one()
+        counts = conn.execute(counts_stmt, params).one()
         total = int(counts[0]) + int(counts[1])
 
     def key(r):  # due date, then time (follow-ups first on their day), owner, customer
@@ -454,24 +500,26 @@ def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today
     optionally one rep (``owner_id``)."""
     tz = local_tz(session, tz)
     ids = scoped_owner_ids(session, actor, owner_id)
-    start = day_start_utc(today, tz)
     tomorrow_day = today + timedelta(days=1)
-    tomorrow = day_start_utc(tomorrow_day, tz)
     week_end_day = today + timedelta(days=7 - today.weekday())
-    week_end = day_start_utc(week_end_day, tz)
-    planned = [Activity.done_at.is_(None), owner_in(Activity.owner_id, ids)]
-    follow = [Customer.owner_id.is_not(None), owner_in(Customer.owner_id, ids), Customer.archived.is_(False)]
-    buckets = {
-        "overdue": ([Activity.planned_at < start], [Customer.next_contact_on < today], True),
-        "today": ([Activity.planned_at >= start, Activity.planned_at < tomorrow],
-                  [Customer.next_contact_on == today], False),
-        "this_week": ([Activity.planned_at >= tomorrow, Activity.planned_at < week_end],
-                      [Customer.next_contact_on >= tomorrow_day, Customer.next_contact_on < week_end_day], False),
+    params: dict[str, Any] = {
+        "start": day_start_utc(today, tz), "tomorrow": day_start_utc(tomorrow_day, tz),
+        "week_end": day_start_utc(week_end_day, tz), "today": today, "tomorrow_day": tomorrow_day,
+        "week_end_day": week_end_day,
     }
+    if ids is None:
+        owners = "all"
+    elif not ids:
+        owners = "none"
+    else:
+        owners = "ids"
+        params["owners"] = sorted(ids)
+    conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
+    sqlite = conn.dialect.name == "sqlite"
     out = {}
-    for name, (p_range, f_range, newest_first) in buckets.items():
-        rows, total = _agenda_bucket(session, planned + p_range, follow + f_range + [_NO_PLANNED_ACTIVITY],
-                                     newest_first=newest_first, limit=limit, tz=tz)
+    for name in ("overdue", "today", "this_week"):
+        rows, total = _agenda_bucket(conn, _agenda_statements(name, owners, sqlite, limit), params,
+                                     newest_first=name == "overdue", limit=limit, tz=tz)
         out[name] = _agenda_frame(rows, total)
     return out
 
@@ -616,9 +664,12 @@ def customer_choices(session: Session, actor: Actor, *, search: str | None = Non
 
 
 def customer_links(session: Session, actor: Actor, *, customer_id: int) -> dict[str, list[tuple[int, str]]]:
-    """Open deals and contacts of a customer, for the deal / contact pickers of the log form."""
+    """Open deals and contacts of a customer, for the deal / contact pickers of the log form.
+    The customer must be visible (else ``NotFound``); deals are filtered by owner and the
+    contacts are private details (none for a rep on a pool customer)."""
     from services.models import Stage
 
+    customer = get_visible_customer(session, actor, customer_id)
     deals = session.execute(
         select(Deal.id, Deal.name).join(Stage, Stage.id == Deal.stage_id)
         .where(Deal.customer_id == customer_id, Stage.kind == "open", owner_filter(session, actor, Deal.owner_id))
@@ -626,7 +677,7 @@ def customer_links(session: Session, actor: Actor, *, customer_id: int) -> dict[
     ).all()
     contacts = session.execute(
         select(Contact.id, Contact.name).where(Contact.customer_id == customer_id).order_by(Contact.name)
-    ).all()
+    ).all() if can_see_private(session, actor, customer.owner_id) else []
     return {"deals": [(r.id, r.name) for r in deals], "contacts": [(r.id, r.name) for r in contacts]}
 
 

@@ -35,12 +35,27 @@ def database_url(url: str | None = None) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite would BEGIN only before the first INSERT/UPDATE/DELETE, so reads and a SAVEPOINT
+    # issued first would run outside the transaction (a released savepoint would commit). We
+    # turn its own handling off and BEGIN ourselves when SQLAlchemy starts a transaction
+    # (SQLAlchemy's documented recipe for pysqlite), so one session_scope = one transaction.
+    dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def sqlite_outside_transaction(connection, sql: str):
+    """Run a statement (e.g. ``PRAGMA journal_mode``) on the raw SQLite connection, outside
+    any transaction; the caller must have committed first. Returns the first row."""
+    return connection.connection.dbapi_connection.execute(sql).fetchone()
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
@@ -55,6 +70,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)

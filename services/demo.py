@@ -45,6 +45,7 @@ import bisect
 import gc
 import json
 import random
+import sqlite3
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -54,9 +55,9 @@ from typing import Any
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from services.db import sqlite_outside_transaction
 from services.errors import ValidationError
 from services.i18n import t
 
@@ -479,22 +480,19 @@ def _write(conn: Connection, gen: _Generator, report: Progress, summary: DemoSum
         # The database is empty: with a rollback journal the new pages are written once, straight
         # into the file (pages past the old end need no journal), instead of WAL + checkpoint.
         # Back to WAL afterwards. When another connection holds the file, we simply stay in WAL.
-        try:
-            journal = conn.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar()
-        except OperationalError:
-            conn.rollback()
-        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB page cache for the load
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # ids are generated consistently; checked in tests
-        conn.exec_driver_sql("PRAGMA threads=2")  # CREATE INDEX sorts with a helper thread
+        # these PRAGMAs only take effect outside a transaction: run them on the raw connection
         conn.commit()
+        try:
+            journal = sqlite_outside_transaction(conn, "PRAGMA journal_mode=DELETE")[0]
+        except sqlite3.OperationalError:
+            journal = None
+        sqlite_outside_transaction(conn, "PRAGMA cache_size=-262144")  # 256 MB page cache for the load
+        sqlite_outside_transaction(conn, "PRAGMA foreign_keys=OFF")  # ids generated consistently; checked in tests
+        sqlite_outside_transaction(conn, "PRAGMA threads=2")  # CREATE INDEX sorts with a helper thread
     try:
         with conn.begin():
             if dialect == "postgresql":
                 conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
-            else:
-                # pysqlite would run the DROP INDEX statements outside the transaction (it only
-                # opens one before DML): open it ourselves so a failed load undoes everything
-                conn.exec_driver_sql("BEGIN")
             dropped: list[tuple[str, str]] = []
             for table in BIG_TABLES:
                 for name, ddl in _secondary_indexes(conn, table):
@@ -535,12 +533,12 @@ def _write(conn: Connection, gen: _Generator, report: Progress, summary: DemoSum
         summary.timings["commit"] = time.perf_counter() - mark
     finally:
         if dialect == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-            conn.exec_driver_sql("PRAGMA cache_size=-2000")
-            conn.exec_driver_sql("PRAGMA threads=0")
+            conn.rollback()  # no-op after the commit above; ends a failed load's transaction
+            sqlite_outside_transaction(conn, "PRAGMA foreign_keys=ON")
+            sqlite_outside_transaction(conn, "PRAGMA cache_size=-2000")
+            sqlite_outside_transaction(conn, "PRAGMA threads=0")
             if journal and journal.lower() != "wal":
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            conn.commit()
+                sqlite_outside_transaction(conn, "PRAGMA journal_mode=WAL")
     report(0.99, t("demo.step_analyze", gen.lang))
     mark = time.perf_counter()
     if dialect == "sqlite":

@@ -39,6 +39,15 @@ class NotFound(DomainError):
     """The row does not exist (or is invisible to the actor — we do not tell which)."""
 
 
+class FieldNotFound(ValidationError, NotFound):
+    """A referenced row does not exist or is invisible to the actor. Carries a field
+    message (``errors``) for forms and is also a ``NotFound`` for callers that care."""
+
+
+class FieldPermissionDenied(ValidationError, PermissionDenied):
+    """The actor may see the referenced row but not act on it; carries a field message."""
+
+
 class ConflictError(DomainError):
     """Someone else changed the row since it was loaded. ``conflicts`` maps row id →
     {field: (their_value, your_value)}; nothing was written."""
