@@ -1,6 +1,6 @@
 """Drawing for the Activities page (pages/activities.py) and small helpers the deal and
-contract views share: running a service call, showing its errors, escaping user text,
-the rep filter and the customer picker.
+contract views share: running a service call, showing its errors, the rep filter and the
+customer picker.
 
 Forms that must clear on success but keep the input on a validation error use
 ``st.form(clear_on_submit=False)`` with an ``on_click`` callback on the submit button: the
@@ -12,18 +12,17 @@ service rejected it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import tr
-from dashboard.state import bump_data_version, data_version, get_engine
-from dashboard.widgets import company_calendar
+from dashboard.i18n import choose_placeholder, tr
+from dashboard.state import bump_data_version, data_version, db_key, get_engine
+from dashboard.text import plain
+from dashboard.widgets import company_tz, dash_missing, data_table
 from services import activities as svc
 from services.access import Actor
 from services.db import session_scope
@@ -39,25 +38,6 @@ LOG_FIELDS = ("kind", "state", "day", "at", "duration", "deal", "contact", "outc
 
 # ---------------------------------------------------------------------------
 # shared helpers
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: Any) -> str:
-    """User text for ``st.markdown``: every markdown character escaped, so names and notes
-    show exactly as typed (never as formatting, links or HTML). Missing values → ""."""
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
-
-
-def db_key() -> str:
-    return str(get_engine().url)
-
-
-def company_tz() -> ZoneInfo:
-    return ZoneInfo(company_calendar()[1])
-
 
 def call_service(fn: Callable[[Any], Any]) -> tuple[Any, dict[str, str] | None]:
     """Run ``fn(session)`` in one transaction. Returns (result, None) on success and bumps
@@ -144,7 +124,7 @@ def customer_picker(actor: Actor, key: str, *, label: str | None = None) -> int 
     if chosen is not None and chosen not in labels:
         st.session_state.pop(key, None)
     return st.selectbox(label or tr("activities.customer"), [o[0] for o in options],
-                        format_func=labels.__getitem__, index=None, key=key)
+                        format_func=labels.__getitem__, index=None, key=key, placeholder=choose_placeholder(options))
 
 
 def kind_label(kind: str) -> str:
@@ -275,7 +255,7 @@ def timeline(actor: Actor, customer_id: int, *, limit: int = 10) -> None:
         tr("activities.next_step"): frame["next_step"],
         tr("activities.deal"): frame["deal_name"],
     })
-    st.table(shown, hide_index=True, border="horizontal")
+    st.table(dash_missing(shown), hide_index=True, border="horizontal")
 
 
 # ---------------------------------------------------------------------------
@@ -383,9 +363,11 @@ def calendar_section(actor: Actor, owner_id: int | None, today: date) -> None:
     key = "act_week_start"
     st.session_state.setdefault(key, today - timedelta(days=today.weekday()))
     nav = st.columns([1, 2, 1])
-    nav[0].button(tr("activities.prev_week"), on_click=_shift_week, args=(key, -7), key="act_week_prev")
+    nav[0].button(tr("activities.prev_week"), on_click=_shift_week, args=(key, -7), key="act_week_prev",
+                  width="stretch")
     picked = nav[1].date_input(tr("activities.week_of"), key=key, format="YYYY-MM-DD", label_visibility="collapsed")
-    nav[2].button(tr("activities.next_week"), on_click=_shift_week, args=(key, 7), key="act_week_next")
+    nav[2].button(tr("activities.next_week"), on_click=_shift_week, args=(key, 7), key="act_week_next",
+                  width="stretch")
     start = picked - timedelta(days=picked.weekday())
     frame = _week(db_key(), actor, owner_id, start, data_version())
     names = tr("activities.weekdays").split(",")
@@ -400,7 +382,7 @@ def calendar_section(actor: Actor, owner_id: int | None, today: date) -> None:
                 mark = "✓" if r.status == "done" else "○"
                 st.markdown(f"{mark} {plain(r.time)} {plain(kind_label(r.kind))}  \n{plain(r.customer_name)}")
             if len(items) > CALENDAR_PER_DAY:
-                st.caption(f"+{len(items) - CALENDAR_PER_DAY}")
+                st.caption(tr("activities.more_items", n=len(items) - CALENDAR_PER_DAY))
 
 
 # ---------------------------------------------------------------------------
@@ -429,13 +411,14 @@ def forgotten_section(actor: Actor, owner_id: int | None, today: date) -> None:
     if res.rows.empty:
         st.caption(tr("common.nothing_here"))
     else:
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             tr("activities.customer"): res.rows["name"],
-            tr("activities.tier"): res.rows["tier"],
+            tr("activities.tier"): [tr(f"customers.tier_label.{t}") if t else None for t in res.rows["tier"]],
             tr("activities.owner"): res.rows["owner_name"],
             tr("activities.last_contact"): res.rows["last_contact_on"],
             tr("activities.next_contact_on"): res.rows["next_contact_on"],
             tr("activities.days_silent"): res.rows["days_silent"],
-        }), hide_index=True)
-    st.number_input(tr("activities.page"), min_value=1, max_value=pages, step=1, key="act_forgotten_page")
-    st.caption(tr("activities.showing_of", shown=len(res.rows), total=res.total))
+        }))
+    page_col, count_col = st.columns([1, 5], vertical_alignment="bottom")
+    page_col.number_input(tr("activities.page"), min_value=1, max_value=pages, step=1, key="act_forgotten_page")
+    count_col.caption(tr("activities.showing_of", shown=len(res.rows), total=res.total))

@@ -16,6 +16,8 @@ import streamlit as st
 
 from dashboard.i18n import current_locale, tr
 from dashboard.state import bump_data_version, data_version, get_engine
+from dashboard.text import plain
+from dashboard.widgets import data_table
 from services import reference, users
 from services import settings as company_settings
 from services.access import Actor
@@ -91,10 +93,10 @@ def table_changes(original: list[dict[str, Any]], edited: pd.DataFrame, fields: 
 def show_errors(err: ValidationError, labels: dict[str, str]) -> None:
     """One line per field (and per row for tables), naming the field and the rule."""
     for field, message in err.errors.items():
-        st.error(f"{labels.get(field, field)}: {message}")
+        st.error(f"{labels.get(field, field)}: {plain(message)}")
     for row, errs in err.row_errors.items():
         for field, message in errs.items():
-            st.error(f"{tr('admin.row', row=row)} · {labels.get(field, field)}: {message}")
+            st.error(f"{plain(tr('admin.row', row=row))} · {labels.get(field, field)}: {plain(message)}")
 
 
 def _run(action: Callable[[Any], Any], labels: dict[str, str], success: str | None = None) -> bool:
@@ -106,7 +108,7 @@ def _run(action: Callable[[Any], Any], labels: dict[str, str], success: str | No
         show_errors(err, labels)
         return False
     except DomainError as err:
-        st.error(str(err))
+        st.error(plain(str(err)))
         return False
     bump_data_version()
     st.toast(success or tr("common.saved"), icon=":material/check:")
@@ -156,7 +158,7 @@ def users_tab(actor: Actor, read_only: bool) -> None:
         tr("admin.user_locked_until"): u.locked_until,
         tr("admin.user_last_login"): u.last_login_at,
     } for u in people])
-    st.dataframe(table, hide_index=True, width="stretch")
+    data_table(table, width="stretch")
     if read_only:
         return
     team_ids = [None, *team_names]
@@ -187,7 +189,7 @@ def users_tab(actor: Actor, read_only: bool) -> None:
                           format_func={u.username: f"{u.display_name} ({u.username})" for u in people}.get)
     user = next(u for u in people if u.username == picked)
     with st.form(f"user_edit_{user.id}"):
-        st.markdown(f"**{tr('admin.user_edit')}: {user.display_name}**")
+        st.markdown(f"**{tr('admin.user_edit')}: {plain(user.display_name)}**")
         c1, c2 = st.columns(2)
         k = f"ue_{user.id}"
         display_name = c1.text_input(labels["display_name"], value=user.display_name, key=f"{k}_display_name")
@@ -225,13 +227,13 @@ def teams_tab(actor: Actor, read_only: bool) -> None:
                 if u.role in users.MANAGER_ROLES]
     manager_names = {u.id: u.display_name for u in managers}
     if tree:
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             tr("admin.team_name"): "\u2003" * tm["depth"] + tm["name"],
             tr("admin.team_kind"): tr(f"admin.kind_{tm['kind']}"),
             tr("admin.team_manager_id"): tm["manager_name"] or "",
             tr("admin.team_members"): tm["members"],
             tr("admin.team_active"): tm["active"],
-        } for tm in tree]), hide_index=True, width="stretch")
+        } for tm in tree]), width="stretch")
     else:
         st.info(tr("common.nothing_here"))
     if read_only:
@@ -320,7 +322,6 @@ def _editor(key: str, rows: list[dict[str, Any]], fields: list[str], column_conf
     return st.data_editor(
         frame,
         key=f"{key}_editor_{gen}_{data_version()}" if read_only else f"{key}_editor_{gen}",
-        hide_index=True,
         width="stretch",
         num_rows="fixed" if read_only else "add",
         disabled=True if read_only else ["id"],
@@ -346,7 +347,8 @@ def stages_tab(actor: Actor, read_only: bool) -> None:
         "name": st.column_config.TextColumn(labels["name"], required=True, max_chars=60),
         "sequence": st.column_config.NumberColumn(labels["sequence"], step=1, min_value=0, max_value=10000),
         "probability": st.column_config.NumberColumn(labels["probability"], step=1, min_value=0, max_value=100, format="%d%%"),
-        "kind": st.column_config.SelectboxColumn(labels["kind"], options=list(STAGE_KINDS), required=True),
+        "kind": st.column_config.SelectboxColumn(labels["kind"], options=list(STAGE_KINDS), required=True,
+                                                 format_func={k: tr(f"deals.status_{k}") for k in STAGE_KINDS}.get),
         "stall_days": st.column_config.NumberColumn(labels["stall_days"], step=1, min_value=0, max_value=3650),
         "guidance": st.column_config.TextColumn(labels["guidance"], width="large"),
         "active": st.column_config.CheckboxColumn(labels["active"]),

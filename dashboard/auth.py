@@ -27,12 +27,16 @@ only a random session id (never the password or the user id).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
+from sqlalchemy import select
+from sqlmodel import Session
 
 from dashboard.i18n import LANGUAGE_NAMES, current_locale, set_locale, tr
 from dashboard.state import current_actor, get_engine, set_actor
+from dashboard.text import plain
 from services import auth as auth_service
 from services import settings as company_settings
 from services import users as user_service
@@ -40,6 +44,7 @@ from services.access import Actor
 from services.db import is_empty, session_scope
 from services.errors import DomainError, PermissionDenied, ValidationError
 from services.i18n import LOCALES
+from services.models import User
 
 TOKEN_PARAM = "s"
 TOKEN_KEY = "auth_token"
@@ -90,6 +95,8 @@ def restore_session() -> Actor | None:
         return current_actor()
     with session_scope(get_engine()) as s:
         actor = auth_service.actor_from_token(s, token)
+        if actor is not None:
+            actor = _keep_browser_language(s, actor)
     if actor is None:
         _forget()
         return None
@@ -103,6 +110,16 @@ def restore_session() -> Actor | None:
     return actor
 
 
+def _keep_browser_language(session: Session, actor: Actor) -> Actor:
+    """A user who never chose a language keeps the one this browser tab shows.
+
+    ``Actor.from_user`` fills a missing ``User.locale`` with the company default (zh_CN);
+    taken as is, signing in would switch an English browser to Chinese. So the Actor gets
+    the tab's current language (sidebar choice → browser) while the profile stays unset."""
+    saved = session.scalar(select(User.locale).where(User.id == actor.id))
+    return actor if saved else replace(actor, locale=current_locale())
+
+
 def _forget() -> None:
     set_actor(None)
     st.session_state.pop(TOKEN_KEY, None)
@@ -110,11 +127,24 @@ def _forget() -> None:
         del st.query_params[TOKEN_PARAM]
 
 
-def _signed_in(actor: Actor, token: str) -> None:
-    set_actor(actor)
-    st.session_state[TOKEN_KEY] = token
-    st.query_params[TOKEN_PARAM] = token
-    set_locale(actor.locale)
+def _start_session(identify: Callable[[Session], Actor]) -> None:
+    """Sign in the Actor that ``identify(session)`` returns (sign-in or first-run setup):
+    issue the token, keep it in the URL, switch to the user's language and rerun. A refusal
+    is shown with the field named; the form keeps the typing."""
+    try:
+        with session_scope(get_engine()) as s:
+            actor = _keep_browser_language(s, identify(s))
+            token = auth_service.issue_token(s, actor)
+    except ValidationError as err:
+        _field_errors(err, "auth")
+    except PermissionDenied as err:
+        st.error(plain(str(err)))
+    else:
+        set_actor(actor)
+        st.session_state[TOKEN_KEY] = token
+        st.query_params[TOKEN_PARAM] = token
+        set_locale(actor.locale)
+        st.rerun()
 
 
 def sign_out() -> None:
@@ -181,7 +211,7 @@ def language_switch(container: Any = None, *, key: str = "lang_switch") -> str:
 
 def _field_errors(err: ValidationError, prefix: str) -> None:
     for field, message in err.errors.items():
-        st.error(f"{tr(f'{prefix}.{field}')}: {message}")
+        st.error(f"{tr(f'{prefix}.{field}')}: {plain(message)}")
 
 
 def _demo_logins() -> list[tuple[str, str]] | None:
@@ -189,10 +219,6 @@ def _demo_logins() -> list[tuple[str, str]] | None:
     with session_scope(get_engine()) as s:
         if not company_settings.get(s, "demo_mode"):
             return None
-        from sqlalchemy import select
-
-        from services.models import User
-
         rows = s.execute(
             select(User.username, User.role).where(User.active.is_(True)).order_by(User.id)
         ).all()
@@ -222,19 +248,13 @@ def _sign_in_form() -> None:
         password = st.text_input(tr("auth.password"), type="password", key="signin_password")
         submitted = st.form_submit_button(tr("auth.sign_in"), type="primary")
     if submitted:
-        try:
-            with session_scope(get_engine()) as s:
-                actor = auth_service.authenticate(s, username=username, password=password, locale=current_locale())
-                if st.session_state.get(LOCALE_CHOSEN_KEY) and actor.locale != current_locale():
-                    actor = user_service.set_own_locale(s, actor, locale=current_locale())
-                token = auth_service.issue_token(s, actor)
-        except ValidationError as err:
-            _field_errors(err, "auth")
-        except PermissionDenied as err:
-            st.error(str(err))
-        else:
-            _signed_in(actor, token)
-            st.rerun()
+        def check(s: Session) -> Actor:
+            actor = auth_service.authenticate(s, username=username, password=password, locale=current_locale())
+            if st.session_state.get(LOCALE_CHOSEN_KEY) and actor.locale != current_locale():
+                actor = user_service.set_own_locale(s, actor, locale=current_locale())
+            return actor
+
+        _start_session(check)
     logins = _demo_logins()
     if logins:
         from services.demo import DEMO_PASSWORD
@@ -284,18 +304,8 @@ def setup_screen() -> None:
         if password != confirm:
             st.error(f"{tr('auth.password_confirm')}: {tr('auth.password_mismatch')}")
             return
-        try:
-            with session_scope(get_engine()) as s:
-                actor = auth_service.setup_admin(s, username=username, display_name=display_name,
-                                                 password=password, locale=current_locale())
-                token = auth_service.issue_token(s, actor)
-        except ValidationError as err:
-            _field_errors(err, "auth")
-        except PermissionDenied as err:
-            st.error(str(err))
-        else:
-            _signed_in(actor, token)
-            st.rerun()
+        _start_session(lambda s: auth_service.setup_admin(s, username=username, display_name=display_name,
+                                                          password=password, locale=current_locale()))
     if load_demo:
         engine = get_engine()
         if not is_empty(engine):
@@ -314,9 +324,10 @@ def setup_screen() -> None:
 
 def account_sidebar(actor: Actor) -> None:
     """Who is signed in (name and role), the language switch and the sign-out button."""
+    # no st.divider(): st.navigation already rules off the menu, a second rule left an empty band
+    # (usernames are [a-z0-9._-], safe in a code span; display names are user text)
     with st.sidebar:
-        st.divider()
-        st.markdown(f"**{actor.display_name}**  \n{tr(f'auth.role_{actor.role}')} · `{actor.username}`")
+        st.markdown(f"**{plain(actor.display_name)}**  \n{tr(f'auth.role_{actor.role}')} · `{actor.username}`")
         language_switch(key="lang_switch_sidebar")
         if st.button(tr("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             sign_out()

@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.activity_views import call_service, clear_keys, db_key, field_error, flash, plain, show_errors
+from dashboard.activity_views import call_service, clear_keys, field_error, flash, show_errors
 from dashboard.i18n import money, number, percent, tr
-from dashboard.state import data_version, get_engine
-from dashboard.widgets import to_money
+from dashboard.state import data_version, db_key, get_engine
+from dashboard.text import plain
+from dashboard.widgets import data_table, to_money
 from services import contracts as svc
 from services.access import Actor
 from services.db import session_scope
@@ -58,7 +59,7 @@ def _installment_table(frame: pd.DataFrame, *, with_contract: bool = True) -> No
         tr("contracts.remaining"): _money_col(frame["remaining"]),
         tr("contracts.status_label"): [_inst_status(s) for s in frame["status"]],
     })
-    st.dataframe(pd.DataFrame(data), hide_index=True)
+    data_table(pd.DataFrame(data))
 
 
 # ---------------------------------------------------------------------------
@@ -81,28 +82,33 @@ def load_lists(actor: Actor, owner_id: int | None, today: date) -> dict[str, Any
     return _lists(db_key(), actor, owner_id, today, data_version())
 
 
+def _total_card(label: str, amount: Any) -> None:
+    """The list's total as a card a quarter of the page wide (not stretched across it)."""
+    st.columns(4)[0].metric(label, money(amount), border=True)
+
+
 def due_section(lists: dict[str, Any]) -> None:
-    st.metric(tr("contracts.remaining"), money(sum(lists["due"]["remaining"], start=0)), border=True)
+    _total_card(tr("contracts.remaining"), sum(lists["due"]["remaining"], start=0))
     _installment_table(lists["due"])
 
 
 def overdue_section(lists: dict[str, Any]) -> None:
-    st.metric(tr("contracts.overdue_amount"), money(sum(lists["overdue"]["remaining"], start=0)), border=True)
+    _total_card(tr("contracts.overdue_amount"), sum(lists["overdue"]["remaining"], start=0))
     _installment_table(lists["overdue"])
 
 
 def collected_section(lists: dict[str, Any]) -> None:
     frame = lists["collected"]
-    st.metric(tr("contracts.collected_this_week"), money(frame.attrs.get("total", 0)), border=True)
+    _total_card(tr("contracts.collected_this_week"), frame.attrs.get("total", 0))
     if frame.empty:
         st.caption(tr("contracts.nothing"))
         return
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         tr("contracts.received_on"): frame["received_on"], tr("contracts.number"): frame["number"],
         tr("contracts.customer"): frame["customer_name"], tr("contracts.owner"): frame["owner_name"],
         tr("contracts.installment"): frame["installment"], tr("contracts.amount"): _money_col(frame["amount"]),
         tr("contracts.method"): frame["method"],
-    }), hide_index=True)
+    }))
 
 
 def by_rep_section(lists: dict[str, Any]) -> None:
@@ -111,14 +117,14 @@ def by_rep_section(lists: dict[str, Any]) -> None:
     if frame.empty:
         st.caption(tr("contracts.nothing"))
         return
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         tr("contracts.owner"): frame["owner_name"], tr("contracts.contracts_count"): frame["contracts"],
         tr("contracts.amount"): _money_col(frame["amount"]), tr("contracts.due_to_date"): _money_col(frame["due_to_date"]),
         tr("contracts.collected"): _money_col(frame["collected"]),
         tr("contracts.overdue_amount"): _money_col(frame["overdue_amount"]),
         tr("contracts.collection_ratio"): [percent(r) for r in frame["collection_ratio"]],
         tr("contracts.ratio_due"): [percent(r) for r in frame["ratio_due"]],
-    }), hide_index=True)
+    }))
 
 
 # ---------------------------------------------------------------------------
@@ -149,7 +155,7 @@ def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
     if frame.empty:
         st.caption(tr("contracts.nothing"))
         return
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         tr("contracts.number"): frame["number"], tr("contracts.customer"): frame["customer_name"],
         tr("contracts.owner"): frame["owner_name"], tr("contracts.amount"): _money_col(frame["amount"]),
         tr("contracts.signed_on"): frame["signed_on"],
@@ -157,7 +163,7 @@ def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
         tr("contracts.due_to_date"): _money_col(frame["due_to_date"]),
         tr("contracts.collected"): _money_col(frame["collected"]),
         tr("contracts.collection_ratio"): [percent(r) for r in frame["collection_ratio"]],
-    }), hide_index=True, height=260)
+    }), height=260)
     labels = {int(r.id): f"{r.number} · {r.customer_name}" for r in frame.itertuples()}
     chosen = st.selectbox(tr("contracts.select_contract"), list(labels), format_func=labels.__getitem__,
                           key="contract_selected")
@@ -268,11 +274,11 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
     if payments.empty:
         st.caption(tr("contracts.nothing"))
     else:
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             tr("contracts.received_on"): payments["received_on"], tr("contracts.installment"): payments["installment"],
             tr("contracts.amount"): _money_col(payments["amount"]), tr("contracts.method"): payments["method"],
             tr("contracts.note"): payments["note"],
-        }), hide_index=True)
+        }))
     pay_errors = st.session_state.get(f"{PAY}_errors")
     open_plan = plan[plan["status"] != "paid"] if not plan.empty else plan
     plans = {None: tr("contracts.no_installment"),

@@ -9,22 +9,22 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard.activity_views import plain
-from dashboard.i18n import current_locale, money, tr
-from dashboard.state import bump_data_version, data_version, get_engine
-from dashboard.widgets import company_calendar
+from dashboard.activity_views import call_service, show_errors
+from dashboard.i18n import choose_placeholder, current_locale, money, tr
+from dashboard.state import data_version, db_key, get_engine
+from dashboard.text import plain
+from dashboard.widgets import company_tz, data_table
 from services import contacts as contact_service
 from services import customer360
 from services import tickets as ticket_service
 from services.access import Actor
 from services.db import session_scope
-from services.errors import DomainError, NotFound, ValidationError
+from services.errors import NotFound
 from services.models import TICKET_CATEGORIES, TICKET_PRIORITIES
 
 K = "c360_"
@@ -34,20 +34,26 @@ def _ss() -> Any:
     return st.session_state
 
 
-def _call(fn: Callable[[Any], Any], success: str | None = None) -> bool:
-    """Run a write in one transaction; show field messages on ValidationError (the form
-    keeps its input), a message on other domain errors. True when it worked."""
-    try:
-        with session_scope(get_engine()) as s:
-            fn(s)
-    except ValidationError as exc:
-        for field, message in exc.errors.items():
-            st.error(plain(f"{field}: {message}"))
+# field → label key, so a refused write names the field in the user's language
+FIELD_LABELS = {
+    "name": "customer360.contact_name", "phone": "customer360.contact_phone", "email": "customer360.contact_email",
+    "notes": "customer360.contact_notes", "is_primary": "customer360.contact_primary",
+    "title": "tickets.ticket_title", "category": "tickets.category", "priority": "tickets.priority",
+    "description": "tickets.description", "assignee_id": "tickets.assignee", "resolution": "tickets.resolution",
+    "satisfaction": "tickets.satisfaction",
+}
+
+
+def _call(fn: Callable[[Any], Any], success: str | None = None, *, contact: bool = False) -> bool:
+    """Run a write in one transaction (``call_service``); on a refusal show each field's
+    message (the form keeps its input), on success a toast. True when it worked."""
+    _, errors = call_service(fn)
+    if errors:
+        labels = {f: tr(k) for f, k in FIELD_LABELS.items()}
+        if contact:
+            labels["title"] = tr("customer360.contact_title")
+        show_errors(errors, labels)
         return False
-    except DomainError as exc:
-        st.error(plain(str(exc) or type(exc).__name__))
-        return False
-    bump_data_version()
     if success:
         st.toast(success)
     return True
@@ -59,7 +65,7 @@ def _when(value: Any) -> str:
         return "—"
     if isinstance(value, datetime | pd.Timestamp):
         if value.tzinfo is not None:
-            value = value.astimezone(ZoneInfo(company_calendar()[1]))
+            value = value.astimezone(company_tz())
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
@@ -86,7 +92,7 @@ def _table(df: pd.DataFrame, columns: dict[str, str], money_cols: tuple[str, ...
         elif col in time_cols:
             values = values.map(_when)
         out[tr(label_key)] = values.astype(object).where(values.notna(), None)
-    st.dataframe(out, hide_index=True, width="stretch")
+    data_table(out, width="stretch")
 
 
 # ---------------------------------------------------------------------------
@@ -120,7 +126,7 @@ def customer_picker(actor: Actor) -> int | None:
     names = {i: f"{n} (#{i})" for i, n in found}
     chosen = st.selectbox(tr("customer360.pick"), list(names), format_func=names.get,
                           index=None, key=K + "found", label_visibility="collapsed",
-                          placeholder=tr("customer360.select"))
+                          placeholder=choose_placeholder(names))
     if chosen is not None:
         remember(chosen)
     return chosen
@@ -136,7 +142,7 @@ def _profile(db: str, version: int, actor: Actor, customer_id: int) -> customer3
 
 def load_profile(actor: Actor, customer_id: int) -> customer360.CustomerProfile | None:
     try:
-        return _profile(str(get_engine().url), data_version(), actor, customer_id)
+        return _profile(db_key(), data_version(), actor, customer_id)
     except NotFound:
         st.error(tr("customer360.not_found"))
         _ss().pop("customer_id", None)
@@ -152,8 +158,8 @@ def header(p: customer360.CustomerProfile) -> None:
     st.title(plain(c["name"]))
     owner = c.get("owner_name") if c.get("owner_id") is not None else tr("customer360.pool")
     st.caption(" · ".join(plain(x) for x in (
-        f"{tr('customer360.owner')}: {owner}", f"{tr('customer360.tier')}: {c.get('tier')}",
-        f"{tr('customer360.status')}: {tr('customers.status_label.' + str(c.get('status')))}", f"#{c['id']}")))
+        f"{tr('customer360.owner')}: {owner}", f"{tr('customer360.tier')}: {tr('customers.tier_label.' + str(c.get('tier')))}",
+        f"{tr('customer360.status')}: {tr('customers.status_label.' + str(c.get('status')))}")))
     if p.private_hidden:
         st.info(tr("customer360.private_hidden"))
     elif not p.can_edit:
@@ -178,12 +184,11 @@ def overview_tab(p: customer360.CustomerProfile) -> None:
         rows += [("phone", c.get("phone")), ("email", c.get("email")), ("address", c.get("address"))]
     for key, value in rows:
         left.markdown(f"**{tr('customer360.' + key)}:** {plain(value) if value else '—'}")
-    right.markdown(f"**{tr('customer360.last_contact')}:** "
-                   f"{_when(p.last_contact_at) if p.last_contact_at else tr('customer360.never')}")
-    right.markdown(f"**{tr('customer360.next_follow_up')}:** {_when(p.next_follow_up)}")
-    right.markdown(f"**{tr('customer360.contract_amount')}:** {_money(p.totals['contract_amount'])}  \n"
-                   f"**{tr('customer360.outstanding')}:** {_money(p.totals['outstanding'])}  \n"
-                   f"**{tr('customer360.open_tickets')}:** {p.totals['open_tickets']}")
+    facts = [("last_contact", _when(p.last_contact_at) if p.last_contact_at else tr("customer360.never")),
+             ("next_follow_up", _when(p.next_follow_up)), ("contract_amount", _money(p.totals["contract_amount"])),
+             ("outstanding", _money(p.totals["outstanding"])), ("open_tickets", str(p.totals["open_tickets"]))]
+    for key, value in facts:  # one line each, spaced like the left column
+        right.markdown(f"**{tr('customer360.' + key)}:** {plain(value)}")
     if not p.private_hidden and c.get("notes"):
         st.markdown(f"**{tr('customer360.notes')}**")
         st.text(c["notes"])
@@ -208,10 +213,10 @@ def _contact_form(actor: Actor, customer_id: int, contact: Any | None) -> None:
     values = {"name": name, "title": title, "phone": phone, "email": email, "notes": notes, "is_primary": primary}
     if contact is None:
         ok = _call(lambda s: contact_service.create_contact(s, actor, data={"customer_id": customer_id, **values}),
-                   tr("customer360.saved"))
+                   tr("customer360.saved"), contact=True)
     else:
         ok = _call(lambda s: contact_service.update_contact(s, actor, contact_id=contact.id, data=values),
-                   tr("customer360.saved"))
+                   tr("customer360.saved"), contact=True)
     if ok:
         for k in [k for k in _ss() if str(k).startswith(key)]:
             del _ss()[k]
@@ -235,7 +240,7 @@ def contacts_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
     if by_id:
         contact_names = {i: c.name for i, c in by_id.items()}
         chosen = st.selectbox(tr("customer360.edit_contact"), list(by_id), format_func=contact_names.get,
-                              index=None, key=K + "edit_contact", placeholder=tr("customer360.select"))
+                              index=None, key=K + "edit_contact", placeholder=choose_placeholder())
         if chosen is not None:
             if (not by_id[chosen].is_primary and st.button(tr("customer360.make_primary"), key=K + "primary")
                     and _call(lambda s: contact_service.set_primary_contact(s, actor, contact_id=chosen))):
@@ -248,7 +253,11 @@ def contacts_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
 
 
 def timeline_tab(p: customer360.CustomerProfile) -> None:
-    _table(p.timeline, {"at": "customer360.at", "kind": "customer360.kind", "status": "common.status",
+    df = p.timeline.copy()
+    if not df.empty:  # codes → words in the user's language
+        df["kind"] = df["kind"].map(lambda v: tr(f"activities.kinds.{v}"))
+        df["status"] = df["status"].map(lambda v: tr(f"activities.state_{v}"))
+    _table(df, {"at": "customer360.at", "kind": "customer360.kind", "status": "common.status",
                         "owner_name": "common.owner", "deal_name": "customer360.deal",
                         "outcome": "customer360.outcome", "notes": "common.notes", "next_contact_on": "customer360.next_follow_up"},
            time_cols=("at", "next_contact_on"))
@@ -319,7 +328,8 @@ def _ticket_actions(actor: Actor, ticket: dict[str, Any]) -> None:
             with session_scope(get_engine()) as s:
                 users = {u["id"]: u["display_name"] for u in assignable_owners(s, actor)}
             c1, c2 = st.columns([3, 1])
-            who = c1.selectbox(tr("tickets.assignee"), list(users), format_func=users.get, key=f"{K}assignee_{tid}")
+            who = c1.selectbox(tr("tickets.assignee"), list(users), format_func=users.get, key=f"{K}assignee_{tid}",
+                               placeholder=choose_placeholder(users))
             if c2.button(tr("tickets.do.assign"), key=f"{K}assign_{tid}") and who is not None and _call(
                     lambda s: ticket_service.assign_ticket(s, actor, ticket_id=tid, assignee_id=who),
                     tr("tickets.updated")):
@@ -353,7 +363,7 @@ def tickets_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
         by_id = {int(r["id"]): r for r in p.tickets.to_dict("records")}
         labels = {i: f"#{i} {r['title']} ({tr('tickets.status.' + r['status'])})" for i, r in by_id.items()}
         chosen = st.selectbox(tr("tickets.pick"), list(labels), index=None, key=K + "ticket", format_func=labels.get,
-                              placeholder=tr("customer360.select"))
+                              placeholder=choose_placeholder())
         if chosen is not None:
             _ticket_actions(actor, by_id[chosen])
 

@@ -24,8 +24,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import grid
-from dashboard.i18n import current_locale, tr
+from dashboard.i18n import choose_placeholder, current_locale, tr
 from dashboard.state import bump_data_version, data_version, get_engine
+from dashboard.text import plain
 from services import customers as cs
 from services import settings as company_settings
 from services.access import Actor
@@ -84,17 +85,20 @@ def filter_bar(actor: Actor, ch: dict[str, Any]) -> tuple[cs.CustomerFilter, lis
     view = st.segmented_control(tr("customers.view"), list(views), format_func=views.get, default="mine",
                                 key=K + "view", label_visibility="collapsed") or "mine"
     any_ = tr("customers.any")
-    c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
-    search = c1.text_input(tr("customers.search"), key=K + "search")
+    show_owner = actor.role != "rep" and view == "mine"
+    # without the owner filter the search box takes its place (no empty column)
+    row = st.columns([3, 2, 1, 1] if show_owner else [5, 1, 1])
+    search = row[0].text_input(tr("customers.search"), key=K + "search")
     owners = {o["id"]: o["display_name"] for o in ch["owners"]}
     owner_id = None
-    if actor.role != "rep" and view == "mine":
-        owner_id = c2.selectbox(tr("customers.owner"), [None, *owners], format_func=lambda v: any_ if v is None else owners[v],
-                                key=K + "owner")
-    tier = c3.selectbox(tr("customers.tier"), [None, *TIERS], format_func=lambda v: any_ if v is None else v,
-                        key=K + "tier")
+    if show_owner:
+        owner_id = row[1].selectbox(tr("customers.owner"), [None, *owners],
+                                    format_func=lambda v: any_ if v is None else owners[v], key=K + "owner")
+    tier_labels = {None: any_, **{v: tr(f"customers.tier_label.{v}") for v in TIERS}}
+    tier = row[-2].selectbox(tr("customers.tier"), list(tier_labels), format_func=tier_labels.get, key=K + "tier")
     status_labels = {None: any_, **{v: tr(f"customers.status_label.{v}") for v in CUSTOMER_STATUSES}}
-    status = c4.selectbox(tr("customers.status"), list(status_labels), format_func=status_labels.get, key=K + "status")
+    status = row[-1].selectbox(tr("customers.status"), list(status_labels), format_func=status_labels.get,
+                               key=K + "status")
     d1, d2, d3, d4, d5 = st.columns([1, 1, 1, 1, 1])
     region = d1.selectbox(tr("customers.region"), [None, *ch["regions"]], format_func=lambda v: any_ if v is None else v,
                           key=K + "region")
@@ -389,31 +393,19 @@ def save_bar(actor: Actor, current: pd.DataFrame) -> None:
         c4.caption(tr("grid.edited", n=n))
     flash = _ss().pop(K + "flash", None)
     if flash:  # messages may quote customer names: shown as text, never as markdown
-        getattr(st, flash[0])(_escape_md(flash[1]))
+        getattr(st, flash[0])(plain(flash[1]))
     errors = current_errors()
     if errors:
         sent_names = {grid.clean_cell(r.get("id")): r.get("name") for r in (_ss().get(K + "work") or [])}
         for key, msg in errors.items():
             label = key if isinstance(key, str) else f"#{key} {sent_names.get(key) or ''}".strip()
-            st.markdown(f"- **{_escape_md(str(label))}**: {_escape_md(msg)}")
+            st.markdown(f"- **{plain(str(label))}**: {plain(msg)}")
     if _ss().get(K + "conflicts"):
         conflict_actions(actor, current)
     if (_ss().get(K + "dupes") and actor.is_manager and _ss().get(K + "pending")
             and st.button(tr("customers.save_anyway"), key=K + "override")):
         save(actor, current, override_duplicate=True, changes=cs.GridChanges(**_ss()[K + "pending"]))
         st.rerun()
-
-
-def _escape_md(text: str) -> str:
-    """User text inside markdown: escape the characters markdown would act on (Streamlit
-    never renders raw HTML from st.markdown without unsafe_allow_html)."""
-    out = []
-    for ch in text:
-        if ch in "\\`*_{}[]()#+-.!|<>~$":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def conflict_actions(actor: Actor, current: pd.DataFrame) -> None:
@@ -481,7 +473,8 @@ def bulk_actions(actor: Actor, selected: list[int], current: pd.DataFrame, ch: d
         if actor.is_manager:
             owners = {o["id"]: o["display_name"] for o in ch["owners"]}
             r1, r2 = st.columns([2, 1])
-            target = r1.selectbox(tr("customers.reassign_to"), list(owners), format_func=owners.get, key=K + "to")
+            target = r1.selectbox(tr("customers.reassign_to"), list(owners), format_func=owners.get, key=K + "to",
+                                  placeholder=choose_placeholder(owners))
             if r2.button(tr("customers.reassign"), disabled=disabled or target is None, key=K + "reassign"):
                 _run_bulk(cs.reassign_owner, actor, ids=selected, owner_id=target)
                 st.rerun()

@@ -18,18 +18,16 @@ import streamlit as st
 from dashboard.activity_views import (
     call_service,
     clear_keys,
-    company_tz,
     customer_picker,
-    db_key,
     field_error,
     flash,
     members,
-    plain,
     show_errors,
 )
-from dashboard.i18n import money, number, tr
-from dashboard.state import data_version, get_engine
-from dashboard.widgets import to_money
+from dashboard.i18n import choose_placeholder, money, number, tr
+from dashboard.state import data_version, db_key, get_engine
+from dashboard.text import plain
+from dashboard.widgets import company_tz, data_table, to_money
 from services import contracts as contract_svc
 from services import deals as svc
 from services.access import Actor
@@ -128,7 +126,7 @@ def _lost_step(actor: Actor, p: dict[str, Any]) -> None:
     with st.form("deal_lost_form"):
         st.markdown(f"**{plain(p['name'])}**")
         reason = st.selectbox(tr("deals.lost_reason"), list(reasons), format_func=reasons.__getitem__, index=None,
-                              key="deal_lost_reason")
+                              key="deal_lost_reason", placeholder=choose_placeholder(reasons))
         note = st.text_input(tr("deals.lost_note"), max_chars=300, key="deal_lost_note")
         closed_on = st.date_input(tr("deals.closed_on"), value="today", key="deal_lost_closed_on", format="YYYY-MM-DD")
         show_errors(p.get("errors"), {"lost_reason_id": tr("deals.lost_reason"), "closed_on": tr("deals.closed_on")})
@@ -327,12 +325,12 @@ def detail_section(actor: Actor, owner_id: int | None) -> None:
     if frame.empty:
         st.caption(tr("common.nothing_here"))
         return
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         tr("deals.name"): frame["name"], tr("deals.customer"): frame["customer_name"],
         tr("deals.stage"): frame["stage_name"], tr("deals.amount"): [money(a) for a in frame["amount"]],
         tr("deals.probability"): frame["probability"], tr("deals.expected_close"): frame["expected_close"],
         tr("deals.owner"): frame["owner_name"],
-    }), hide_index=True, height=260)
+    }), height=260)
     labels = {int(r.id): f"{r.customer_name or '—'} · {r.name} ({r.stage_name})" for r in frame.itertuples()}
     deal_id = st.selectbox(tr("deals.select_deal"), list(labels), format_func=labels.__getitem__, key="deal_selected")
     if deal_id is None:
@@ -354,13 +352,13 @@ def detail_section(actor: Actor, owner_id: int | None) -> None:
         st.caption(tr("common.nothing_here"))
     else:
         tz = company_tz()
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             tr("deals.history_at"): [pd.Timestamp(a).tz_convert(tz).strftime("%Y-%m-%d %H:%M") if pd.Timestamp(a).tzinfo
                                      else pd.Timestamp(a).strftime("%Y-%m-%d %H:%M") for a in hist["changed_at"]],
             tr("deals.history_field"): [tr(f"deals.history_fields.{f}") for f in hist["field"]],
             tr("deals.history_from"): hist["old_label"], tr("deals.history_to"): hist["new_label"],
             tr("deals.history_by"): hist["changed_by"],
-        }), hide_index=True)
+        }))
 
 
 # ---------------------------------------------------------------------------

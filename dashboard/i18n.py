@@ -6,6 +6,8 @@ Language order: the sidebar switch (session) → the user's saved setting → th
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 import streamlit as st
 
 from services import i18n as _i18n
@@ -34,6 +36,12 @@ def set_locale(locale: str) -> None:
 
 def tr(key: str, **params) -> str:
     return _i18n.t(key, current_locale(), **params)
+
+
+def choose_placeholder(options: Sized | None = None) -> str:
+    """Placeholder of a select box in the user's language (Streamlit's own is English):
+    "请选择" / "Choose an option", or "没有可选项" when ``options`` is empty."""
+    return tr("ui.no_options") if options is not None and len(options) == 0 else tr("ui.choose")
 
 
 def money(value, compact: bool = True, currency: str = "CNY") -> str:

@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.activity_views import plain
 from dashboard.i18n import tr
 from dashboard.state import bump_data_version, get_engine
+from dashboard.text import plain
+from dashboard.widgets import data_table
 from services import importing
 from services.access import Actor
 from services.db import session_scope
@@ -71,10 +72,9 @@ def mapping_editor(kind: str, headers: list[str]) -> dict[str, str]:
         mapping[header] = cols[i % 3].selectbox(plain(header), options, index=options.index(default), format_func=labels.get,
                                                 key=f"{K}map_{kind}_{i}") or ""
     with st.expander(tr("importing.fields_help")):
-        st.dataframe(pd.DataFrame({"field": list(importing.FIELDS[kind]),
+        data_table(pd.DataFrame({"field": list(importing.FIELDS[kind]),
                                    tr("importing.field"): [tr(f"importing.fields.{f}") for f in importing.FIELDS[kind]],
-                                   "": list(importing.FIELDS[kind].values())}),
-                     hide_index=True, width="stretch")
+                                   "": list(importing.FIELDS[kind].values())}), width="stretch")
     return mapping
 
 
@@ -85,8 +85,7 @@ def preview(headers: list[str], rows: list[tuple[int, list[Any]]], mapping: dict
     names = [f"{h} → {mapping[h]}" if mapping.get(h) else h for h in headers]
     records = [[number] + [str(v) if v is not None else "" for v in (vals + [None] * len(headers))[: len(headers)]]
                for number, vals in rows[:n]]
-    st.dataframe(pd.DataFrame(records, columns=[tr("importing.report_cols.row")] + names, dtype=object),
-                 hide_index=True, width="stretch")
+    data_table(pd.DataFrame(records, columns=[tr("importing.report_cols.row")] + names, dtype=object), width="stretch")
 
 
 def options(actor: Actor) -> tuple[str, bool]:
@@ -146,6 +145,6 @@ def summary() -> None:
         return
     df = pd.DataFrame(res["errors"], columns=["row", "column", "value", "reason"], dtype=object)
     df.columns = [tr(f"importing.report_cols.{c}") for c in df.columns]
-    st.dataframe(df, hide_index=True, width="stretch")
+    data_table(df, width="stretch")
     st.download_button(tr("importing.download_report"), data=stored["report"], file_name="import-errors.csv",
                        mime="text/csv", on_click="ignore", key=K + "download")

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.i18n import money, number, percent, tr
-from dashboard.state import data_version, get_engine
+from dashboard.state import data_version, db_key, get_engine
 from services import analytics
 from services.access import Actor
 from services.db import session_scope
@@ -43,20 +43,16 @@ def _pipeline(db: str, actor: Actor, scope: str, version: int) -> pd.DataFrame:
         return analytics.pipeline_by_stage(s, actor, scope=scope)
 
 
-def _db() -> str:
-    return str(get_engine().url)
-
-
 def load_kpis(actor: Actor, period: Period, scope: str, today: date) -> analytics.OverviewKPIs:
-    return _kpis(_db(), actor, period, scope, today, data_version())
+    return _kpis(db_key(), actor, period, scope, today, data_version())
 
 
 def load_trend(actor: Actor, scope: str, today: date) -> pd.DataFrame:
-    return _trend(_db(), actor, scope, today, data_version())
+    return _trend(db_key(), actor, scope, today, data_version())
 
 
 def load_pipeline(actor: Actor, scope: str) -> pd.DataFrame:
-    return _pipeline(_db(), actor, scope, data_version())
+    return _pipeline(db_key(), actor, scope, data_version())
 
 
 def kpi_cards(k: analytics.OverviewKPIs) -> None:

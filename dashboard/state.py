@@ -37,6 +37,12 @@ def get_engine() -> Engine:
     return _engine_for(database_url(os.environ.get("DATABASE_URL") or _secret_url()))
 
 
+def db_key() -> str:
+    """The database URL as a cache key: ``st.cache_data`` loaders take it so one process
+    serving several databases (tests, several companies) never mixes their results."""
+    return str(get_engine().url)
+
+
 def current_actor() -> Actor | None:
     return st.session_state.get(ACTOR_KEY)
 

@@ -1,4 +1,4 @@
-"""Inputs shared by pages: period picker, scope picker, money input.
+"""Inputs and tables shared by pages: period picker, scope picker, money input, data table.
 
 Labels come from the ``widgets.*`` catalog keys. The period picker reads the company's fiscal
 year start month and time zone from settings (cached, refreshed with the data version), so
@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import tr
-from dashboard.state import data_version, get_engine
+from dashboard.state import data_version, db_key, get_engine
 from services import settings
 from services.access import Actor
 from services.db import session_scope
@@ -36,7 +38,12 @@ def _calendar(db: str, version: int) -> tuple[int, str]:
 
 def company_calendar() -> tuple[int, str]:
     """The fiscal year start month and the time zone periods are computed in."""
-    return _calendar(str(get_engine().url), data_version())
+    return _calendar(db_key(), data_version())
+
+
+def company_tz() -> ZoneInfo:
+    """The company time zone (times are stored in UTC and shown in it)."""
+    return ZoneInfo(company_calendar()[1])
 
 
 def company_today() -> date:
@@ -128,3 +135,19 @@ def money_input(
         disabled=disabled,
     )
     return to_money(raw)
+
+
+def dash_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with missing cells as "—": Streamlit's tables print the English word "None"
+    for them, whatever the language."""
+    shown = frame.copy()
+    for col in shown.columns:
+        missing = shown[col].isna()
+        if missing.any():
+            shown[col] = shown[col].astype(object).where(~missing, "—")
+    return shown
+
+
+def data_table(frame: pd.DataFrame, **kwargs) -> None:
+    """``st.dataframe`` without the index and with missing cells as "—"."""
+    st.dataframe(dash_missing(frame), hide_index=True, **kwargs)

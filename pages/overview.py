@@ -10,12 +10,13 @@ import streamlit as st
 from dashboard import overview_views as views
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
+from dashboard.text import plain
 from dashboard.widgets import company_today, period_picker, scope_picker
 
 actor = require_actor()
 
 st.title(tr("overview.title"))
-st.caption(tr("overview.greeting", name=actor.display_name))
+st.caption(tr("overview.greeting", name=plain(actor.display_name)))
 
 pick_period, pick_scope = st.columns([3, 1])
 with pick_period:

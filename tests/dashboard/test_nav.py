@@ -3,13 +3,15 @@ pool reclaim runs at most once a day."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
-from dashboard.nav import PAGES, SECTIONS, run_daily_jobs, visible_pages
+from dashboard.nav import APP_DIR, PAGES, SECTIONS, run_daily_jobs, visible_pages
 from services import settings
 from services.db import session_scope
+from services.i18n import t
 from services.models import Customer
 
 
@@ -51,3 +53,18 @@ def test_daily_reclaim_runs_once_a_day(engine, org):
     with session_scope(engine) as s:
         assert settings.get(s, "pool_last_reclaim_on") == "2026-06-01"
     assert isinstance(run_daily_jobs(engine, today=today + timedelta(days=1)), int)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_menu_label_is_the_page_title(locale):
+    """The menu entry a user clicks and the title of the page it opens say the same."""
+    checked = 0
+    for page in PAGES:
+        path = APP_DIR / page.file
+        if not path.exists():
+            continue
+        titles = re.findall(r"st\.title\(tr\(\"([\w.]+)\"\)\)", path.read_text(encoding="utf-8"))
+        assert titles, f"{page.file} has no st.title(tr(...))"
+        assert {t(key, locale) for key in titles} == {t(page.title_key, locale)}, page.file
+        checked += 1
+    assert checked >= 8

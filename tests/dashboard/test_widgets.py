@@ -3,14 +3,14 @@ ranges, the scope picker offers only what the role may see, money inputs give De
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.widgets import scope_choices, to_money
+from dashboard.widgets import dash_missing, scope_choices, to_money
 from services import settings
 from services.access import Actor
 from services.db import make_engine, migrate, session_scope
@@ -42,7 +42,7 @@ def money_app():
 
 
 @pytest.fixture
-def db_url(tmp_path):
+def db_url(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'w.db'}"
     eng = make_engine(url)
     migrate(eng)
@@ -50,13 +50,8 @@ def db_url(tmp_path):
         settings.put(s, "fiscal_year_start_month", 4)
         settings.put(s, "timezone", "Asia/Shanghai")
     eng.dispose()
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    yield url
-    if old is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = old
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
 
 
 def run(fn, **state) -> AppTest:
@@ -115,3 +110,15 @@ def test_money_input_returns_decimal_with_two_places(db_url):
     at.number_input(key="m").set_value(1234.5).run()
     assert at.session_state["picked"] == Decimal("1234.50")
     assert to_money(0.105) == Decimal("0.11") and to_money(None) is None
+
+
+def test_tables_show_a_dash_for_missing_cells():
+    """Streamlit prints the English word "None" for a missing cell; our tables show "—"."""
+    frame = pd.DataFrame({"name": ["甲", None], "amount": [1.5, float("nan")],
+                          "due": [pd.Timestamp("2026-11-27"), pd.NaT], "count": [1, 2]})
+    shown = dash_missing(frame)
+    assert shown["name"].tolist() == ["甲", "—"]
+    assert shown["amount"].tolist() == [1.5, "—"]
+    assert shown["due"].tolist() == [pd.Timestamp("2026-11-27"), "—"]
+    assert shown["count"].tolist() == [1, 2] and shown["count"].dtype == frame["count"].dtype
+    assert frame["name"].isna().tolist() == [False, True]  # the caller's frame is left alone

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
 
 from services import settings
 from services.access import Actor
@@ -15,9 +14,9 @@ from services.db import make_engine, migrate, session_scope
 from services.demo import build_demo
 from services.i18n import t
 from services.models import Team, User
-from tests.pages.conftest import app_path
+from tests.pages.conftest import open_page, unescape
 
-PAGE = app_path("pages/admin.py")
+PAGE = "pages/admin.py"
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +35,7 @@ def own_db(tmp_path_factory):
 def admin_page(own_db, monkeypatch):
     url, admin = own_db
     monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["actor"] = admin
-    return at.run()
+    return open_page(PAGE, admin)
 
 
 def db(own_db):
@@ -61,7 +58,7 @@ def test_create_user_shows_field_messages_then_creates(admin_page, own_db):
     at.text_input(key="uc_display_name").input("New Rep")
     at.text_input(key="uc_password").input("short")
     at.button(key="uc_submit").click().run()
-    errors = [e.value for e in at.error]
+    errors = [unescape(e.value) for e in at.error]
     assert f"{t('admin.user_username', 'en')}: {t('admin.err_username_format', 'en')}" in errors
     assert f"{t('admin.user_password', 'en')}: {t('admin.err_password_short', 'en', min=8)}" in errors
     assert at.text_input(key="uc_display_name").value == "New Rep"  # the typing stays
@@ -79,7 +76,7 @@ def test_deactivating_yourself_is_refused_with_the_message(admin_page, own_db):
     at.selectbox(key="ue_pick").set_value(me.username).run()
     at.checkbox(key=f"ue_{me.id}_active").uncheck()
     at.button(key=f"ue_{me.id}_submit").click().run()
-    assert f"{t('admin.user_active', 'en')}: {t('admin.err_self_deactivate', 'en')}" in [e.value for e in at.error]
+    assert f"{t('admin.user_active', 'en')}: {t('admin.err_self_deactivate', 'en')}" in [unescape(e.value) for e in at.error]
 
 
 def test_create_team_under_the_company(admin_page, own_db):
@@ -105,10 +102,7 @@ def test_settings_are_saved(admin_page, own_db):
 
 
 def test_director_gets_a_read_only_view(demo_db_url, demo_actors):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["actor"] = demo_actors["director"]
-    at.run()
-    assert not at.exception
+    at = open_page(PAGE, demo_actors["director"])
     assert [i.value for i in at.info][0] == t("admin.read_only", "en")
     assert not at.text_input  # no create / edit forms
     assert at.tabs[0].dataframe  # but the users are listed
@@ -116,9 +110,6 @@ def test_director_gets_a_read_only_view(demo_db_url, demo_actors):
 
 @pytest.mark.parametrize("role", ["manager", "rep"])
 def test_managers_and_reps_are_refused(demo_db_url, demo_actors, role):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["actor"] = demo_actors[role]
-    at.run()
-    assert not at.exception
-    assert [e.value for e in at.error] == [t("auth.no_access", demo_actors[role].locale)]
+    at = open_page(PAGE, demo_actors[role])
+    assert [unescape(e.value) for e in at.error] == [t("auth.no_access", demo_actors[role].locale)]
     assert not at.tabs

@@ -16,22 +16,9 @@ from services.db import make_engine, session_scope
 from services.i18n import format_percent
 from services.models import Contract, Deal, Payment, PaymentPlan, Stage
 from services.periods import local_today
-from tests.pages.test_activities import build_small_company, run_page
+from tests.pages.conftest import open_page, rerun
 
 PAGE = "pages/contracts.py"
-
-
-@pytest.fixture(scope="module")
-def company_db(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('contracts_page') / 'company.db'}"
-    return url, build_small_company(url)
-
-
-@pytest.fixture
-def company(company_db, monkeypatch):
-    """The small company as ``DATABASE_URL`` for this test only."""
-    monkeypatch.setenv("DATABASE_URL", company_db[0])
-    return company_db
 
 
 def won_deals(eng, owner):
@@ -41,22 +28,21 @@ def won_deals(eng, owner):
 
 
 @pytest.mark.parametrize("role", ["rep", "manager", "director", "admin"])
-def test_page_runs(company, role):
-    at = run_page(company[1][role], PAGE)
+def test_page_runs(small_company, role):
+    at = open_page(PAGE, small_company[1][role])
     assert at.title[0].value == "Contracts & collections"
 
 
-def test_contract_plan_and_payment_flow(company):
-    url, actors = company
+def test_contract_plan_and_payment_flow(small_company):
+    url, actors = small_company
     eng = make_engine(url)
     rep = actors["rep"]
-    at = run_page(rep, PAGE)
+    at = open_page(PAGE, rep)
     deal_id = won_deals(eng, rep)[0]
     at.selectbox(key="contract_new_deal").select_index(
         at.selectbox(key="contract_new_deal").options.index(
             next(o for o in at.selectbox(key="contract_new_deal").options if o.endswith("Deal 002"))))
-    next(b for b in at.button if b.label == "New contract from a won deal").click().run()
-    assert not at.exception
+    rerun(at, next(b for b in at.button if b.label == "New contract from a won deal"))
     with session_scope(eng) as s:
         contract = s.scalars(select(Contract).where(Contract.deal_id == deal_id)).one()
         cid, amount = contract.id, contract.amount
@@ -67,20 +53,20 @@ def test_contract_plan_and_payment_flow(company):
     today = local_today()
     at.date_input(key="contract_plan_due").set_value(today + timedelta(days=10))
     at.number_input(key="contract_plan_amount").set_value(3000.01)
-    next(b for b in at.button if b.label == "Add installment").click().run()
+    rerun(at, next(b for b in at.button if b.label == "Add installment"))
     assert any("exceed the contract amount" in c.value for c in at.caption)
     assert at.number_input(key="contract_plan_amount").value == pytest.approx(3000.01)
     at.number_input(key="contract_plan_amount").set_value(1000.0)
-    next(b for b in at.button if b.label == "Add installment").click().run()
+    rerun(at, next(b for b in at.button if b.label == "Add installment"))
     assert "Installment added" in [m.value for m in at.success]
     with session_scope(eng) as s:
         assert s.scalar(select(func.count()).select_from(PaymentPlan).where(PaymentPlan.contract_id == cid)) == 1
     # a payment over the installment is rejected; a partial one is recorded
     at.number_input(key="contract_pay_amount").set_value(1500.0)
-    next(b for b in at.button if b.label == "Record payment").click().run()
+    rerun(at, next(b for b in at.button if b.label == "Record payment"))
     assert any("more than what is due" in c.value for c in at.caption)
     at.number_input(key="contract_pay_amount").set_value(400.0)
-    next(b for b in at.button if b.label == "Record payment").click().run()
+    rerun(at, next(b for b in at.button if b.label == "Record payment"))
     assert "Payment recorded" in [m.value for m in at.success]
     with session_scope(eng) as s:
         assert s.scalar(select(func.sum(Payment.amount)).where(Payment.contract_id == cid)) == Decimal("400")
@@ -88,8 +74,8 @@ def test_contract_plan_and_payment_flow(company):
     assert any("Partially paid" in t["Status"].tolist() for t in plan_tables)
 
 
-def test_collection_by_rep_matches_service(company):
-    url, actors = company
+def test_collection_by_rep_matches_service(small_company):
+    url, actors = small_company
     eng = make_engine(url)
     manager = actors["manager"]
     other = actors["other_rep"]
@@ -97,7 +83,7 @@ def test_collection_by_rep_matches_service(company):
         today = local_today(settings.get(s, "timezone"))
         did = won_deals(eng, other)[0]
         create_contract_from_deal(s, other, deal_id=did, signed_on=today - timedelta(days=2), term_months=6)
-    at = run_page(manager, PAGE)
+    at = open_page(PAGE, manager)
     with session_scope(eng) as s:
         expected = collection_by_rep(s, manager, today=today)
     table = next(df.value for df in at.dataframe if "Collection ratio" in df.value.columns
@@ -106,12 +92,10 @@ def test_collection_by_rep_matches_service(company):
     assert len(table) == len(expected) >= 1
 
 
-
 @pytest.mark.parametrize("role", ["rep", "manager"])
-def test_demo_company_collections_match_service(demo_db_url, demo_actors, monkeypatch, role):
-    monkeypatch.setenv("DATABASE_URL", demo_db_url)
+def test_demo_company_collections_match_service(demo_db_url, demo_actors, role):
     actor = demo_actors[role]
-    at = run_page(actor, PAGE)
+    at = open_page(PAGE, actor)
     with session_scope(make_engine(demo_db_url)) as s:
         today = local_today(settings.get(s, "timezone"))
         expected = collection_by_rep(s, actor, today=today)

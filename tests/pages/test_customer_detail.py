@@ -1,14 +1,11 @@
 """AppTest of the customer 360 page: every role on the demo company (runs, shows the
 service's numbers, refuses other reps' customers) and the write paths (contacts, tickets)
-plus plain-text rendering of hostile names on a small company built here."""
+plus plain-text rendering of hostile names on ``org_company`` (conftest) with a few rows."""
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,50 +13,17 @@ from streamlit.testing.v1 import AppTest
 
 from services import customer360
 from services.customers import _norm_columns
-from services.db import make_engine, migrate, session_scope
-from services.i18n import format_money
+from services.db import make_engine, session_scope
+from services.i18n import format_money, t
 from services.models import Contact, Customer, Deal, Product, ServiceTicket
-from tests.conftest import build_org
+from tests.pages.conftest import open_page, rerun, shown_text
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "customer_detail.py")
-
-
-@contextmanager
-def database(url):
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
+PAGE = "pages/customer_detail.py"
 
 
-def start(url, actor, customer_id=None, locale="en") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["actor"] = actor
-    at.session_state["locale"] = locale
-    if customer_id is not None:
-        at.session_state["customer_id"] = customer_id
-    with database(url):
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(url, at: AppTest, element=None) -> AppTest:
-    with database(url):
-        (element.click() if element is not None else at).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def shown(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [c.value for c in at.caption]
-    parts += [i.value for i in at.info] + [t.value for t in at.title] + [x.value for x in at.text]
-    return "\n".join(parts).replace("\\", "")
+def start(actor, customer_id=None, locale="en") -> AppTest:
+    state = {} if customer_id is None else {"customer_id": customer_id}
+    return open_page(PAGE, actor, locale=locale, **state)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -86,11 +50,11 @@ def _customer_of(url, actor):
 
 @pytest.mark.parametrize("role", ["rep", "manager", "director", "admin"])
 def test_picker_when_no_customer_is_chosen(demo_db_url, demo_actors, role):
-    at = start(demo_db_url, demo_actors[role])
+    at = start(demo_actors[role])
     assert at.title[0].value == "Customer 360"
-    assert "Choose a customer" in shown(at)
+    assert "Choose a customer" in shown_text(at)
     at.text_input(key="c360_search").set_value("a")
-    rerun(demo_db_url, at)
+    rerun(at)
     assert not at.exception
 
 
@@ -106,13 +70,13 @@ def test_numbers_are_the_services_numbers(demo_db_url, demo_actors, role):
             except Exception:
                 pytest.skip("demo manager does not manage the first rep")
         eng.dispose()
-    at = start(demo_db_url, actor, cid)
+    at = start(actor, cid)
     shown_metrics = metrics(at)
     assert shown_metrics["Lifetime value (estimate)"] == format_money(prof.clv.value, "en")
     assert shown_metrics["Won revenue"] == format_money(prof.totals["won_amount"], "en")
     assert shown_metrics["Open pipeline"] == format_money(prof.totals["open_pipeline"], "en")
     assert len(at.tabs) == 9
-    assert prof.customer["name"] in shown(at)
+    assert prof.customer["name"] in shown_text(at)
 
 
 def test_rep_cannot_open_another_reps_customer(demo_db_url, demo_actors):
@@ -122,8 +86,8 @@ def test_rep_cannot_open_another_reps_customer(demo_db_url, demo_actors):
         other = s.scalars(select(Customer.id).where(Customer.owner_id.is_not(None), Customer.owner_id != rep.id)
                           ).first()
     eng.dispose()
-    at = start(demo_db_url, rep, other)
-    assert "does not exist or you may not see it" in shown(at)
+    at = start(rep, other)
+    assert "does not exist or you may not see it" in shown_text(at)
     assert not at.metric
 
 
@@ -132,11 +96,8 @@ def test_rep_cannot_open_another_reps_customer(demo_db_url, demo_actors):
 
 
 @pytest.fixture
-def company(tmp_path):
-    url = f"sqlite:///{tmp_path / 'c360.db'}"
-    eng = make_engine(url)
-    migrate(eng)
-    org = build_org(eng)
+def company(org_company):
+    url, eng, org = org_company
     with session_scope(eng) as s:
         values = {"name": "<img src=x onerror=alert(1)>", "phone": "13800000000"}
         c = Customer(owner_id=org.rep_n1.id, notes="**bold** [link](http://evil)", **values,
@@ -151,14 +112,13 @@ def company(tmp_path):
         s.add(pool)
         s.flush()
         ids = (c.id, pool.id)
-    yield url, eng, org, ids
-    eng.dispose()
+    return url, eng, org, ids
 
 
 def test_hostile_name_and_notes_are_plain_text(company):
-    url, eng, org, (cid, _) = company
-    at = start(url, org.rep_n1, cid)
-    assert at.title[0].value == r"\<img src=x onerror=alert\(1\)\>"  # escaped markdown, shown as typed
+    _, eng, org, (cid, _) = company
+    at = start(org.rep_n1, cid)
+    assert at.title[0].value == r"\<img src\=x onerror\=alert\(1\)\>"  # escaped markdown, shown as typed
     assert any(t.value == "**bold** [link](http://evil)" for t in at.text)
     # CLV: 40,000 won over at least one year × margin 75% × 3 years = 90,000
     assert metrics(at)["Lifetime value (estimate)"] == format_money(Decimal("90000"), "en")
@@ -166,63 +126,64 @@ def test_hostile_name_and_notes_are_plain_text(company):
 
 
 def test_add_contact_keeps_input_on_error_then_saves(company):
-    url, eng, org, (cid, _) = company
-    at = start(url, org.rep_n1, cid)
+    _, eng, org, (cid, _) = company
+    at = start(org.rep_n1, cid)
     name, title, phone, email = [ti for ti in at.text_input if ti.form_id == "c360_contact_new"]
     name.set_value("Li Lei")
     phone.set_value("123")
     submit = next(b for b in at.get("form_submit_button") if b.form_id == "c360_contact_new")
-    rerun(url, at, submit)
-    assert "phone" in shown(at)
+    rerun(at, submit)
+    assert f"**{t('customer360.contact_phone', 'en')}**:" in shown_text(at)  # the field is named
     name = next(ti for ti in at.text_input if ti.form_id == "c360_contact_new")
     assert name.value == "Li Lei"  # the typing stays
     with session_scope(eng) as s:
         assert s.scalars(select(Contact)).all() == []
     [ti for ti in at.text_input if ti.form_id == "c360_contact_new"][2].set_value("13812345678")
-    rerun(url, at, next(b for b in at.get("form_submit_button") if b.form_id == "c360_contact_new"))
+    rerun(at, next(b for b in at.get("form_submit_button") if b.form_id == "c360_contact_new"))
     with session_scope(eng) as s:
         contact = s.scalars(select(Contact)).one()
         assert (contact.name, contact.phone, contact.is_primary) == ("Li Lei", "13812345678", True)
 
 
 def test_open_and_resolve_a_ticket(company):
-    url, eng, org, (cid, _) = company
-    at = start(url, org.rep_n1, cid)
+    _, eng, org, (cid, _) = company
+    at = start(org.rep_n1, cid)
     submits = at.get("form_submit_button")
     ticket_form = next(b for b in submits if b.form_id == "c360_ticket_new")
     title_input = next(ti for ti in at.text_input if ti.form_id == "c360_ticket_new")
     title_input.set_value("Screen flickers")
-    rerun(url, at, ticket_form)
+    rerun(at, ticket_form)
     with session_scope(eng) as s:
         tk = s.scalars(select(ServiceTicket)).one()
         assert (tk.title, tk.status) == ("Screen flickers", "open")
     at.selectbox(key="c360_ticket").set_value(tk.id)
-    rerun(url, at)
+    rerun(at)
     resolve = next(b for b in at.get("form_submit_button") if b.form_id.startswith("c360_resolve"))
     next(ta for ta in at.text_area if ta.form_id.startswith("c360_resolve")).set_value("Replaced the cable")
-    rerun(url, at, resolve)
-    assert "satisfaction" in shown(at)  # no rating chosen: refused, nothing written
+    rerun(at, resolve)
+    # no rating chosen: refused with the field named in the user's language, nothing written
+    assert f"**{t('tickets.satisfaction', 'en')}**: {t('err.required', 'en')}" in shown_text(at)
     with session_scope(eng) as s:
         assert s.get(ServiceTicket, tk.id).status == "open"
     next(r for r in at.radio if r.form_id.startswith("c360_resolve")).set_value(5)
     resolve = next(b for b in at.get("form_submit_button") if b.form_id.startswith("c360_resolve"))
-    rerun(url, at, resolve)
+    rerun(at, resolve)
     with session_scope(eng) as s:
         tk = s.get(ServiceTicket, tk.id)
         assert (tk.status, tk.satisfaction, tk.resolution) == ("resolved", 5, "Replaced the cable")
 
 
 def test_pool_customer_hides_private_details_from_a_rep(company):
-    url, eng, org, (_, pool_id) = company
-    at = start(url, org.rep_n2, pool_id)
-    text = shown(at)
+    _, eng, org, (_, pool_id) = company
+    at = start(org.rep_n2, pool_id)
+    text = shown_text(at)
     assert "claim this customer" in text and "13900000000" not in text
     assert not at.get("form_submit_button")  # nothing to edit before claiming
-    mgr = start(url, org.manager_n, pool_id)
-    assert "13900000000" in shown(mgr)
+    mgr = start(org.manager_n, pool_id)
+    assert "13900000000" in shown_text(mgr)
 
 
 def test_chinese_labels(company):
-    url, eng, org, (cid, _) = company
-    at = start(url, org.rep_n1, cid, locale="zh_CN")
+    _, eng, org, (cid, _) = company
+    at = start(org.rep_n1, cid, locale="zh_CN")
     assert "客户终身价值（估算）" in {m.label for m in at.metric}

@@ -2,83 +2,34 @@
 keeps the user's edits with a message when a save fails, saves good edits, and runs bulk
 actions within the role's rights.
 
-Runs on a small company built here (``build_org`` + customers). The grid itself is a
+Runs on ``org_company`` (conftest) plus a few customers. The grid itself is a
 component AppTest cannot click into, so edits are put where the grid's returned rows go
 (the page's working rows), exactly as the page does after a failed save.
 """
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
-from streamlit.testing.v1 import AppTest
 
 from services import customers as cs
-from services.db import make_engine, migrate, session_scope
+from services.db import session_scope
 from services.models import Customer
-from tests.conftest import build_org
+from tests.pages.conftest import open_page, rerun, shown_text
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "customers.py")
+PAGE = "pages/customers.py"
 
 
 @pytest.fixture
-def company(tmp_path):
-    url = f"sqlite:///{tmp_path / 'customers.db'}"
-    eng = make_engine(url)
-    migrate(eng)
-    org = build_org(eng)
+def company(org_company):
+    _, eng, org = org_company
     with session_scope(eng) as s:
         for i, rep in enumerate([org.rep_n1, org.rep_n1, org.rep_n2, org.rep_s1]):
             values = {"name": f"Customer {i}", "email": f"c{i}@example.com"}
             s.add(Customer(owner_id=rep.id, tier="B", **values, **cs._norm_columns(values)))
         s.add(Customer(name="<img src=x onerror=alert(1)>", name_norm="imgsrcx", owner_id=org.rep_n1.id))
         s.add(Customer(name="Pool Co", name_norm="poolco", owner_id=None, phone="13800000000"))
-    yield url, eng, org
-    eng.dispose()
-
-
-@contextmanager
-def database(url):
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
-
-
-def start(url, actor, locale="en") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["actor"] = actor
-    at.session_state["locale"] = locale
-    with database(url):
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(url, at: AppTest, element=None) -> AppTest:
-    with database(url):
-        (element.click() if element is not None else at).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    shown = [m.value for m in at.markdown] + [e.value for e in at.error] + [s.value for s in at.success]
-    shown += [c.value for c in at.caption] + [i.value for i in at.info]
-    return "\n".join(shown).replace("\\", "")  # markdown escapes of user text
-
-
-def button(at: AppTest, key: str):
-    return at.button(key=key)
+    return org_company
 
 
 def service_total(eng, actor, **flt) -> int:
@@ -86,14 +37,25 @@ def service_total(eng, actor, **flt) -> int:
         return cs.list_customers_page(s, actor, filters=cs.CustomerFilter(**flt), page_size=1)[1]
 
 
+def save_with_edit(at, name: str, **changes) -> dict:
+    """Edit the row called ``name`` as the grid would return it, then press Save; returns the
+    edited row."""
+    rows = [dict(r) for r in at.session_state["cust_sent"]]
+    target = next(r for r in rows if r["name"] == name)
+    target.update(changes)
+    at.session_state["cust_work"] = rows
+    rerun(at, at.button(key="cust_save"))
+    return target
+
+
 @pytest.mark.parametrize("role", ["rep", "manager", "director"])
 def test_page_runs_and_shows_the_service_total(company, role):
-    url, eng, org = company
+    _, eng, org = company
     actor = {"rep": org.rep_n1, "manager": org.manager_n, "director": org.director}[role]
-    at = start(url, actor)
+    at = open_page(PAGE, actor)
     assert at.title[0].value == "Customers"
     want = service_total(eng, actor, in_pool=False)
-    assert f"Customers: {want:,}" in texts(at)
+    assert f"Customers: {want:,}" in shown_text(at)
     assert len(at.session_state["cust_sent"]) == want
     # only managers get the reassign control
     keys = {b.key for b in at.button}
@@ -101,20 +63,16 @@ def test_page_runs_and_shows_the_service_total(company, role):
 
 
 def test_chinese_page(company):
-    url, eng, org = company
-    at = start(url, org.rep_n1, locale="zh_CN")
+    _, eng, org = company
+    at = open_page(PAGE, org.rep_n1, locale="zh_CN")
     assert at.title[0].value == "客户"
 
 
 def test_failed_save_keeps_edits_and_marks_the_row(company):
-    url, eng, org = company
-    at = start(url, org.rep_n1)
-    rows = [dict(r) for r in at.session_state["cust_sent"]]
-    target = next(r for r in rows if r["name"] == "Customer 0")
-    target["email"] = "not-an-email"
-    at.session_state["cust_work"] = rows
-    rerun(url, at, button(at, "cust_save"))
-    shown = texts(at)
+    _, eng, org = company
+    at = open_page(PAGE, org.rep_n1)
+    target = save_with_edit(at, "Customer 0", email="not-an-email")
+    shown = shown_text(at)
     assert "Nothing was saved" in shown and "is not a valid email address" in shown
     # the edit is still there to correct, and the row carries its message
     work = at.session_state["cust_work"]
@@ -125,14 +83,10 @@ def test_failed_save_keeps_edits_and_marks_the_row(company):
 
 
 def test_good_save_is_written_and_the_grid_reloads(company):
-    url, eng, org = company
-    at = start(url, org.rep_n1)
-    rows = [dict(r) for r in at.session_state["cust_sent"]]
-    target = next(r for r in rows if r["name"] == "Customer 1")
-    target["region"] = "East"
-    at.session_state["cust_work"] = rows
-    rerun(url, at, button(at, "cust_save"))
-    assert "Saved: 0 created, 1 updated, 0 archived" in texts(at)
+    _, eng, org = company
+    at = open_page(PAGE, org.rep_n1)
+    target = save_with_edit(at, "Customer 1", region="East")
+    assert "Saved: 0 created, 1 updated, 0 archived" in shown_text(at)
     with session_scope(eng) as s:
         row = s.get(Customer, target["id"])
         assert row.region == "East" and row.version == 2
@@ -141,40 +95,39 @@ def test_good_save_is_written_and_the_grid_reloads(company):
 
 
 def test_add_row_then_save_without_a_name_is_refused(company):
-    url, eng, org = company
-    at = start(url, org.rep_n1)
+    _, eng, org = company
+    at = open_page(PAGE, org.rep_n1)
     with session_scope(eng) as s:
         before = s.scalar(select(func.count()).select_from(Customer))
-    rerun(url, at, button(at, "cust_add"))
+    rerun(at, at.button(key="cust_add"))
     assert at.session_state["cust_work"][0]["_key"] == "new-1"
-    rerun(url, at, button(at, "cust_save"))
-    assert "is required" in texts(at) and "new-1" in at.session_state["cust_errors"]
+    rerun(at, at.button(key="cust_save"))
+    assert "is required" in shown_text(at) and "new-1" in at.session_state["cust_errors"]
     with session_scope(eng) as s:
         assert s.scalar(select(func.count()).select_from(Customer)) == before
 
 
 def test_duplicate_new_row_is_reported_with_owner_only(company):
-    url, eng, org = company
-    at = start(url, org.rep_n1)
-    rerun(url, at, button(at, "cust_add"))
+    _, eng, org = company
+    at = open_page(PAGE, org.rep_n1)
+    rerun(at, at.button(key="cust_add"))
     work = [dict(r) for r in at.session_state["cust_work"]]
     work[0]["name"] = "CUSTOMER 2"  # rep_n2's customer: name hidden, owner shown
     at.session_state["cust_work"] = work
-    rerun(url, at, button(at, "cust_save"))
-    shown = texts(at)
+    rerun(at, at.button(key="cust_save"))
+    shown = shown_text(at)
     assert "matches a customer owned by Rep_N2" in shown
     assert "cust_override" not in {b.key for b in at.button}  # reps cannot override
 
 
 def test_pool_view_and_claim(company):
-    url, eng, org = company
-    at = start(url, org.rep_n1)
-    with database(url):
-        at.segmented_control(key="cust_view").set_value("pool").run()
-    assert not at.exception
+    _, eng, org = company
+    at = open_page(PAGE, org.rep_n1)
+    at.segmented_control(key="cust_view").set_value("pool")
+    rerun(at)
     sent = at.session_state["cust_sent"]
     assert [r["name"] for r in sent] == ["Pool Co"] and sent[0]["phone"] is None
-    assert "Pool rules" in texts(at)
+    assert "Pool rules" in shown_text(at)
     # claim through the service the button calls (the grid selection is browser-only)
     with session_scope(eng) as s:
         cs.claim_from_pool(s, org.rep_n1, ids=[sent[0]["id"]])

@@ -13,22 +13,9 @@ from services.db import make_engine, session_scope
 from services.deals import pipeline_board
 from services.i18n import format_money, format_number, t
 from services.models import Contract, Deal, DealHistory, Stage
-from tests.pages.test_activities import build_small_company, run_page
+from tests.pages.conftest import open_page, rerun
 
 PAGE = "pages/deals.py"
-
-
-@pytest.fixture(scope="module")
-def company_db(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('deals_page') / 'company.db'}"
-    return url, build_small_company(url)
-
-
-@pytest.fixture
-def company(company_db, monkeypatch):
-    """The small company as ``DATABASE_URL`` for this test only."""
-    monkeypatch.setenv("DATABASE_URL", company_db[0])
-    return company_db
 
 
 def stage_id(eng, name):
@@ -36,11 +23,28 @@ def stage_id(eng, name):
         return s.scalar(select(Stage.id).where(Stage.name == name))
 
 
+def deal_in(eng, owner, stage: str, *, newest: bool = False) -> int:
+    """Id of the owner's first (or newest) deal in a stage."""
+    with session_scope(eng) as s:
+        return s.scalar(select(Deal.id).where(Deal.owner_id == owner.id, Deal.stage_id == stage_id(eng, stage))
+                        .order_by(Deal.id.desc() if newest else Deal.id))
+
+
+def move(at, deal_id: int, stage: str):
+    """Pick ``stage`` in the deal's "move to" box and press "Move"."""
+    at.selectbox(key=f"deal_move_{deal_id}").select(stage)
+    return rerun(at, at.button(key=f"deal_move_{deal_id}_btn"))
+
+
+def confirm(at):
+    return rerun(at, next(b for b in at.button if b.label == "Confirm"))
+
+
 @pytest.mark.parametrize("role", ["rep", "manager", "director"])
-def test_board_shows_service_numbers(company, role):
-    url, actors = company
+def test_board_shows_service_numbers(small_company, role):
+    url, actors = small_company
     actor = actors[role]
-    at = run_page(actor, PAGE)
+    at = open_page(PAGE, actor)
     with session_scope(make_engine(url)) as s:
         board = pipeline_board(s, actor)
     captions = [c.value for c in at.caption]
@@ -51,18 +55,13 @@ def test_board_shows_service_numbers(company, role):
     assert sum(m.value.startswith(":red[●]") for m in at.markdown) == stalled_cards
 
 
-def test_move_from_card_persists_and_writes_history(company):
-    url, actors = company
+def test_move_from_card_persists_and_writes_history(small_company):
+    url, actors = small_company
     eng = make_engine(url)
     rep = actors["rep"]
-    at = run_page(rep, PAGE)
-    with session_scope(eng) as s:
-        deal = s.scalars(select(Deal).where(Deal.owner_id == rep.id, Deal.stage_id == stage_id(eng, "Qualify"))
-                         .order_by(Deal.id)).first()
-        deal_id = deal.id
-    at.selectbox(key=f"deal_move_{deal_id}").select("Negotiation")
-    at.button(key=f"deal_move_{deal_id}_btn").click().run()
-    assert not at.exception
+    at = open_page(PAGE, rep)
+    deal_id = deal_in(eng, rep, "Qualify")
+    move(at, deal_id, "Negotiation")
     assert "Deal moved to Negotiation" in [m.value for m in at.success]
     with session_scope(eng) as s:
         assert s.get(Deal, deal_id).stage_id == stage_id(eng, "Negotiation")
@@ -75,72 +74,62 @@ def test_move_from_card_persists_and_writes_history(company):
     assert not [w for w in at.selectbox if w.key == f"deal_move_{theirs}"]
 
 
-def test_won_dialog_then_contract_offer(company):
-    url, actors = company
+def test_won_dialog_then_contract_offer(small_company):
+    url, actors = small_company
     eng = make_engine(url)
     rep = actors["rep"]
-    at = run_page(rep, PAGE)
-    with session_scope(eng) as s:
-        deal_id = s.scalar(select(Deal.id).where(Deal.owner_id == rep.id, Deal.stage_id == stage_id(eng, "Proposal"))
-                           .order_by(Deal.id.desc()))
-    at.selectbox(key=f"deal_move_{deal_id}").select("Won")
-    at.button(key=f"deal_move_{deal_id}_btn").click().run()
+    at = open_page(PAGE, rep)
+    deal_id = deal_in(eng, rep, "Proposal", newest=True)
+    move(at, deal_id, "Won")
     at.number_input(key="deal_won_amount").set_value(None)
-    next(b for b in at.button if b.label == "Confirm").click().run()
-    assert not at.exception
+    confirm(at)
     assert any("Final amount" in e.value for e in at.error)  # required: dialog stays, nothing written
     with session_scope(eng) as s:
         assert s.get(Deal, deal_id).stage_id == stage_id(eng, "Proposal")
     at.number_input(key="deal_won_amount").set_value(4321.5)
-    next(b for b in at.button if b.label == "Confirm").click().run()
+    confirm(at)
     assert "Deal won. Create the contract now?" in [m.value for m in at.success]
     with session_scope(eng) as s:
         d = s.get(Deal, deal_id)
         assert d.stage_id == stage_id(eng, "Won") and d.amount == Decimal("4321.50") and d.closed_on is not None
-    next(b for b in at.button if b.label == "Create contract").click().run()
-    assert not at.exception
+    rerun(at, next(b for b in at.button if b.label == "Create contract"))
     assert any(m.value.startswith("Contract HT-") for m in at.success)
     with session_scope(eng) as s:
         c = s.scalars(select(Contract).where(Contract.deal_id == deal_id)).one()
         assert c.amount == Decimal("4321.50") and c.term_months == 12
 
 
-def test_lost_requires_reason(company):
-    url, actors = company
+def test_lost_requires_reason(small_company):
+    url, actors = small_company
     eng = make_engine(url)
     manager = actors["manager"]
-    at = run_page(manager, PAGE)
-    with session_scope(eng) as s:
-        deal_id = s.scalar(select(Deal.id).where(Deal.owner_id == actors["other_rep"].id,
-                                                 Deal.stage_id == stage_id(eng, "Qualify")).order_by(Deal.id))
-    at.selectbox(key=f"deal_move_{deal_id}").select("Lost")
-    at.button(key=f"deal_move_{deal_id}_btn").click().run()
-    next(b for b in at.button if b.label == "Confirm").click().run()
+    at = open_page(PAGE, manager)
+    deal_id = deal_in(eng, actors["other_rep"], "Qualify")
+    move(at, deal_id, "Lost")
+    confirm(at)
     assert any("lost reason" in e.value for e in at.error)
     at.selectbox(key="deal_lost_reason").select("Price")
-    next(b for b in at.button if b.label == "Confirm").click().run()
-    assert not at.exception
+    confirm(at)
     with session_scope(eng) as s:
         d = s.get(Deal, deal_id)
         assert d.stage_id == stage_id(eng, "Lost") and d.lost_reason_id is not None
 
 
-def test_new_deal_form(company):
-    url, actors = company
+def test_new_deal_form(small_company):
+    url, actors = small_company
     eng = make_engine(url)
     rep = actors["rep"]
-    at = run_page(rep, PAGE)
+    at = open_page(PAGE, rep)
     picker = at.selectbox(key="deal_new_customer")
     picker.select(picker.options[0]).run()
     at.text_input(key="deal_new_name").input("Fresh opportunity")
     at.number_input(key="deal_new_amount").set_value(123456789012.0)  # absurd
-    next(b for b in at.button if b.label == "New deal").click().run()
-    assert not at.exception
+    rerun(at, next(b for b in at.button if b.label == "New deal"))
     assert at.text_input(key="deal_new_name").value == "Fresh opportunity"  # kept
     with session_scope(eng) as s:
         assert s.scalar(select(Deal.id).where(Deal.name == "Fresh opportunity")) is None
     at.number_input(key="deal_new_amount").set_value(5000.0)
-    next(b for b in at.button if b.label == "New deal").click().run()
+    rerun(at, next(b for b in at.button if b.label == "New deal"))
     assert "Deal created" in [m.value for m in at.success]
     assert at.text_input(key="deal_new_name").value == ""
     with session_scope(eng) as s:
@@ -148,18 +137,17 @@ def test_new_deal_form(company):
         assert d.owner_id == rep.id and d.amount == Decimal("5000.00") and d.probability == 10
 
 
-def test_detail_edit_writes_history(company):
-    url, actors = company
+def test_detail_edit_writes_history(small_company):
+    url, actors = small_company
     eng = make_engine(url)
     manager = actors["manager"]
-    at = run_page(manager, PAGE)
+    at = open_page(PAGE, manager)
     deal_id = at.selectbox(key="deal_selected").value
     with session_scope(eng) as s:
         version = s.get(Deal, deal_id).version
     prefix = f"deal_edit_{deal_id}_{version}"
     at.number_input(key=f"{prefix}_amount").set_value(7777.0)
-    next(b for b in at.button if b.label == "Save" and b.form_id == f"{prefix}_form").click().run()
-    assert not at.exception
+    rerun(at, next(b for b in at.button if b.label == "Save" and b.form_id == f"{prefix}_form"))
     assert "Deal saved" in [m.value for m in at.success]
     with session_scope(eng) as s:
         assert s.get(Deal, deal_id).amount == Decimal("7777.00")
@@ -168,10 +156,9 @@ def test_detail_edit_writes_history(company):
 
 
 @pytest.mark.parametrize("role", ["rep", "manager"])
-def test_demo_company_board_matches_service(demo_db_url, demo_actors, monkeypatch, role):
-    monkeypatch.setenv("DATABASE_URL", demo_db_url)
+def test_demo_company_board_matches_service(demo_db_url, demo_actors, role):
     actor = demo_actors[role]
-    at = run_page(actor, PAGE)
+    at = open_page(PAGE, actor)
     with session_scope(make_engine(demo_db_url)) as s:
         board = pipeline_board(s, actor)
     captions = [c.value for c in at.caption]

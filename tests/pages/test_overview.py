@@ -2,16 +2,13 @@
 service's numbers formatted with the same formatter.
 
 Runs on a small company built here (``build_org`` + deals, activities, targets, payments in
-the current month) and, when tests/pages/conftest.py provides it, on the demo company.
+the current month) and on the demo company (tests/pages/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -23,13 +20,14 @@ from services.i18n import format_money, format_number, format_percent, t
 from services.models import Activity, Customer, Deal, Target
 from services.periods import local_today, period_for
 from tests.conftest import build_org
+from tests.pages.conftest import open_page, rerun
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "overview.py")
+PAGE = "pages/overview.py"
 DEFAULT_SCOPE = {"rep": "me", "manager": "team", "director": "all", "admin": "all"}
 
 
 @pytest.fixture(scope="module")
-def small_company(tmp_path_factory):
+def overview_db(tmp_path_factory):
     """(DATABASE_URL, {role: Actor}) for a small company with numbers in the current month."""
     url = f"sqlite:///{tmp_path_factory.mktemp('overview') / 'overview.db'}"
     eng = make_engine(url)
@@ -60,37 +58,27 @@ def small_company(tmp_path_factory):
     return url, actors
 
 
+@pytest.fixture
+def small_company(overview_db, monkeypatch):
+    """The module's company as ``DATABASE_URL`` for this test."""
+    monkeypatch.setenv("DATABASE_URL", overview_db[0])
+    return overview_db
+
+
 def _noon_utc(day):
     from datetime import UTC, datetime, time
 
     return datetime.combine(day, time(4, 0), UTC)  # noon in Shanghai
 
 
-@contextmanager
-def database(url):
-    """DATABASE_URL for the page runs, restored afterwards."""
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
-
-
-def run_page(url, actor, *, locale="en", scope=None, period=None) -> AppTest:
-    with database(url):
-        at = AppTest.from_file(PAGE, default_timeout=60)
-        at.session_state["actor"] = actor
-        at.session_state["locale"] = locale
-        at.run()
-        if period:
-            at.radio(key="overview_kind").set_value(period).run()
-        if scope:
-            at.radio(key="overview_scope").set_value(scope).run()
-    assert not at.exception, [e.value for e in at.exception]
+def run_page(actor, *, locale="en", scope=None, period=None) -> AppTest:
+    at = open_page(PAGE, actor, locale=locale)
+    if period:
+        at.radio(key="overview_kind").set_value(period)
+        rerun(at)
+    if scope:
+        at.radio(key="overview_scope").set_value(scope)
+        rerun(at)
     return at
 
 
@@ -123,7 +111,7 @@ def expected(url, actor, scope, kind="month", locale="en") -> dict[str, str]:
 @pytest.mark.parametrize("role", ["admin", "director", "manager", "rep"])
 def test_overview_shows_service_numbers_per_role(small_company, role):
     url, actors = small_company
-    at = run_page(url, actors[role])
+    at = run_page(actors[role])
     shown = metrics(at)
     want = expected(url, actors[role], DEFAULT_SCOPE[role])
     assert shown == want
@@ -132,8 +120,8 @@ def test_overview_shows_service_numbers_per_role(small_company, role):
 
 def test_overview_numbers_differ_by_role(small_company):
     url, actors = small_company
-    rep = metrics(run_page(url, actors["rep"]))
-    director = metrics(run_page(url, actors["director"]))
+    rep = metrics(run_page(actors["rep"]))
+    director = metrics(run_page(actors["director"]))
     # rep_n1 won 12,000 + 3,456.78; the company won four times as many deals
     assert rep["Won revenue"] == format_money(Decimal("15456.78"), "en")
     assert rep["Deals won / lost"] == "2 / 1" and director["Deals won / lost"] == "8 / 4"
@@ -143,35 +131,26 @@ def test_overview_numbers_differ_by_role(small_company):
 
 def test_rep_has_no_scope_choice_and_manager_switches_to_own(small_company):
     url, actors = small_company
-    rep = run_page(url, actors["rep"])
+    rep = run_page(actors["rep"])
     assert not [r for r in rep.radio if r.key == "overview_scope"]
-    mgr = run_page(url, actors["manager"], scope="me")
+    mgr = run_page(actors["manager"], scope="me")
     assert metrics(mgr) == expected(url, actors["manager"], "me")
     assert metrics(mgr)["Won revenue"] == format_money(0, "en")
 
 
 def test_overview_year_period_and_chinese(small_company):
     url, actors = small_company
-    at = run_page(url, actors["director"], locale="zh_CN", period="year")
+    at = run_page(actors["director"], locale="zh_CN", period="year")
     assert metrics(at) == expected(url, actors["director"], "all", kind="year", locale="zh_CN")
     assert at.title[0].value == "概览"
 
 
 def test_overview_without_actor_stops(small_company):
-    url, _ = small_company
-    with database(url):
-        at = AppTest.from_file(PAGE, default_timeout=60)
-        at.run()
-    assert not at.exception
+    at = open_page(PAGE, None)
     assert not at.metric
 
 
 @pytest.mark.parametrize("role", ["admin", "director", "manager", "rep"])
-def test_overview_on_demo_company(request, role):
-    try:
-        url = request.getfixturevalue("demo_db_url")
-        actors = request.getfixturevalue("demo_actors")
-    except pytest.FixtureLookupError:
-        pytest.skip("demo_db_url / demo_actors fixtures (tests/pages/conftest.py) not available")
-    at = run_page(url, actors[role])
-    assert metrics(at) == expected(url, actors[role], DEFAULT_SCOPE[role])
+def test_overview_on_demo_company(demo_db_url, demo_actors, role):
+    at = run_page(demo_actors[role])
+    assert metrics(at) == expected(demo_db_url, demo_actors[role], DEFAULT_SCOPE[role])
