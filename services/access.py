@@ -100,6 +100,17 @@ def visible_user_ids(session: Session, actor: Actor) -> set[int] | None:
     return {actor.id} if actor.id is not None else set()
 
 
+def owner_scope_key(ids: set[int] | None, params: dict) -> str:
+    """The shape of an owner filter, for reusing prepared statements: "all" (no filter),
+    "none" (nothing visible) or "ids" — then ``params["owners"]`` holds the sorted ids."""
+    if ids is None:
+        return "all"
+    if not ids:
+        return "none"
+    params["owners"] = sorted(ids)
+    return "ids"
+
+
 def owner_filter(session: Session, actor: Actor, owner_col, *, visible: set[int] | None | str = "compute") -> ColumnElement:
     """SQL filter on an owner column for records that have no public pool (deals,
     activities, contracts, payouts, …)."""

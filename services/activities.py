@@ -36,6 +36,7 @@ from services.access import (
     ensure_owner_assignable,
     get_visible_customer,
     owner_filter,
+    owner_scope_key,
     visible_user_ids,
 )
 from services.errors import FieldNotFound, FieldPermissionDenied, NotFound, PermissionDenied, ValidationError
@@ -507,13 +508,7 @@ def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today
         "week_end": day_start_utc(week_end_day, tz), "today": today, "tomorrow_day": tomorrow_day,
         "week_end_day": week_end_day,
     }
-    if ids is None:
-        owners = "all"
-    elif not ids:
-        owners = "none"
-    else:
-        owners = "ids"
-        params["owners"] = sorted(ids)
+    owners = owner_scope_key(ids, params)
     conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
     sqlite = conn.dialect.name == "sqlite"
     out = {}

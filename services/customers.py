@@ -15,13 +15,31 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, asc, desc, exists, func, literal_column, or_, select, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    TypeDecorator,
+    and_,
+    asc,
+    bindparam,
+    desc,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    type_coerce,
+    update,
+)
 from sqlmodel import Session
 
 from services import audit, settings
@@ -31,7 +49,7 @@ from services.access import (
     customer_filter,
     ensure_can_edit_customer,
     ensure_owner_assignable,
-    owner_filter,
+    owner_scope_key,
     require_role,
     visible_user_ids,
 )
@@ -362,90 +380,210 @@ PAGE_COLUMNS = (
     "owner_id", "owner_name", "phone", "email", "address", "notes", "next_contact_on", "last_contact_at",
     "pool_entered_at", "archived", "version", "created_at", "updated_at", "private_hidden",
 )
+_COLUMN_INDEX = {name: i for i, name in enumerate(PAGE_COLUMNS)}
 
 
-def _visibility(actor: Actor, visible: set[int] | None, in_pool: bool | None):
-    """``access.customer_filter`` specialised to the view: owned rows only → the owner IN
-    list (no OR with the pool, so SQLite / PostgreSQL use the owner index); pool only →
-    owner IS NULL (the pool is visible to everyone)."""
-    if in_pool is True:
-        return Customer.owner_id.is_(None)
-    own = owner_filter(None, actor, Customer.owner_id, visible=visible)  # type: ignore[arg-type]
-    if in_pool is False or visible is None:
-        return and_(own, Customer.owner_id.is_not(None)) if in_pool is False else own
-    return or_(own, Customer.owner_id.is_(None))
+_EQUAL_FILTERS = ("tier", "status", "region", "industry", "channel_id")
 
 
-def _filter_conditions(session: Session, actor: Actor, filters: CustomerFilter, now: datetime | None = None,
-                       visible: set[int] | None | str = "compute") -> list:
-    if visible == "compute":
-        visible = visible_user_ids(session, actor)
-    conds = [_visibility(actor, visible, filters.in_pool)]
+def _search_keys(search: str) -> dict[str, str]:
+    """LIKE patterns of a search text, by kind. Name: contains on the normalised name; phone:
+    prefix on the normalised phone (also matching the local part of a mobile number); email:
+    prefix on the normalised email; credit code: prefix."""
+    keys = {}
+    name_key = normalize_name(search)
+    if name_key:
+        keys["q_name"] = f"%{_escape_like(name_key)}%"
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", search) if ch.isdigit())
+    if len(digits) >= 3 and len(digits) >= len(search.replace(" ", "").replace("-", "")) - 2:
+        keys["q_phone"] = f"{_escape_like(normalize_phone(search) or digits)}%"
+    email_key = normalize_email(search)
+    if email_key and ("@" in email_key or "." in email_key):
+        keys["q_email"] = f"{_escape_like(email_key)}%"
+    code = normalize_credit_code(search)
+    if code and len(code) >= 4 and code.isalnum() and code.isascii():
+        keys["q_code"] = f"{_escape_like(code)}%"
+    return keys
+
+
+def _grid_shape(actor: Actor, filters: CustomerFilter, visible: set[int] | None,
+                now: datetime | None) -> tuple[tuple, dict[str, Any]]:
+    """What the grid's SQL looks like for these filters (a hashable key: which conditions,
+    not their values) and the values of its parameters."""
+    params: dict[str, Any] = {}
+    owners = owner_scope_key(visible, params)
     if filters.archived is not None:
-        conds.append(Customer.archived == bool(filters.archived))
+        params["archived"] = bool(filters.archived)
     if filters.owner_id is not None:
-        conds.append(Customer.owner_id == filters.owner_id)
-    for name in ("tier", "status", "region", "industry", "channel_id"):
+        params["f_owner_id"] = filters.owner_id
+    equal = []
+    for name in _EQUAL_FILTERS:
         value = getattr(filters, name)
         if value not in (None, ""):
-            conds.append(getattr(Customer, name) == value)
+            equal.append(name)
+            params[f"f_{name}"] = value
     if filters.no_contact_days is not None:
-        cutoff = (now or utcnow()) - timedelta(days=int(filters.no_contact_days))
-        conds.append(or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < cutoff))
+        params["cutoff"] = (now or utcnow()) - timedelta(days=int(filters.no_contact_days))
     search = (filters.search or "").strip()
-    if search:
-        conds.append(_search_condition(search))
+    search_keys = _search_keys(search) if search else {}
+    params.update(search_keys)
+    key = (owners, filters.in_pool, actor.is_manager, filters.archived is not None, filters.owner_id is not None,
+           tuple(equal), filters.no_contact_days is not None, bool(search), tuple(search_keys))
+    return key, params
+
+
+def _grid_conditions(key: tuple) -> list:
+    """The WHERE of a grid shape (see ``_grid_shape``), values as bound parameters.
+
+    Visibility is ``access.customer_filter`` specialised to the view: owned rows only → the
+    owner IN list (no OR with the pool, so SQLite / PostgreSQL use the owner index); pool
+    only → owner IS NULL (the pool is visible to everyone). Phone and email search terms
+    match only rows whose private details the actor may see (the SQL twin of the masking
+    in ``list_customers_page`` / ``access.can_see_private``): a rep must not learn a pool
+    customer's hidden phone by searching for it."""
+    owners, in_pool, is_manager, archived, by_owner, equal, no_contact, searched, search_keys = key
+    if owners == "all":
+        own = true()
+    elif owners == "none":
+        own = false()
+    else:
+        own = Customer.owner_id.in_(bindparam("owners", expanding=True))
+    if in_pool is True:
+        conds = [Customer.owner_id.is_(None)]
+    elif in_pool is False:
+        conds = [and_(own, Customer.owner_id.is_not(None))]
+    else:
+        conds = [own if owners == "all" else or_(own, Customer.owner_id.is_(None))]
+    if archived:
+        conds.append(Customer.archived == bindparam("archived"))
+    if by_owner:
+        conds.append(Customer.owner_id == bindparam("f_owner_id"))
+    for name in equal:
+        conds.append(getattr(Customer, name) == bindparam(f"f_{name}"))
+    if no_contact:
+        conds.append(or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < bindparam("cutoff")))
+    if searched:
+        private_ok = true() if owners == "all" else (or_(own, Customer.owner_id.is_(None)) if is_manager else own)
+        columns = {"q_name": Customer.name_norm, "q_phone": Customer.phone_norm, "q_email": Customer.email_norm,
+                   "q_code": Customer.credit_code}
+        options = []
+        for name in search_keys:
+            term = columns[name].like(bindparam(name), escape="\\")
+            options.append(and_(term, private_ok) if name in ("q_phone", "q_email") else term)
+        conds.append(or_(*options) if options else Customer.id.is_(None))
     return conds
+
+
+@lru_cache(maxsize=512)
+def _grid_statements(key: tuple, sort: tuple, limit: int, offset: int):
+    """Count and page statements of a grid shape, built once and reused: a reused statement
+    keeps its cache key, so SQLAlchemy finds the compiled SQL without rebuilding the
+    expression tree on every page load. They hold no values (only bound parameters)."""
+    conds = _grid_conditions(key)
+    count = select(func.count()).select_from(Customer).where(and_(*conds))
+    return count, _page_select(conds, list(sort), limit, offset)
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _search_condition(search: str):
-    """Name: contains on the normalised name; phone: prefix on the normalised phone (also
-    matching the local part of a mobile number); email: prefix on the normalised email;
-    credit code: prefix."""
-    options = []
-    name_key = normalize_name(search)
-    if name_key:
-        options.append(Customer.name_norm.like(f"%{_escape_like(name_key)}%", escape="\\"))
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", search) if ch.isdigit())
-    if len(digits) >= 3 and len(digits) >= len(search.replace(" ", "").replace("-", "")) - 2:
-        phone_key = normalize_phone(search) or digits
-        options.append(Customer.phone_norm.like(f"{_escape_like(phone_key)}%", escape="\\"))
-    email_key = normalize_email(search)
-    if email_key and ("@" in email_key or "." in email_key):
-        options.append(Customer.email_norm.like(f"{_escape_like(email_key)}%", escape="\\"))
-    code = normalize_credit_code(search)
-    if code and len(code) >= 4 and code.isalnum() and code.isascii():
-        options.append(Customer.credit_code.like(f"{_escape_like(code)}%", escape="\\"))
-    return or_(*options) if options else Customer.id.is_(None)
-
-
-def _page_select(conds: list, sort: list[tuple[str, str]] | None):
-    stmt = (
-        select(
-            Customer.id, Customer.name, Customer.credit_code, Customer.industry, Customer.region, Customer.tier,
-            Customer.status, Customer.channel_id, Channel.name.label("channel_name"), Customer.owner_id,
-            User.display_name.label("owner_name"), Customer.phone, Customer.email, Customer.address,
-            Customer.notes, Customer.next_contact_on, Customer.last_contact_at, Customer.pool_entered_at,
-            Customer.archived, Customer.version, Customer.created_at, Customer.updated_at,
-        )
-        .outerjoin(User, User.id == Customer.owner_id)
-        .outerjoin(Channel, Channel.id == Customer.channel_id)
-        .where(and_(*conds))
-    )
+def _sort_terms(sort: list[tuple[str, str]] | None) -> tuple[list, bool]:
+    """ORDER BY terms of the grid (blanks last on both databases, ``id`` breaks ties) and
+    whether they need the owner's name."""
     order = []
+    by_owner_name = False
     for name, direction in sort or [("name", "asc")]:
         col = SORTABLE.get(name)
         if col is None:
             continue
+        by_owner_name = by_owner_name or name == "owner_name"
         term = desc(col) if str(direction).lower() == "desc" else asc(col)
         # blanks last on both databases (SQLite and PostgreSQL disagree by default)
         order.append(term if name in NOT_NULL_SORTS else term.nulls_last())
     order.append(asc(Customer.id))
-    return stmt.order_by(*order)
+    return order, by_owner_name
+
+
+class _RawStamp(TypeDecorator):
+    """A timestamp column fetched as the driver returns it; ``_utc_values`` turns a whole
+    column into aware UTC datetimes (what ``UTCDateTime`` does value by value, cheaper)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def result_processor(self, dialect, coltype):
+        return None
+
+
+class _RawDay(TypeDecorator):
+    """A date column fetched as the driver returns it (ISO text on SQLite); see ``_day_values``."""
+
+    impl = Date
+    cache_ok = True
+
+    def result_processor(self, dialect, coltype):
+        return None
+
+
+def _utc_values(values) -> list:
+    fromiso = datetime.fromisoformat
+    out = []
+    for v in values:
+        if v is not None:
+            if v.__class__ is str and len(v) == 26:  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", naive UTC
+                v = fromiso(v + "+00:00")  # aware in one C call (replace(tzinfo=…) costs ~15× more)
+            else:
+                if v.__class__ is str:
+                    v = fromiso(v)
+                v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        out.append(v)
+    return out
+
+
+def _day_values(values) -> list:
+    fromiso = date.fromisoformat
+    return [fromiso(v) if v.__class__ is str else v for v in values]
+
+
+_STAMPS = ("next_contact_on", "last_contact_at", "pool_entered_at", "created_at", "updated_at")
+
+
+def _page_select(conds: list, sort: list[tuple[str, str]] | None, limit: int | None = None, offset: int = 0):
+    """The grid's columns for the rows matching ``conds`` in grid order. With ``limit``, one
+    page as a deferred join: the ids of the page are picked from the customer indexes alone
+    (``ix_customer_owner_grid`` / ``ix_customer_name_grid`` cover the usual filters and
+    sorts), then only those rows are read with the owner's and channel's names. LIMIT /
+    OFFSET are inline (they are ints): a prepared generic plan on PostgreSQL would not know
+    the page is small and may sort every matching row instead of walking an index. The
+    date / timestamp columns come raw (see ``_utc_values``) only in the paged form."""
+    order, by_owner_name = _sort_terms(sort)
+
+    def stamp(col, raw_type):
+        return type_coerce(col, raw_type).label(col.key) if limit is not None else col
+
+    stmt = select(
+        Customer.id, Customer.name, Customer.credit_code, Customer.industry, Customer.region, Customer.tier,
+        Customer.status, Customer.channel_id, Channel.name.label("channel_name"), Customer.owner_id,
+        User.display_name.label("owner_name"), Customer.phone, Customer.email, Customer.address,
+        Customer.notes, stamp(Customer.next_contact_on, _RawDay()), stamp(Customer.last_contact_at, _RawStamp()),
+        stamp(Customer.pool_entered_at, _RawStamp()), Customer.archived, Customer.version,
+        stamp(Customer.created_at, _RawStamp()), stamp(Customer.updated_at, _RawStamp()),
+    ).select_from(Customer)
+    if limit is None:
+        stmt = stmt.where(and_(*conds))
+    else:
+        ids = select(Customer.id).where(and_(*conds))
+        if by_owner_name:
+            ids = ids.outerjoin(User, User.id == Customer.owner_id)
+        ids = (ids.order_by(*order).limit(literal_column(str(limit))).offset(literal_column(str(offset)))
+               .subquery("page_ids"))
+        stmt = stmt.join(ids, ids.c.id == Customer.id)
+    return (
+        stmt.outerjoin(User, User.id == Customer.owner_id)
+        .outerjoin(Channel, Channel.id == Customer.channel_id)
+        .order_by(*order)
+    )
 
 
 def list_customers_page(
@@ -466,28 +604,34 @@ def list_customers_page(
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     page = max(1, int(page))
     visible = visible_user_ids(session, actor)
-    conds = _filter_conditions(session, actor, filters, now, visible=visible)
+    key, params = _grid_shape(actor, filters, visible, now)
+    sort_key = tuple((name, "desc" if str(direction).lower() == "desc" else "asc")
+                     for name, direction in (sort or [("name", "asc")]) if name in SORTABLE)
+    count_stmt, page_stmt = _grid_statements(key, sort_key, page_size, (page - 1) * page_size)
     conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
-    total = conn.execute(select(func.count()).select_from(Customer).where(and_(*conds))).scalar() or 0
-    # LIMIT / OFFSET inline (they are ints): a prepared generic plan on PostgreSQL would
-    # not know the page is small and may sort every matching row instead of walking an index
-    stmt = _page_select(conds, sort).limit(literal_column(str(page_size))).offset(
-        literal_column(str((page - 1) * page_size)))
-    rows = conn.execute(stmt).all()
-    private = [PAGE_COLUMNS.index(f) for f in PRIVATE_FIELDS]
-    data = []
-    for r in rows:
-        rec = [*r, False]
-        if not (visible is None or (r.owner_id is not None and r.owner_id in visible)
-                or (r.owner_id is None and actor.is_manager)):
-            for i in private:
-                rec[i] = None
-            rec[-1] = True
-        data.append(rec)
-    # object columns: one page needs no type inference (and keeps None as None)
-    block = np.empty((len(data), len(PAGE_COLUMNS)), dtype=object)
-    for i, rec in enumerate(data):
-        block[i, :] = rec
+    total = conn.execute(count_stmt, params).scalar() or 0
+    rows = conn.execute(page_stmt, params).all()
+    # column by column: one page needs no pandas type inference (object columns keep None
+    # as None and ids as Python ints)
+    block = np.empty((len(rows), len(PAGE_COLUMNS)), dtype=object)
+    if rows:
+        columns = list(zip(*rows, strict=True))
+        for name in _STAMPS:
+            i = _COLUMN_INDEX[name]
+            columns[i] = _day_values(columns[i]) if name == "next_contact_on" else _utc_values(columns[i])
+        owner_col = columns[_COLUMN_INDEX["owner_id"]]
+        if visible is None:
+            hidden = [False] * len(rows)
+        else:
+            manager = actor.is_manager
+            hidden = [not ((o is not None and o in visible) or (o is None and manager)) for o in owner_col]
+        if any(hidden):
+            for name in PRIVATE_FIELDS:
+                i = _COLUMN_INDEX[name]
+                columns[i] = [None if h else v for v, h in zip(columns[i], hidden, strict=True)]
+        columns.append(hidden)
+        for i, values in enumerate(columns):
+            block[:, i] = values
     df = pd.DataFrame(block, columns=list(PAGE_COLUMNS), dtype=object, copy=False)
     return df, int(total)
 

@@ -13,16 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
 from sqlmodel import Session
 
 from services import audit
-from services.access import Actor, customer_filter, owner_filter
+from services.access import Actor, customer_filter, owner_filter, owner_scope_key
 from services.activities import (
     FieldNotFound,
     as_utc,
@@ -390,13 +392,58 @@ CARD_COLUMNS = ["id", "name", "customer_id", "customer_name", "amount", "owner_i
                 "version"]
 
 
-def _stalled_expr(stages, now: datetime, today: date):
-    """SQL: the deal is stalled — its expected close has passed, or its last activity (or
-    creation, when it never had one) is older than its stage's ``stall_days`` (0 = never)."""
+def _stalled_expr(stall_stages: tuple[int, ...]):
+    """SQL: the deal is stalled — its expected close has passed (``today``), or its last
+    activity (or creation, when it never had one) is older than its stage's ``stall_days``
+    (0 = never; parameter ``cut_<stage id>`` = now − stall_days for the stages in
+    ``stall_stages``). Read from the deal's own columns, no activity scan."""
     last = func.coalesce(Deal.last_activity_at, Deal.created_at)
-    per_stage = [and_(Deal.stage_id == s.id, last < now - timedelta(days=s.stall_days))
-                 for s in stages if s.stall_days and s.stall_days > 0]
-    return or_(Deal.expected_close < today, *per_stage) if per_stage else or_(Deal.expected_close < today, false())
+    per_stage = [and_(Deal.stage_id == sid, last < bindparam(f"cut_{sid}")) for sid in stall_stages]
+    return or_(Deal.expected_close < bindparam("today"), *per_stage) if per_stage else or_(
+        Deal.expected_close < bindparam("today"), false())
+
+
+@lru_cache(maxsize=64)
+def _board_statements(stage_ids: tuple[int, ...], stall_stages: tuple[int, ...], owners: str, cards: int):
+    """The aggregate and card statements of a board shape, built once (values are bound
+    parameters: today, cut_<stage>, owners, sid) so SQLAlchemy reuses the compiled SQL."""
+    stalled = _stalled_expr(stall_stages)
+    if owners == "all":
+        own = true()
+    elif owners == "none":
+        own = false()
+    else:
+        own = Deal.owner_id.in_(bindparam("owners", expanding=True))
+    # Grouping by (owner, stage) when filtered by owners lets SQLite walk ix_deal_owner_stage_board
+    # for exactly those owners (grouping by stage alone makes it scan every open deal); both
+    # board indexes hold every column the aggregate reads (an index-only scan).
+    group = (Deal.stage_id,) if owners == "all" else (Deal.owner_id, Deal.stage_id)
+    agg = (select(Deal.stage_id, func.count().label("n"), func.coalesce(func.sum(Deal.amount), 0).label("amount"),
+                  func.coalesce(func.sum(case((stalled, 1), else_=0)), 0).label("stalled"))
+           .where(Deal.stage_id.in_(stage_ids), own).group_by(*group))
+    card = (
+        select(Deal.id, Deal.name, Deal.customer_id, Customer.name, Deal.amount, Deal.owner_id, User.display_name,
+               Deal.stage_id, Deal.probability, Deal.expected_close, Deal.next_step, Deal.stage_changed_at,
+               case((stalled, 1), else_=0), Deal.version)
+        .outerjoin(Customer, Customer.id == Deal.customer_id)
+        .join(User, User.id == Deal.owner_id)
+        .where(own, Deal.stage_id == bindparam("sid"))
+    )
+    # largest amount first, blank amounts last (amounts are never negative), then by id: the
+    # amounts walked down ix_deal_stage_board / ix_deal_owner_stage_board, and only when a
+    # stage has fewer priced deals than cards, its blank ones
+    priced = card.where(Deal.amount.is_not(None)).order_by(Deal.amount.desc(), Deal.id).limit(cards)
+    blank = card.where(Deal.amount.is_(None)).order_by(Deal.id)
+    return agg, priced, blank
+
+
+def _card_frame(records: list[tuple]) -> pd.DataFrame:
+    """Object columns, one 2-D block: no per-column dtype inference (the slow part of a
+    small frame)."""
+    block = np.empty((len(records), len(CARD_COLUMNS)), dtype=object)
+    for i, rec in enumerate(records):
+        block[i, :] = rec
+    return pd.DataFrame(block, columns=CARD_COLUMNS, dtype=object, copy=False)
 
 
 def pipeline_board(session: Session, actor: Actor, *, owner_id: int | None = None, today: date | None = None,
@@ -410,39 +457,33 @@ def pipeline_board(session: Session, actor: Actor, *, owner_id: int | None = Non
     now = as_utc(now) or utcnow()
     today = today or local_date(now, tz)
     ids = scoped_owner_ids(session, actor, owner_id)
-    stages = session.execute(select(Stage.id, Stage.name, Stage.probability, Stage.stall_days)
-                             .where(Stage.kind == "open", Stage.active.is_(True))
-                             .order_by(Stage.sequence, Stage.id)).all()
+    conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
+    stages = conn.execute(_OPEN_STAGES).all()
     if not stages:
         return Board([])
-    stage_ids = [s.id for s in stages]
-    stalled = _stalled_expr(stages, now, today)
-    base = and_(Deal.stage_id.in_(stage_ids), owner_in(Deal.owner_id, ids))
-    # Grouping by (owner, stage) when filtered by owners lets SQLite walk ix_deal_owner_stage
-    # for exactly those owners (grouping by stage alone makes it scan every open deal).
-    group = (Deal.stage_id,) if ids is None else (Deal.owner_id, Deal.stage_id)
+    stage_ids = tuple(s.id for s in stages)
+    stall_stages = tuple(s.id for s in stages if s.stall_days and s.stall_days > 0)
+    params: dict[str, Any] = {"today": today}
+    for s in stages:
+        if s.id in stall_stages:
+            params[f"cut_{s.id}"] = now - timedelta(days=s.stall_days)
+    owners = owner_scope_key(ids, params)
+    agg_stmt, priced, blank = _board_statements(stage_ids, stall_stages, owners, cards_per_stage)
     agg: dict[int, list] = {}
-    for r in session.execute(
-        select(Deal.stage_id, func.count().label("n"), func.coalesce(func.sum(Deal.amount), 0).label("amount"),
-               func.coalesce(func.sum(case((stalled, 1), else_=0)), 0).label("stalled"))
-        .where(base).group_by(*group)
-    ).all():
+    for r in conn.execute(agg_stmt, params).all():
         acc = agg.setdefault(r.stage_id, [0, Decimal("0"), 0])
         acc[0] += int(r.n)
         acc[1] += Decimal(str(r.amount))
         acc[2] += int(r.stalled)
     # cards: the largest deals of each stage, one small indexed query per stage
-    card = (
-        select(Deal.id, Deal.name, Deal.customer_id, Customer.name, Deal.amount, Deal.owner_id, User.display_name,
-               Deal.stage_id, Deal.probability, Deal.expected_close, Deal.next_step, Deal.stage_changed_at,
-               case((stalled, 1), else_=0), Deal.version)
-        .outerjoin(Customer, Customer.id == Deal.customer_id)
-        .join(User, User.id == Deal.owner_id)
-        .where(owner_in(Deal.owner_id, ids))
-        .order_by(func.coalesce(Deal.amount, -1).desc(), Deal.id)
-        .limit(cards_per_stage)
-    )
-    rows = [r for sid in stage_ids if sid in agg for r in session.execute(card.where(Deal.stage_id == sid)).all()]
+    rows = []
+    for sid in stage_ids:
+        if sid not in agg:
+            continue
+        got = conn.execute(priced, {**params, "sid": sid}).all()
+        if len(got) < cards_per_stage:
+            got += conn.execute(blank.limit(cards_per_stage - len(got)), {**params, "sid": sid}).all()
+        rows += got
     by_stage: dict[int, list[tuple]] = {sid: [] for sid in stage_ids}
     for (deal_id, name, customer_id, customer_name, amount, owner, owner_name, stage_id, probability, expected,
          next_step, changed_at, is_stalled, version) in rows:
@@ -458,10 +499,12 @@ def pipeline_board(session: Session, actor: Actor, *, owner_id: int | None = Non
         columns.append(BoardColumn(
             stage_id=s.id, name=s.name, probability=s.probability, stall_days=s.stall_days,
             count=a[0] if a else 0, amount=a[1].quantize(Decimal("0.01")) if a else Decimal("0.00"),
-            stalled=a[2] if a else 0,
-            # object columns: no per-column dtype inference (the slow part of a small frame)
-            cards=pd.DataFrame(by_stage[s.id] or None, columns=CARD_COLUMNS, dtype=object)))
+            stalled=a[2] if a else 0, cards=_card_frame(by_stage[s.id])))
     return Board(columns)
+
+
+_OPEN_STAGES = (select(Stage.id, Stage.name, Stage.probability, Stage.stall_days)
+                .where(Stage.kind == "open", Stage.active.is_(True)).order_by(Stage.sequence, Stage.id))
 
 
 DEAL_COLUMNS = ["id", "name", "customer_id", "customer_name", "stage_id", "stage_name", "stage_kind", "amount",

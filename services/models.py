@@ -214,15 +214,18 @@ class Customer(CustomerBase, table=True):
     """``owner_id`` null means the customer is in the public pool (公海)."""
 
     __table_args__ = (
-        Index("ix_customer_owner_archived_name", "owner_id", "archived", "name_norm"),
-        Index("ix_customer_name_norm", "name_norm"),
+        # the grid: owner (or all) + archived, in name order, covering the usual filters
+        # (tier, status, no contact since) so counts and page ids need no table rows; id
+        # last because PostgreSQL indexes do not carry the key (SQLite's carry the rowid)
+        Index("ix_customer_owner_grid", "owner_id", "archived", "name_norm", "tier", "status", "last_contact_at", "id"),
+        Index("ix_customer_name_grid", "name_norm", "archived", "tier", "status", "last_contact_at", "id"),
         Index("ix_customer_credit_code", "credit_code"),
         Index("ix_customer_phone_norm", "phone_norm"),
         Index("ix_customer_email_norm", "email_norm"),
-        Index("ix_customer_last_contact", "last_contact_at"),
+        Index("ix_customer_last_contact_archived", "last_contact_at", "archived"),  # "no contact since"
         Index("ix_customer_created", "created_at"),
         Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on"),
-        Index("ix_customer_next_contact", "next_contact_on"),
+        Index("ix_customer_next_contact_owner", "next_contact_on", "archived", "owner_id"),  # agenda follow-ups
     )
     id: int | None = Field(default=None, primary_key=True)
     name_norm: str = Field(default="", max_length=200)  # normalised for 查重
@@ -434,8 +437,12 @@ class Deal(DealBase, table=True):
     """商机. Every change of stage, amount, expected close or owner writes DealHistory."""
 
     __table_args__ = (
-        Index("ix_deal_owner_stage", "owner_id", "stage_id"),
-        Index("ix_deal_stage", "stage_id"),
+        # the pipeline board: per stage (and owner) count / sum / stalled from the index
+        # alone, and the largest deals of a stage in amount order
+        Index("ix_deal_owner_stage_board", "owner_id", "stage_id", "amount", "expected_close", "last_activity_at",
+              "created_at"),
+        Index("ix_deal_stage_board", "stage_id", "amount", "owner_id", "expected_close", "last_activity_at",
+              "created_at"),
         Index("ix_deal_customer", "customer_id"),
         Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_opened_on", "opened_on"),
