@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import Integer, bindparam, cast, exists, false, or_, select, true, union
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -88,13 +89,39 @@ def managed_team_ids(session: Session, actor: Actor) -> set[int]:
     return team_subtree_ids(session, roots)
 
 
+def core_connection(session: Session) -> Connection:
+    """The session's connection for a plain Core read, after flushing what an ORM query
+    would flush first (autoflush), so the read sees the session's pending changes."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection()
+
+
+def _managed_user_ids_stmt():
+    """``managed_team_ids`` + the users of those teams as one recursive query: roots are the
+    teams naming the manager (else their own team, ``:own_team``, which may be NULL), then
+    every team below them (UNION, so a cycle ends), then the users in them."""
+    me = bindparam("me", type_=Integer)
+    own_team = cast(bindparam("own_team", type_=Integer), Integer)
+    named = select(Team.id.label("id")).where(Team.manager_id == me)
+    own = select(own_team.label("id")).where(own_team.is_not(None), ~exists().where(Team.manager_id == me))
+    roots = union(named, own).subquery("managed_roots")
+    tree = select(roots.c.id).cte("managed_tree", recursive=True)
+    tree = tree.union(select(Team.id).where(Team.parent_id == tree.c.id))
+    return select(User.id).where(User.team_id.in_(select(tree.c.id)))
+
+
+_MANAGED_USER_IDS = _managed_user_ids_stmt()
+
+
 def visible_user_ids(session: Session, actor: Actor) -> set[int] | None:
-    """Owners whose records the actor may see; ``None`` means everyone."""
+    """Owners whose records the actor may see; ``None`` means everyone. A manager sees the
+    users of ``managed_team_ids`` (computed in one query) and themselves."""
     if actor.sees_all:
         return None
     if actor.role == "manager":
-        teams = managed_team_ids(session, actor)
-        ids = set(session.scalars(select(User.id).where(User.team_id.in_(teams))).all()) if teams else set()
+        rows = core_connection(session).execute(_MANAGED_USER_IDS, {"me": actor.id, "own_team": actor.team_id})
+        ids = {r[0] for r in rows}
         ids.add(actor.id)
         return ids
     return {actor.id} if actor.id is not None else set()

@@ -373,6 +373,7 @@ def complete_activity(session: Session, actor: Actor, *, activity_id: int, outco
 
 AGENDA_COLUMNS = ["item", "activity_id", "kind", "customer_id", "customer_name", "deal_id", "deal_name",
                   "owner_id", "owner_name", "due_on", "due_at", "next_step", "notes"]
+_AGENDA_INDEX = pd.Index(AGENDA_COLUMNS)  # built once; each frame gets a shallow copy (cheaper than a list)
 _AgendaDeal = aliased(Deal, name="agenda_deal")
 # Built once: statement construction is a noticeable part of a few-millisecond read.
 _PLANNED = (
@@ -466,7 +467,7 @@ def _agenda_frame(records: list[tuple], total: int | None = None) -> pd.DataFram
     block = np.empty((len(records), len(AGENDA_COLUMNS)), dtype=object)
     for i, rec in enumerate(records):
         block[i, :] = rec
-    frame = pd.DataFrame(block, columns=AGENDA_COLUMNS, dtype=object, copy=False)
+    frame = pd.DataFrame(block, columns=_AGENDA_INDEX.copy(), dtype=object, copy=False)
     frame.attrs["total"] = len(records) if total is None else total
     return frame
 

@@ -381,6 +381,9 @@ PAGE_COLUMNS = (
     "pool_entered_at", "archived", "version", "created_at", "updated_at", "private_hidden",
 )
 _COLUMN_INDEX = {name: i for i, name in enumerate(PAGE_COLUMNS)}
+# the frame's column labels, built once (inferring an Index from a list costs more than a
+# small page); each frame gets its own shallow copy
+_PAGE_INDEX = pd.Index(PAGE_COLUMNS)
 
 
 _EQUAL_FILTERS = ("tier", "status", "region", "industry", "channel_id")
@@ -412,6 +415,9 @@ def _grid_shape(actor: Actor, filters: CustomerFilter, visible: set[int] | None,
     not their values) and the values of its parameters."""
     params: dict[str, Any] = {}
     owners = owner_scope_key(visible, params)
+    if owners == "ids" and len(params["owners"]) == 1:  # one owner (a rep): = instead of an expanding IN
+        owners = "one"
+        params["owner"] = params.pop("owners")[0]
     if filters.archived is not None:
         params["archived"] = bool(filters.archived)
     if filters.owner_id is not None:
@@ -446,6 +452,8 @@ def _grid_conditions(key: tuple) -> list:
         own = true()
     elif owners == "none":
         own = false()
+    elif owners == "one":
+        own = Customer.owner_id == bindparam("owner")
     else:
         own = Customer.owner_id.in_(bindparam("owners", expanding=True))
     if in_pool is True:
@@ -478,10 +486,13 @@ def _grid_conditions(key: tuple) -> list:
 def _grid_statements(key: tuple, sort: tuple, limit: int, offset: int):
     """Count and page statements of a grid shape, built once and reused: a reused statement
     keeps its cache key, so SQLAlchemy finds the compiled SQL without rebuilding the
-    expression tree on every page load. They hold no values (only bound parameters)."""
+    expression tree on every page load. They hold no values (only bound parameters). The
+    page also carries the count as a last column (an uncorrelated scalar subquery, computed
+    once), so one round trip answers both; the count statement is for an empty page."""
     conds = _grid_conditions(key)
     count = select(func.count()).select_from(Customer).where(and_(*conds))
-    return count, _page_select(conds, list(sort), limit, offset)
+    page = _page_select(conds, list(sort), limit, offset).add_columns(count.scalar_subquery().label("total_rows"))
+    return count, page
 
 
 def _escape_like(text: str) -> str:
@@ -528,6 +539,11 @@ class _RawDay(TypeDecorator):
 
 def _utc_values(values) -> list:
     fromiso = datetime.fromisoformat
+    try:  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", naive UTC (or NULL) → aware in one C call
+        return [None if v is None else fromiso(v + "+00:00") if len(v) == 26 else _not_sqlite_stamp()
+                for v in values]
+    except TypeError:  # not text (PostgreSQL), or another text layout: value by value
+        pass
     out = []
     for v in values:
         if v is not None:
@@ -539,6 +555,10 @@ def _utc_values(values) -> list:
                 v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
         out.append(v)
     return out
+
+
+def _not_sqlite_stamp():
+    raise TypeError("not SQLite's timestamp text")
 
 
 def _day_values(values) -> list:
@@ -609,13 +629,27 @@ def list_customers_page(
                      for name, direction in (sort or [("name", "asc")]) if name in SORTABLE)
     count_stmt, page_stmt = _grid_statements(key, sort_key, page_size, (page - 1) * page_size)
     conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
-    total = conn.execute(count_stmt, params).scalar() or 0
-    rows = conn.execute(page_stmt, params).all()
+    # the driver's rows as they are (no Row objects): the one column SQLAlchemy would convert,
+    # ``archived`` (0/1 on SQLite), is made bool below; timestamps come raw anyway
+    result = conn.execute(page_stmt, params)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    if rows:
+        total = rows[0][-1]
+    elif page == 1:
+        total = 0  # an empty first page: nothing matches
+    else:
+        total = conn.execute(count_stmt, params).scalar() or 0
     # column by column: one page needs no pandas type inference (object columns keep None
     # as None and ids as Python ints)
     block = np.empty((len(rows), len(PAGE_COLUMNS)), dtype=object)
     if rows:
         columns = list(zip(*rows, strict=True))
+        columns.pop()  # the total
+        i = _COLUMN_INDEX["archived"]
+        columns[i] = [None if v is None else bool(v) for v in columns[i]]
         for name in _STAMPS:
             i = _COLUMN_INDEX[name]
             columns[i] = _day_values(columns[i]) if name == "next_contact_on" else _utc_values(columns[i])
@@ -632,7 +666,7 @@ def list_customers_page(
         columns.append(hidden)
         for i, values in enumerate(columns):
             block[:, i] = values
-    df = pd.DataFrame(block, columns=list(PAGE_COLUMNS), dtype=object, copy=False)
+    df = pd.DataFrame(block, columns=_PAGE_INDEX.copy(), dtype=object, copy=False)
     return df, int(total)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from services import audit
-from services.access import Actor, require_role
+from services.access import Actor, core_connection, require_role
 from services.errors import ValidationError
 from services.i18n import t
 from services.models import Setting, utcnow
@@ -56,12 +56,16 @@ def _valid_tz(name: str) -> bool:
         return False
 
 
+_VALUE = select(Setting.value).where(Setting.key == bindparam("key"))
+
+
 def get(session: Session, key: str) -> Any:
-    """The stored value of a setting, else its default."""
-    row = session.get(Setting, key)
-    if row is None:
+    """The stored value of a setting, else its default. A plain Core read of the one value
+    (after autoflush, so a value ``put`` in this session is seen)."""
+    value = core_connection(session).execute(_VALUE, {"key": key}).scalar()
+    if value is None:
         return DEFAULTS.get(key)
-    return json.loads(row.value)
+    return json.loads(value)
 
 
 def get_all(session: Session) -> dict[str, Any]:
