@@ -19,6 +19,20 @@ FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"
 PALETTE = ["#2E6BE6", "#F08C2E", "#2BA471", "#D54941", "#7B61D9", "#12A8B8", "#B5762F", "#8A8F99"]
 PRIMARY, TARGET, GOOD, BAD, MUTED = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], "#C9CDD4"
 MONEY_FORMAT = ",.0f"
+# Axis labels for money: 万 / 亿 in Chinese, SI (120K, 1.2M) otherwise. Fixed Vega expressions,
+# nothing built from data.
+_ZH_MONEY_LABELS = (
+    "abs(datum.value) >= 100000000 ? format(datum.value / 100000000, ',.4~r') + '亿'"
+    " : abs(datum.value) >= 10000 ? format(datum.value / 10000, ',.4~r') + '万'"
+    " : format(datum.value, ',')"
+)
+
+
+def money_axis(locale: str | None = None, **kwargs) -> alt.Axis:
+    """An axis whose labels read as money amounts in the user's language."""
+    if locale and locale.lower().startswith("zh"):
+        return alt.Axis(labelExpr=_ZH_MONEY_LABELS, **kwargs)
+    return alt.Axis(format="~s", **kwargs)
 
 
 @alt.theme.register(THEME, enable=True)
@@ -58,6 +72,7 @@ def trend_chart(
     target_label: str = "Target",
     month_title: str = "",
     value_title: str = "",
+    locale: str | None = None,
     title: str = "",
 ) -> alt.LayerChart | alt.Chart:
     """Monthly bars of ``amount`` with ``target`` as a line with points over the same
@@ -77,7 +92,7 @@ def trend_chart(
         .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
         .encode(
             x=x,
-            y=alt.Y(f"{amount}:Q", title=value_title, axis=alt.Axis(format=MONEY_FORMAT)),
+            y=alt.Y(f"{amount}:Q", title=value_title, axis=money_axis(locale)),
             color=alt.Color("series:N", scale=color_scale, title=None),
             tooltip=[alt.Tooltip(f"{month}:O", title=month_title or month),
                      alt.Tooltip(f"{amount}:Q", title=amount_label, format=MONEY_FORMAT)],
@@ -145,6 +160,7 @@ def bullet_chart(
     target_label: str = "Target",
     bands: Sequence[float] = (0.6, 0.9, 1.2),
     title: str = "",
+    locale: str | None = None,
 ) -> alt.LayerChart:
     """Stephen Few's bullet: grey bands at fractions of the target, the actual as a bar
     (green at or above target, blue below), the target as a tick. Without a target only
@@ -156,7 +172,7 @@ def bullet_chart(
                                 "shade": list(range(len(bands)))})
         layers.append(
             alt.Chart(band_df).mark_bar(size=26).encode(
-                x=alt.X("band:Q", stack=None, title=None, axis=alt.Axis(format=MONEY_FORMAT)),
+                x=alt.X("band:Q", stack=None, title=None, axis=money_axis(locale)),
                 y=alt.Y("label:N", title=None),
                 color=alt.Color("shade:O", legend=None, scale=alt.Scale(range=["#E5E8EC", "#D5D9DF", "#C4C9D1"])),
             )
@@ -165,7 +181,7 @@ def bullet_chart(
     reached = bool(target) and actual >= float(target)
     layers.append(
         alt.Chart(actual_df).mark_bar(size=10, color=GOOD if reached else PRIMARY).encode(
-            x=alt.X("actual:Q", title=None, axis=alt.Axis(format=MONEY_FORMAT)),
+            x=alt.X("actual:Q", title=None, axis=money_axis(locale)),
             y=alt.Y("label:N", title=None),
             tooltip=[alt.Tooltip("actual:Q", title=actual_label, format=MONEY_FORMAT)]
             + ([alt.Tooltip("target:Q", title=target_label, format=MONEY_FORMAT)] if target else []),

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.i18n import money, number, percent, tr
+from dashboard.i18n import current_locale, money, number, percent, tr
 from dashboard.state import data_version, db_key, get_engine
 from services import analytics
 from services.access import Actor
@@ -107,7 +107,7 @@ def target_bullet(k: analytics.OverviewKPIs) -> None:
         return
     chart = charts.bullet_chart(
         float(k.won_amount), float(k.target_amount), label=tr("overview.won_amount"),
-        actual_label=tr("charts.won"), target_label=tr("charts.target"),
+        actual_label=tr("charts.won"), target_label=tr("charts.target"), locale=current_locale(),
     )
     st.altair_chart(chart, width="stretch")
 
@@ -119,7 +119,7 @@ def trend_section(df: pd.DataFrame) -> None:
         return
     chart = charts.trend_chart(
         df, amount_label=tr("charts.won"), target_label=tr("charts.target"),
-        month_title=tr("charts.month"), value_title=tr("charts.amount"),
+        month_title=tr("charts.month"), value_title=tr("charts.amount"), locale=current_locale(),
     )
     st.altair_chart(chart, width="stretch")
 

@@ -117,3 +117,18 @@ def test_stage_bar():
     d = spec(charts.stage_bar(df, value_title="商机数"))
     assert d["encoding"]["x"]["sort"] == ["A", "B"] and d["encoding"]["y"]["title"] == "商机数"
     assert [r["count"] for r in rows(d)] == [7, 4]
+
+
+def test_money_axis_reads_wan_in_chinese_and_si_in_english():
+    import pandas as pd
+
+    from dashboard.charts import money_axis, trend_chart
+
+    zh = money_axis("zh_CN").to_dict()
+    assert "万" in zh["labelExpr"] and "亿" in zh["labelExpr"]
+    assert money_axis("en").to_dict()["format"] == "~s"
+    df = pd.DataFrame({"month": pd.to_datetime(["2026-10-01", "2026-11-01"]).date,
+                       "won_amount": [1_200_000.0, 800_000.0], "won_count": [3, 2],
+                       "target_amount": [1_000_000.0, 1_000_000.0]})
+    spec = trend_chart(df, locale="zh_CN").to_dict()
+    assert "万" in str(spec)
