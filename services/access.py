@@ -17,6 +17,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from services.errors import NotFound, PermissionDenied
+from services.i18n import t
 from services.models import Customer, Team, User
 
 ALL_ROLES = ("admin", "director", "manager", "rep")
@@ -185,12 +186,11 @@ def ensure_can_edit_customer(session: Session, actor: Actor, customer: Customer)
     their teams and the pool; directors and admins everything."""
     if actor.sees_all:
         return
-    ids = visible_user_ids(session, actor)
     if customer.owner_id is None:
         if actor.is_manager:
             return
         raise PermissionDenied("claim the customer from the public pool before editing it")
-    if ids is None or customer.owner_id in ids:
+    if customer.owner_id in visible_user_ids(session, actor):  # not None: sees_all returned above
         return
     raise PermissionDenied("not your customer")
 
@@ -222,3 +222,9 @@ def ensure_owned_visible(session: Session, actor: Actor, owner_id: int | None) -
 def require_role(actor: Actor, *roles: str) -> None:
     if actor.role not in roles:
         raise PermissionDenied(f"requires role {' or '.join(roles)}")
+
+
+def require_admin(actor: Actor) -> None:
+    """Admin-only writes (users, teams, reference data): refused in the actor's language."""
+    if actor.role != "admin":
+        raise PermissionDenied(t("err.permission", actor.locale, detail=t("admin.admin_only", actor.locale)))

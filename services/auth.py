@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -53,6 +54,11 @@ def normalize_username(username: str | None) -> str:
     return (username or "").strip().lower()
 
 
+def find_user(session: Session, username: str | None) -> User | None:
+    """The user with this username (case-insensitive), or None."""
+    return session.scalars(select(User).where(func.lower(User.username) == normalize_username(username))).first()
+
+
 # ---------------------------------------------------------------------------
 # password sign-in
 
@@ -81,10 +87,10 @@ def authenticate(
     if errors:
         raise ValidationError(errors)
 
-    user = session.scalars(select(User).where(func.lower(User.username) == name)).first()
+    user = find_user(session, name)
     if user is None:
         # Same cost as a real check, so timing does not reveal which usernames exist.
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         raise PermissionDenied(t("auth.bad_credentials", loc))
     loc = normalize_locale(user.locale or locale)
 
@@ -130,7 +136,10 @@ def _record_failure(session: Session, user_id: int, now: datetime) -> bool:
     return locked
 
 
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@cache
+def _dummy_hash() -> str:
+    """Hashed on the first unknown username, not at import (argon2 is slow on purpose)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 # ---------------------------------------------------------------------------
@@ -252,10 +261,7 @@ def setup_admin(session: Session, *, username: str, display_name: str, password:
     name = normalize_username(username)
     errors = users.check_username(session, name, loc)
     errors.update(users.check_password(password, loc))
-    if not (display_name or "").strip():
-        errors["display_name"] = t("err.required", loc)
-    elif len(display_name.strip()) > 120:
-        errors["display_name"] = t("err.too_long", loc, max=120)
+    errors.update(users.check_profile(session, {"display_name": display_name}, loc))
     if errors:
         raise ValidationError(errors)
     user = User(username=name, display_name=display_name.strip(), role="admin", locale=loc,

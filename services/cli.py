@@ -486,7 +486,6 @@ def _run_import(ctx: typer.Context, kind: str, file: Path, mapping: list[str] | 
         from sqlalchemy import select
 
         from services.access import SYSTEM, Actor
-        from services.db import session_scope
         from services.importing import import_file
         from services.models import User
 
@@ -494,7 +493,7 @@ def _run_import(ctx: typer.Context, kind: str, file: Path, mapping: list[str] | 
             raise CliError(msg("no_file", path=str(file)))
         columns = _parse_map(mapping)
         engine = _engine(ctx)
-        with session_scope(engine) as session:
+        with _session(engine) as session:
             actor = SYSTEM
             if as_user:
                 user = session.scalars(select(User).where(User.username == as_user)).first()

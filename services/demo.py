@@ -47,7 +47,6 @@ import json
 import random
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +57,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from services.db import sqlite_outside_transaction
+from services.dedupe import normalize_email, normalize_name, normalize_phone
 from services.errors import ValidationError
 from services.i18n import t
 
@@ -131,10 +131,7 @@ ZH: dict[str, Any] = {
         ("实施服务", "服务", 30_000, 18_000), ("年度运维服务", "服务", 20_000, 8_000),
         ("培训服务", "服务", 8_000, 3_000),
     ],
-    "stages": [("初步接洽", 10, 10, "open", 14), ("需求确认", 20, 25, "open", 14), ("方案报价", 30, 50, "open", 21),
-               ("商务谈判", 40, 75, "open", 21), ("赢单", 90, 100, "won", 0), ("输单", 99, 0, "lost", 0)],
     "lost_reasons": ["价格过高", "选择了竞争对手", "预算不足", "需求取消", "决策延迟", "产品功能不满足", "失去联系"],
-    "channels": ["官网咨询", "电话营销", "行业展会", "客户转介绍", "合作伙伴", "线上广告"],
     "deal_name": "{customer}-{product}项目",
     "outcomes": {
         "call": ["确认需求，约定下周拜访", "客户在外出差，约下次通话", "沟通预算范围", "跟进方案反馈", "电话未接通，已发短信"],
@@ -229,11 +226,8 @@ EN: dict[str, Any] = {
         ("Implementation Services", "Services", 30_000, 18_000), ("Annual Support", "Services", 20_000, 8_000),
         ("Training Services", "Services", 8_000, 3_000),
     ],
-    "stages": [("Qualify", 10, 10, "open", 14), ("Needs Analysis", 20, 25, "open", 14), ("Proposal", 30, 50, "open", 21),
-               ("Negotiation", 40, 75, "open", 21), ("Won", 90, 100, "won", 0), ("Lost", 99, 0, "lost", 0)],
     "lost_reasons": ["Price too high", "Chose a competitor", "No budget", "Project cancelled", "Decision delayed",
                      "Missing features", "Lost contact"],
-    "channels": ["Website", "Cold calling", "Trade show", "Referral", "Partner", "Online ads"],
     "deal_name": "{customer} - {product}",
     "outcomes": {
         "call": ["Confirmed needs, visit next week", "Customer travelling, call again", "Discussed budget range",
@@ -293,27 +287,6 @@ _CREDIT_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 MONTH_SEASON = {1: 0.85, 2: 0.55, 3: 1.0, 4: 0.95, 5: 1.0, 6: 1.2, 7: 0.9, 8: 0.9, 9: 1.05, 10: 1.15, 11: 1.35, 12: 1.7}
 TIER_RECLAIM = {"A": 60, "B": 30, "C": 15}  # settings.DEFAULTS["pool_reclaim_days"]
 LOCAL_OFFSET_MIN = 8 * 60  # business hours are generated in UTC+8 (default time zone Asia/Shanghai)
-
-
-def _normalizers():
-    try:  # the duplicate check's own keys, so demo rows match what 查重 computes
-        from services.dedupe import normalize_email, normalize_name, normalize_phone
-
-        return normalize_name, normalize_phone, normalize_email
-    except ImportError:  # pragma: no cover - only while services.dedupe does not exist
-        def name(s):
-            v = unicodedata.normalize("NFKC", s).lower().replace(" ", "")
-            for suf in ("股份有限公司", "有限公司", "co.,ltd.", "inc.", "llc"):
-                v = v.removesuffix(suf)
-            return v
-
-        def phone(s):
-            return "".join(ch for ch in s if ch.isdigit()) or None
-
-        def email(s):
-            return s.strip().lower() or None
-
-        return name, phone, email
 
 
 def _month_add(d: date, months: int) -> date:
@@ -597,7 +570,6 @@ class _Generator:
         self.rows = _Rows()
         self.logins: list[tuple[str, str]] = []
         self.next_ids: dict[str, int] = {}
-        self.norm_name, self.norm_phone, self.norm_email = _normalizers()
 
     # -- ids ------------------------------------------------------------------------------
     def ids(self, table: str, n: int) -> range:
@@ -607,8 +579,8 @@ class _Generator:
 
     # -- reference data (stages, lost reasons, channels, products) -------------------------
     def reference(self, conn: Connection) -> None:
-        """Reference rows through ``services.reference.ensure_defaults`` when it exists (the
-        same defaults a fresh install gets), else our own; then read them back."""
+        """Stages, lost reasons and channels through ``services.reference.ensure_defaults`` (the
+        same defaults a fresh install gets), our products; then read them back."""
         v = self.v
         tables = ("team", "user", "customer", "contact", "deal", "deal_history", "activity", "contract",
                   "payment_plan", "payment", "service_ticket", "marketing_spend", "target", "sales_plan",
@@ -617,20 +589,9 @@ class _Generator:
                   "stage", "lost_reason", "channel")
         with conn.begin():
             with Session(bind=conn) as session:
-                try:
-                    from services.reference import ensure_defaults
-                except ImportError:  # pragma: no cover - until services.reference exists
-                    ensure_defaults = None
-                if ensure_defaults is not None:
-                    ensure_defaults(session, locale=self.lang)
-                    session.flush()
-            if not conn.exec_driver_sql('SELECT 1 FROM "stage" LIMIT 1').first():
-                _bulk_insert(conn, "stage", ["name", "sequence", "probability", "kind", "stall_days", "active"],
-                             [(n, seq, p, k, stall, True) for n, seq, p, k, stall in v["stages"]])
-            if not conn.exec_driver_sql('SELECT 1 FROM "lost_reason" LIMIT 1').first():
-                _bulk_insert(conn, "lost_reason", ["name", "active"], [(n, True) for n in v["lost_reasons"]])
-            if not conn.exec_driver_sql('SELECT 1 FROM "channel" LIMIT 1').first():
-                _bulk_insert(conn, "channel", ["name", "active"], [(n, True) for n in v["channels"]])
+                from services.reference import ensure_defaults
+
+                ensure_defaults(session, locale=self.lang)
             existing = {r[0] for r in conn.exec_driver_sql('SELECT name FROM "product"')}
             missing = [(n, s, p, c, True) for n, s, p, c in v["products"] if n not in existing]
             if missing:
@@ -679,12 +640,12 @@ class _Generator:
                     name = f"{brand}{middle} {word} {suffix}"
                 else:
                     name = f"{brand} {word} of {city} {suffix}"
-            key = self.norm_name(name)  # unique as the duplicate check sees names, not just as typed
+            key = normalize_name(name)  # unique as the duplicate check sees names, not just as typed
             if key not in taken:
                 taken.add(key)
                 return name, industry
         name = f"{name} {len(taken)}"
-        taken.add(self.norm_name(name))
+        taken.add(normalize_name(name))
         return name, industry
 
     def phone(self) -> str:
@@ -1170,7 +1131,7 @@ class _Generator:
                 cid, name, self.credit_code() if self.lang == "zh_CN" and r.random() < 0.8 else None, industry,
                 v["regions"][ri][1], tier, status, channel, owner, phone, email, address,
                 r.choice(v["notes"]) if r.random() < 0.2 else None,
-                self.norm_name(name), self.norm_phone(phone), self.norm_email(email), None,
+                normalize_name(name), normalize_phone(phone), normalize_email(email), None,
                 pool_at, prev, pool_at, clock.ts(lc) if lc else None,
                 clock.day(self.next_contact[ci]) if self.next_contact[ci] and owner else None,
                 False, created, clock.ts(updated), 1))

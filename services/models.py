@@ -195,6 +195,13 @@ class ChannelRead(ChannelCreate):
     active: bool = True
 
 
+class NameUpdate(SQLModel):
+    """Rename and/or (de)activate a lost reason or channel."""
+
+    name: str | None = None
+    active: bool | None = None
+
+
 class CustomerBase(SQLModel):
     name: str = Field(max_length=200)
     credit_code: str | None = Field(default=None, max_length=18)  # 统一社会信用代码
@@ -379,6 +386,14 @@ class ProductRead(ProductCreate):
     active: bool = True
 
 
+class ProductUpdate(SQLModel):
+    name: str | None = None
+    series: str | None = None
+    list_price: Decimal | None = None
+    unit_cost: Decimal | None = None
+    active: bool | None = None
+
+
 class Stage(SQLModel, table=True):
     """Pipeline stage; ``kind`` won/lost closes the deal; ``stall_days`` without activity
     marks a deal red."""
@@ -405,6 +420,16 @@ class StageCreate(SQLModel):
 class StageRead(StageCreate):
     id: int
     active: bool = True
+
+
+class StageUpdate(SQLModel):
+    name: str | None = None
+    sequence: int | None = None
+    probability: int | None = None
+    kind: str | None = None
+    stall_days: int | None = None
+    guidance: str | None = None
+    active: bool | None = None
 
 
 class LostReason(SQLModel, table=True):

@@ -14,11 +14,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from services import audit
 from services.access import Actor
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.access import require_admin as _require_admin
+from services.errors import NotFound, ValidationError
 from services.i18n import normalize_locale, t
 from services.models import (
     STAGE_KINDS,
@@ -28,12 +29,15 @@ from services.models import (
     Deal,
     LostReason,
     LostReasonRead,
+    NameUpdate,
     Product,
     ProductCreate,
     ProductRead,
+    ProductUpdate,
     Stage,
     StageCreate,
     StageRead,
+    StageUpdate,
 )
 
 # name zh, name en, sequence, probability, kind, stall days, guidance zh, guidance en
@@ -74,31 +78,6 @@ DEFAULT_CHANNELS = [
 MAX_MONEY = Decimal("999999999999.99")
 
 
-class StageUpdate(SQLModel):
-    name: str | None = None
-    sequence: int | None = None
-    probability: int | None = None
-    kind: str | None = None
-    stall_days: int | None = None
-    guidance: str | None = None
-    active: bool | None = None
-
-
-class NameUpdate(SQLModel):
-    """Rename and/or (de)activate a lost reason or channel."""
-
-    name: str | None = None
-    active: bool | None = None
-
-
-class ProductUpdate(SQLModel):
-    name: str | None = None
-    series: str | None = None
-    list_price: Decimal | None = None
-    unit_cost: Decimal | None = None
-    active: bool | None = None
-
-
 # ---------------------------------------------------------------------------
 # defaults
 
@@ -127,11 +106,6 @@ def ensure_defaults(session: Session, *, locale: str) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------
 # shared checks
-
-
-def _require_admin(actor: Actor) -> None:
-    if actor.role != "admin":
-        raise PermissionDenied(t("err.permission", actor.locale, detail=t("admin.admin_only", actor.locale)))
 
 
 def _blank(value: Any) -> bool:
@@ -219,7 +193,28 @@ def _get(session: Session, actor: Actor, model, row_id: int):
     return row
 
 
-def _apply(session: Session, actor: Actor, row, values: dict[str, Any], entity: str) -> None:
+def _list(session: Session, model, read, include_inactive: bool, *order):
+    q = select(model).order_by(*order)
+    if not include_inactive:
+        q = q.where(model.active.is_(True))
+    return [read.model_validate(r, from_attributes=True) for r in session.scalars(q).all()]
+
+
+def _insert(session: Session, actor: Actor, model, read, entity: str, values: dict[str, Any], errors: dict[str, str]):
+    """Refuse on ``errors``; else add the checked ``values`` as a new row and audit them."""
+    if errors:
+        raise ValidationError(errors)
+    row = model(**values)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, entity, row.id, "create", values)
+    return read.model_validate(row, from_attributes=True)
+
+
+def _apply(session: Session, actor: Actor, row, read, entity: str, values: dict[str, Any], errors: dict[str, str]):
+    """Refuse on ``errors``; else write the checked ``values`` to ``row`` and audit what changed."""
+    if errors:
+        raise ValidationError(errors)
     before = {k: getattr(row, k) for k in values}
     for key, value in values.items():
         setattr(row, key, value)
@@ -228,6 +223,7 @@ def _apply(session: Session, actor: Actor, row, values: dict[str, Any], entity: 
     diff = audit.changed_fields(before, values)
     if diff:
         audit.record(session, actor, entity, row.id, "update", diff)
+    return read.model_validate(row, from_attributes=True)
 
 
 # ---------------------------------------------------------------------------
@@ -236,10 +232,7 @@ def _apply(session: Session, actor: Actor, row, values: dict[str, Any], entity: 
 
 def list_stages(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[StageRead]:
     """Stages in pipeline order (sequence, then name)."""
-    q = select(Stage).order_by(Stage.sequence, Stage.name)
-    if not include_inactive:
-        q = q.where(Stage.active.is_(True))
-    return [StageRead.model_validate(r, from_attributes=True) for r in session.scalars(q).all()]
+    return _list(session, Stage, StageRead, include_inactive, Stage.sequence, Stage.name)
 
 
 def _check_stage(session: Session, values: dict[str, Any], locale: str, *, stage: Stage | None = None) -> dict[str, str]:
@@ -279,13 +272,7 @@ def create_stage(session: Session, actor: Actor, *, data: StageCreate) -> StageR
     _require_admin(actor)
     values = data.model_dump()
     errors = _check_stage(session, values, actor.locale)
-    if errors:
-        raise ValidationError(errors)
-    row = Stage(**values)
-    session.add(row)
-    session.flush()
-    audit.record(session, actor, "stage", row.id, "create", values)
-    return StageRead.model_validate(row, from_attributes=True)
+    return _insert(session, actor, Stage, StageRead, "stage", values, errors)
 
 
 def update_stage(session: Session, actor: Actor, *, stage_id: int, data: StageUpdate) -> StageRead:
@@ -295,21 +282,11 @@ def update_stage(session: Session, actor: Actor, *, stage_id: int, data: StageUp
     row = _get(session, actor, Stage, stage_id)
     values = data.model_dump(exclude_unset=True)
     errors = _check_stage(session, values, actor.locale, stage=row)
-    if errors:
-        raise ValidationError(errors)
-    _apply(session, actor, row, values, "stage")
-    return StageRead.model_validate(row, from_attributes=True)
+    return _apply(session, actor, row, StageRead, "stage", values, errors)
 
 
 # ---------------------------------------------------------------------------
 # lost reasons and channels (a name and an active flag)
-
-
-def _named_list(session: Session, model, read, include_inactive: bool):
-    q = select(model).order_by(model.name)
-    if not include_inactive:
-        q = q.where(model.active.is_(True))
-    return [read.model_validate(r, from_attributes=True) for r in session.scalars(q).all()]
 
 
 def _named_create(session: Session, actor: Actor, model, read, entity: str, name: str, max_len: int):
@@ -317,13 +294,7 @@ def _named_create(session: Session, actor: Actor, model, read, entity: str, name
     values = {"name": name}
     errors: dict[str, str] = {}
     _name(session, model, values, max_len, actor.locale, errors)
-    if errors:
-        raise ValidationError(errors)
-    row = model(name=values["name"])
-    session.add(row)
-    session.flush()
-    audit.record(session, actor, entity, row.id, "create", {"name": row.name})
-    return read.model_validate(row, from_attributes=True)
+    return _insert(session, actor, model, read, entity, values, errors)
 
 
 def _named_update(session: Session, actor: Actor, model, read, entity: str, row_id: int, data: NameUpdate, max_len: int):
@@ -334,15 +305,12 @@ def _named_update(session: Session, actor: Actor, model, read, entity: str, row_
     _name(session, model, values, max_len, actor.locale, errors, row_id=row.id)
     if "active" in values and not isinstance(values["active"], bool):
         errors["active"] = t("err.not_in_list", actor.locale, options="true, false")
-    if errors:
-        raise ValidationError(errors)
-    _apply(session, actor, row, values, entity)
-    return read.model_validate(row, from_attributes=True)
+    return _apply(session, actor, row, read, entity, values, errors)
 
 
 def list_lost_reasons(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[LostReasonRead]:
     """Lost reasons by name."""
-    return _named_list(session, LostReason, LostReasonRead, include_inactive)
+    return _list(session, LostReason, LostReasonRead, include_inactive, LostReason.name)
 
 
 def create_lost_reason(session: Session, actor: Actor, *, name: str) -> LostReasonRead:
@@ -357,7 +325,7 @@ def update_lost_reason(session: Session, actor: Actor, *, reason_id: int, data: 
 
 def list_channels(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[ChannelRead]:
     """Customer acquisition channels by name."""
-    return _named_list(session, Channel, ChannelRead, include_inactive)
+    return _list(session, Channel, ChannelRead, include_inactive, Channel.name)
 
 
 def create_channel(session: Session, actor: Actor, *, data: ChannelCreate) -> ChannelRead:
@@ -376,10 +344,7 @@ def update_channel(session: Session, actor: Actor, *, channel_id: int, data: Nam
 
 def list_products(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[ProductRead]:
     """Products by series and name."""
-    q = select(Product).order_by(Product.series, Product.name)
-    if not include_inactive:
-        q = q.where(Product.active.is_(True))
-    return [ProductRead.model_validate(r, from_attributes=True) for r in session.scalars(q).all()]
+    return _list(session, Product, ProductRead, include_inactive, Product.series, Product.name)
 
 
 def _check_product(session: Session, values: dict[str, Any], locale: str, *, row_id: int | None = None) -> dict[str, str]:
@@ -397,13 +362,7 @@ def create_product(session: Session, actor: Actor, *, data: ProductCreate) -> Pr
     _require_admin(actor)
     values = data.model_dump()
     errors = _check_product(session, values, actor.locale)
-    if errors:
-        raise ValidationError(errors)
-    row = Product(**values)
-    session.add(row)
-    session.flush()
-    audit.record(session, actor, "product", row.id, "create", values)
-    return ProductRead.model_validate(row, from_attributes=True)
+    return _insert(session, actor, Product, ProductRead, "product", values, errors)
 
 
 def update_product(session: Session, actor: Actor, *, product_id: int, data: ProductUpdate) -> ProductRead:
@@ -412,7 +371,4 @@ def update_product(session: Session, actor: Actor, *, product_id: int, data: Pro
     row = _get(session, actor, Product, product_id)
     values = data.model_dump(exclude_unset=True)
     errors = _check_product(session, values, actor.locale, row_id=row.id)
-    if errors:
-        raise ValidationError(errors)
-    _apply(session, actor, row, values, "product")
-    return ProductRead.model_validate(row, from_attributes=True)
+    return _apply(session, actor, row, ProductRead, "product", values, errors)

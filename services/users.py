@@ -17,8 +17,9 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor, visible_user_ids
-from services.auth import normalize_username, revoke_user_sessions
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.access import require_admin as _require_admin
+from services.auth import find_user, normalize_username, revoke_user_sessions
+from services.errors import NotFound, ValidationError
 from services.i18n import LOCALES, normalize_locale, t
 from services.models import (
     ROLES,
@@ -72,7 +73,7 @@ def check_password(password: str | None, locale: str) -> dict[str, str]:
     return {}
 
 
-def _check_profile(session: Session, values: dict[str, Any], locale: str) -> dict[str, str]:
+def check_profile(session: Session, values: dict[str, Any], locale: str) -> dict[str, str]:
     """Checks the fields present in ``values`` (display_name, role, team_id, email, locale,
     capacity)."""
     errors: dict[str, str] = {}
@@ -107,13 +108,8 @@ def _check_profile(session: Session, values: dict[str, Any], locale: str) -> dic
     return errors
 
 
-def _require_admin(actor: Actor) -> None:
-    if actor.role != "admin":
-        raise PermissionDenied(t("err.permission", actor.locale, detail=t("admin.admin_only", actor.locale)))
-
-
 def _user_by_name(session: Session, actor: Actor, username: str) -> User:
-    row = session.scalars(select(User).where(func.lower(User.username) == normalize_username(username))).first()
+    row = find_user(session, username)
     if row is None:
         raise NotFound(t("err.not_found", actor.locale, detail=username))
     return row
@@ -164,7 +160,7 @@ def create_user(session: Session, actor: Actor, *, data: UserCreate) -> UserRead
     values = data.model_dump()
     errors = check_username(session, name, loc)
     errors.update(check_password(data.password, loc))
-    errors.update(_check_profile(session, values, loc))
+    errors.update(check_profile(session, values, loc))
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -190,7 +186,7 @@ def update_user(session: Session, actor: Actor, *, username: str, data: UserUpda
     _require_admin(actor)
     user = _user_by_name(session, actor, username)
     values = data.model_dump(exclude_unset=True)
-    errors = _check_profile(session, values, actor.locale)
+    errors = check_profile(session, values, actor.locale)
     if errors:
         raise ValidationError(errors)
     demoting = values.get("role") not in (None, "admin") and user.role == "admin"
@@ -244,8 +240,8 @@ def set_password(session: Session, actor: Actor, *, username: str, password: str
     """Admin resets anyone's password; a user may change their own. The new password must
     have 8+ characters; it also unlocks the account and ends the user's other sessions."""
     user = _user_by_name(session, actor, username)
-    if actor.role != "admin" and actor.id != user.id:
-        raise PermissionDenied(t("err.permission", actor.locale, detail=t("admin.admin_only", actor.locale)))
+    if actor.id != user.id:
+        _require_admin(actor)
     errors = check_password(password, actor.locale)
     if errors:
         raise ValidationError(errors)
