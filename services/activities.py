@@ -39,7 +39,7 @@ from services.access import (
     owner_scope_key,
     visible_user_ids,
 )
-from services.errors import FieldNotFound, FieldPermissionDenied, NotFound, PermissionDenied, ValidationError
+from services.errors import FieldNotFound, FieldPermissionDenied, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import (
     ACTIVITY_KINDS,
@@ -610,11 +610,7 @@ def list_customer_activities(session: Session, actor: Actor, *, customer_id: int
     customer must be visible (else ``NotFound``). Whoever may see the customer's private
     details (its owner's chain, managers) sees every activity on it, including those of
     previous owners; for a pool customer a rep sees only activities they may see by owner."""
-    customer = session.scalars(
-        select(Customer).where(Customer.id == customer_id, customer_filter(session, actor))
-    ).first()
-    if customer is None:
-        raise NotFound(f"customer {customer_id}")
+    customer = get_visible_customer(session, actor, customer_id)
     tz = local_tz(session, tz)
     when = func.coalesce(Activity.done_at, Activity.planned_at)
     deal, contact = aliased(Deal), aliased(Contact)

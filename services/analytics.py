@@ -27,12 +27,13 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
-from sqlalchemy import Date, and_, case, cast, false, func, literal_column, or_, select, true, type_coerce
+from sqlalchemy import Date, and_, case, cast, func, literal_column, or_, select, true, type_coerce
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from services import settings
 from services.access import Actor, managed_team_ids, team_subtree_ids, visible_user_ids
+from services.activities import owner_in
 from services.models import Activity, Contract, Customer, Deal, Payment, Stage, Target, Team, User, utcnow
 from services.periods import Period, add_months, local_today, month_starts
 
@@ -110,14 +111,6 @@ def scope_user_ids(session: Session, actor: Actor, scope: str) -> set[int] | Non
     return ids if visible is None else ids & visible
 
 
-def _owner_cond(col, ids: set[int] | None) -> ColumnElement:
-    if ids is None:
-        return true()
-    if not ids:
-        return false()
-    return col.in_(sorted(ids))
-
-
 def _in_period(col, period: Period) -> ColumnElement:
     return and_(col >= period.start, col < period.end)
 
@@ -152,7 +145,7 @@ def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int]
     me → the actor's user targets; team → targets of the topmost targeted teams the actor
     manages plus user targets of scope users outside those teams; all (director / admin) →
     company targets, else the same team + user rule over every team."""
-    user_level = and_(Target.scope == "user", _owner_cond(Target.user_id, ids))
+    user_level = and_(Target.scope == "user", owner_in(Target.user_id, ids))
     if scope == "me" or actor.role == "rep":
         return [user_level]
     if scope == "all" and ids is None:
@@ -164,7 +157,7 @@ def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int]
     targeted = set(
         session.scalars(
             select(Target.team_id)
-            .where(_target_base(), window, Target.scope == "team", _owner_cond(Target.team_id, teams))
+            .where(_target_base(), window, Target.scope == "team", owner_in(Target.team_id, teams))
             .group_by(Target.team_id)
         ).all()
     ) - {None}
@@ -173,8 +166,8 @@ def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int]
     covered_users = (
         set(session.scalars(select(User.id).where(User.team_id.in_(sorted(covered_teams)))).all()) if covered_teams else set()
     )
-    uncovered_users = and_(Target.scope == "user", _owner_cond(Target.user_id, ids), Target.user_id.not_in(sorted(covered_users)))
-    team_level = and_(Target.scope == "team", _owner_cond(Target.team_id, top))
+    uncovered_users = and_(Target.scope == "user", owner_in(Target.user_id, ids), Target.user_id.not_in(sorted(covered_users)))
+    team_level = and_(Target.scope == "team", owner_in(Target.team_id, top))
     return [*first, or_(team_level, uncovered_users)]
 
 
@@ -316,29 +309,29 @@ def overview_kpis(
     ids = scope_user_ids(session, actor, scope)
     lo, hi = period.utc_bounds(tz)
 
-    won_amount, won_count, lost_count = _closed_deals(session, _owner_cond(Deal.owner_id, ids), period)
+    won_amount, won_count, lost_count = _closed_deals(session, owner_in(Deal.owner_id, ids), period)
 
     open_row = session.execute(
         select(func.count(Deal.id), func.sum(Deal.amount), func.sum(_weighted_amount(_dialect(session))))
         .select_from(Deal)
         .join(Stage, Stage.id == Deal.stage_id)
-        .where(Stage.kind == "open", _owner_cond(Deal.owner_id, ids))
+        .where(Stage.kind == "open", owner_in(Deal.owner_id, ids))
     ).one()
 
     activities_done = session.scalar(
-        select(func.count(Activity.id)).where(_owner_cond(Activity.owner_id, ids), Activity.done_at >= lo, Activity.done_at < hi)
+        select(func.count(Activity.id)).where(owner_in(Activity.owner_id, ids), Activity.done_at >= lo, Activity.done_at < hi)
     )
     overdue_activities = session.scalar(
         select(func.count(Activity.id)).where(
-            _owner_cond(Activity.owner_id, ids), Activity.done_at.is_(None), Activity.planned_at < now
+            owner_in(Activity.owner_id, ids), Activity.done_at.is_(None), Activity.planned_at < now
         )
     )
 
-    customer_owner = Customer.owner_id.is_not(None) if ids is None else _owner_cond(Customer.owner_id, ids)
+    customer_owner = Customer.owner_id.is_not(None) if ids is None else owner_in(Customer.owner_id, ids)
     overdue_customers = session.scalar(
         select(func.count(Customer.id)).where(customer_owner, Customer.archived.is_(False), Customer.next_contact_on < today)
     )
-    new_customer_owner = true() if ids is None else _owner_cond(Customer.owner_id, ids)
+    new_customer_owner = true() if ids is None else owner_in(Customer.owner_id, ids)
     new_customers = session.scalar(
         select(func.count(Customer.id)).where(new_customer_owner, Customer.created_at >= lo, Customer.created_at < hi)
     )
@@ -347,7 +340,7 @@ def overview_kpis(
         select(func.sum(Payment.amount))
         .select_from(Payment)
         .join(Contract, Contract.id == Payment.contract_id)
-        .where(_owner_cond(Contract.owner_id, ids), _in_period(Payment.received_on, period))
+        .where(owner_in(Contract.owner_id, ids), _in_period(Payment.received_on, period))
     )
 
     target = _period_target(_targets_by_month(session, actor, scope, ids, month_starts(period)), period)
@@ -382,7 +375,7 @@ def monthly_won_trend(session: Session, actor: Actor, *, start: date, end: date,
         select(bucket, func.sum(Deal.amount), func.count(Deal.id))
         .select_from(Deal)
         .join(Stage, Stage.id == Deal.stage_id)
-        .where(Stage.kind == "won", _owner_cond(Deal.owner_id, ids), _in_period(Deal.closed_on, period))
+        .where(Stage.kind == "won", owner_in(Deal.owner_id, ids), _in_period(Deal.closed_on, period))
         .group_by(bucket)
     ).all()
     found = {m: (_money(amount), int(count)) for m, amount, count in rows}
@@ -447,12 +440,12 @@ def kpi_report(
         .select_from(Deal)
         .join(Stage, Stage.id == Deal.stage_id),
         Deal.owner_id,
-    ).where(_owner_cond(Deal.owner_id, ids), _in_period(Deal.closed_on, period), Stage.kind.in_(("won", "lost")))
+    ).where(owner_in(Deal.owner_id, ids), _in_period(Deal.closed_on, period), Stage.kind.in_(("won", "lost")))
     deals = {r[0]: r[1:] for r in session.execute(deal_stmt.group_by(dkey) if by else deal_stmt).all()}
 
     akey = key_for(Activity.owner_id).label("k")
     act_stmt = keyed(select(akey, func.count(Activity.id)).select_from(Activity), Activity.owner_id).where(
-        _owner_cond(Activity.owner_id, ids), Activity.done_at >= lo, Activity.done_at < hi
+        owner_in(Activity.owner_id, ids), Activity.done_at >= lo, Activity.done_at < hi
     )
     activities = dict(session.execute(act_stmt.group_by(akey) if by else act_stmt).all())
 
@@ -475,7 +468,7 @@ def kpi_report(
     keys = set(deals) | set(activities)
     if by == "owner":
         # active reps in scope appear even with nothing closed (a leaderboard shows zeros)
-        reps = select(User.id).where(User.active.is_(True), User.role == "rep", _owner_cond(User.id, ids))
+        reps = select(User.id).where(User.active.is_(True), User.role == "rep", owner_in(User.id, ids))
         keys |= set(session.scalars(reps).all())
         names = {
             uid: (username, display, team)
@@ -512,7 +505,7 @@ def pipeline_by_stage(session: Session, actor: Actor, *, scope: str = "me") -> p
             func.coalesce(func.sum(_weighted_amount(_dialect(session))), 0),
         )
         .select_from(Stage)
-        .outerjoin(Deal, and_(Deal.stage_id == Stage.id, _owner_cond(Deal.owner_id, ids)))
+        .outerjoin(Deal, and_(Deal.stage_id == Stage.id, owner_in(Deal.owner_id, ids)))
         .where(Stage.kind == "open")
         .group_by(Stage.id, Stage.name, Stage.sequence, Stage.active)
         .having(or_(Stage.active.is_(True), count > 0))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor, can_see_private, ensure_can_edit_customer, get_visible_customer
-from services.customers import _as_text, _is_missing, valid_email, valid_phone
+from services.customers import as_text, is_missing, valid_email, valid_phone
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import Contact, ContactCreate, ContactRead, ContactUpdate
@@ -31,20 +31,20 @@ def validate_contact_fields(data: dict[str, Any], locale: str | None, *, partial
     for f in [f for f in CONTACT_FIELDS if f in data] if partial else CONTACT_FIELDS:
         raw = data.get(f)
         if f == "is_primary":
-            if _is_missing(raw):
+            if is_missing(raw):
                 clean[f] = False
             elif isinstance(raw, bool):
                 clean[f] = raw
             else:
                 errors[f] = t("err.not_in_list", locale, options="true, false")
             continue
-        if _is_missing(raw):
+        if is_missing(raw):
             if f == "name":
                 errors[f] = t("err.required", locale)
             else:
                 clean[f] = None
             continue
-        text = _as_text(raw)
+        text = as_text(raw)
         if text is None:
             errors[f] = t("customers.err_text", locale)
         elif f == "phone" and not valid_phone(text):

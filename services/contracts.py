@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -27,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services import audit
-from services.access import Actor, customer_filter, owner_filter
+from services.access import Actor, get_visible_customer, owner_filter
 from services.activities import (
     FieldNotFound,
     as_utc,
@@ -39,7 +38,7 @@ from services.activities import (
     scoped_owner_ids,
     visible_editable_customer,
 )
-from services.errors import ConflictError, NotFound, ValidationError
+from services.errors import ConflictError, ValidationError
 from services.i18n import t
 from services.models import (
     CONTRACT_STATUSES,
@@ -53,6 +52,7 @@ from services.models import (
     User,
     utcnow,
 )
+from services.periods import add_months
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("signed", "cancelled"),
@@ -69,13 +69,6 @@ MAX_TERM_MONTHS = 600
 NUMBER_RETRIES = 8
 # SQLite sums Numeric as floating point; a sub-cent tolerance keeps 33.33+33.33+33.34 "paid".
 _CENT = Decimal("0.005")
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day ``months`` later (clamped to the month's last day)."""
-    m = day.month - 1 + months
-    year, month = day.year + m // 12, m % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _dec(value: Any) -> Decimal:
@@ -560,8 +553,7 @@ def count_contracts(session: Session, actor: Actor, *, owner_id: int | None = No
 def list_customer_contracts(session: Session, actor: Actor, *, customer_id: int, today: date | None = None) -> pd.DataFrame:
     """The customer's contracts the actor may see (by owner) with collected vs due to date;
     the customer must be visible (else ``NotFound``)."""
-    if session.scalar(select(Customer.id).where(Customer.id == customer_id, customer_filter(session, actor))) is None:
-        raise NotFound(f"customer {customer_id}")
+    get_visible_customer(session, actor, customer_id)
     today = today or local_date(utcnow(), local_tz(session))
     rows = session.execute(_contract_select(today).where(Contract.customer_id == customer_id,
                                                          owner_filter(session, actor, Contract.owner_id))

@@ -30,7 +30,6 @@ from sqlmodel import Session
 from services import settings as settings_service
 from services.access import (
     Actor,
-    can_see_private,
     ensure_can_edit_customer,
     get_visible_customer,
     owner_filter,
@@ -42,7 +41,7 @@ from services.customers import CustomerFilter, get_customer, list_customers_page
 from services.deals import list_customer_deals
 from services.errors import PermissionDenied
 from services.i18n import format_money, format_percent, t
-from services.models import ContactRead, Deal, Product, Stage, utcnow
+from services.models import ContactRead, Customer, Deal, Product, Stage, utcnow
 from services.tickets import OPEN_STATUSES, list_customer_tickets
 
 DEFAULT_LIFETIME_YEARS = 3
@@ -116,8 +115,10 @@ def clv_estimate(session: Session, actor: Actor, *, customer_id: int, today: dat
     """CLV = average annual won revenue × gross margin rate × expected lifetime (module
     docstring has each term). Only won deals the actor may see count."""
     get_visible_customer(session, actor, customer_id)
-    today = today or utcnow().date()
-    rows = _won_deals(session, actor, customer_id)
+    return _clv(_won_deals(session, actor, customer_id), today or utcnow().date(), lifetime_years)
+
+
+def _clv(rows, today: date, lifetime_years: Decimal | int | float) -> ClvEstimate:
     total = sum((r.amount or Decimal(0) for r in rows), Decimal(0))
     closed = [r.closed_on for r in rows if r.closed_on is not None]
     first = min(closed) if closed else None
@@ -139,6 +140,10 @@ def purchase_history(session: Session, actor: Actor, *, customer_id: int) -> pd.
     """Won deals grouped by product (SQL group by): deals, amount, last won date; biggest
     amount first. Deals without a product form one row with product None."""
     get_visible_customer(session, actor, customer_id)
+    return _purchase_history(session, actor, customer_id)
+
+
+def _purchase_history(session: Session, actor: Actor, customer_id: int) -> pd.DataFrame:
     amount = func.coalesce(func.sum(Deal.amount), 0)
     rows = session.execute(
         select(Deal.product_id, Product.name.label("product"), func.count(Deal.id).label("deals"),
@@ -189,10 +194,9 @@ def _feedback(timeline: pd.DataFrame, tickets: pd.DataFrame, tz: ZoneInfo) -> pd
     return pd.DataFrame.from_records(records, columns=FEEDBACK_COLUMNS)
 
 
-def _dec(value: Any) -> Decimal:
-    if not _present(value):
-        return Decimal(0)
-    return Decimal(str(value))
+def _sum(frame: pd.DataFrame, column: str) -> Decimal:
+    """Σ of a money column, missing values as 0."""
+    return sum((Decimal(str(v)) for v in frame[column] if _present(v)), Decimal(0))
 
 
 def customer_profile(session: Session, actor: Actor, *, customer_id: int, today: date | None = None,
@@ -204,24 +208,20 @@ def customer_profile(session: Session, actor: Actor, *, customer_id: int, today:
     to date, outstanding (contract amount − collected), open tickets, average satisfaction."""
     tz = ZoneInfo(settings_service.get(session, "timezone") or "Asia/Shanghai")
     today = today or utcnow().astimezone(tz).date()
-    customer = get_customer(session, actor, customer_id=customer_id)
-    row = get_visible_customer(session, actor, customer_id)
-    private_ok = can_see_private(session, actor, row.owner_id)
+    customer = get_customer(session, actor, customer_id=customer_id)  # NotFound unless visible
+    private_ok = not customer["private_hidden"]
     try:
-        ensure_can_edit_customer(session, actor, row)
+        ensure_can_edit_customer(session, actor, session.get(Customer, customer_id))
         can_edit = True
     except PermissionDenied:
         can_edit = False
-    try:
-        contacts = list_contacts(session, actor, customer_id=customer_id) if private_ok else []
-    except PermissionDenied:
-        contacts = []
+    contacts = list_contacts(session, actor, customer_id=customer_id) if private_ok else []
     timeline = list_customer_activities(session, actor, customer_id=customer_id, limit=timeline_limit, tz=tz)
     deals = list_customer_deals(session, actor, customer_id=customer_id)
     contracts = list_customer_contracts(session, actor, customer_id=customer_id, today=today)
     tickets = list_customer_tickets(session, actor, customer_id=customer_id)
-    history = purchase_history(session, actor, customer_id=customer_id)
-    clv = clv_estimate(session, actor, customer_id=customer_id, today=today, lifetime_years=lifetime_years)
+    history = _purchase_history(session, actor, customer_id)
+    clv = _clv(_won_deals(session, actor, customer_id), today, lifetime_years)
 
     planned = timeline[timeline["status"] == "planned"]["at"] if not timeline.empty else pd.Series([], dtype=object)
     candidates = [d for d in [customer.get("next_contact_on")] if _present(d)]
@@ -230,18 +230,15 @@ def customer_profile(session: Session, actor: Actor, *, customer_id: int, today:
 
     open_deals = deals[deals["stage_kind"] == "open"] if not deals.empty else deals
     sat = tickets["satisfaction"].dropna() if not tickets.empty else pd.Series([], dtype=float)
-    contract_amount = sum((_dec(v) for v in contracts["amount"]), Decimal(0)) if not contracts.empty else Decimal(0)
-    collected = sum((_dec(v) for v in contracts["collected"]), Decimal(0)) if not contracts.empty else Decimal(0)
-    due = sum((_dec(v) for v in contracts["due_to_date"]), Decimal(0)) if not contracts.empty else Decimal(0)
+    contract_amount, collected = _sum(contracts, "amount"), _sum(contracts, "collected")
     totals = {
         "won_amount": clv.total_won,
         "won_deals": clv.won_deals,
         "open_deals": len(open_deals),
-        "open_pipeline": _q(sum((_dec(v) for v in open_deals["amount"]), Decimal(0))) if len(open_deals) else
-        Decimal("0.00"),
+        "open_pipeline": _q(_sum(open_deals, "amount")),
         "contract_amount": _q(contract_amount),
         "collected": _q(collected),
-        "due_to_date": _q(due),
+        "due_to_date": _q(_sum(contracts, "due_to_date")),
         "outstanding": _q(contract_amount - collected),
         "open_tickets": int(tickets["status"].isin(OPEN_STATUSES).sum()) if not tickets.empty else 0,
         "avg_satisfaction": round(float(sat.astype(float).mean()), 2) if len(sat) else None,

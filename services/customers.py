@@ -46,6 +46,7 @@ from services import audit, settings
 from services.access import (
     SYSTEM,
     Actor,
+    can_see_private,
     customer_filter,
     ensure_can_edit_customer,
     ensure_owner_assignable,
@@ -96,7 +97,8 @@ _CREDIT = re.compile(f"^[{_CREDIT_CHARS}]{{18}}$")
 # validation
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """An empty cell: None, NaN, NaT, pd.NA or blank text."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -111,7 +113,7 @@ def _is_missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     """A cell value as clean text: str kept, finite numbers written out, NUL removed.
     ``None`` when the value is not text-like (bool, date, containers, unencodable)."""
     if isinstance(value, bool):
@@ -227,15 +229,14 @@ def validate_customer_fields(
 
     for f in present:
         raw = data.get(f)
-        missing = _is_missing(raw)
+        if is_missing(raw):  # empty: required name; tier / status default (required in updates)
+            if f == "name" or (partial and f in ("tier", "status")):
+                err(f, "err.required")
+            else:
+                clean[f] = {"tier": "C", "status": "lead"}.get(f)
+            continue
         if f in ("name", "industry", "region", "address", "notes"):
-            if missing:
-                if f == "name":
-                    err(f, "err.required")
-                else:
-                    clean[f] = None
-                continue
-            text = _as_text(raw)
+            text = as_text(raw)
             if text is None:
                 err(f, "customers.err_text")
             elif f == "name" and not text:
@@ -245,29 +246,20 @@ def validate_customer_fields(
             else:
                 clean[f] = text or None
         elif f == "email":
-            if missing:
-                clean[f] = None
-                continue
-            text = _as_text(raw)
+            text = as_text(raw)
             if text is None or not valid_email(text):
                 err(f, "err.email_format")
             else:
                 clean[f] = text
         elif f == "phone":
-            if missing:
-                clean[f] = None
-                continue
-            text = _as_text(raw)
+            text = as_text(raw)
             text = unicodedata.normalize("NFKC", text) if text is not None else None
             if text is None or not valid_phone(text):
                 err(f, "err.phone_format")
             else:
                 clean[f] = text
         elif f == "credit_code":
-            if missing:
-                clean[f] = None
-                continue
-            text = _as_text(raw)
+            text = as_text(raw)
             code = normalize_credit_code(text) if text is not None else None
             if code is None or not _CREDIT.match(code):
                 err(f, "err.credit_code")
@@ -277,13 +269,7 @@ def validate_customer_fields(
                 clean[f] = code
         elif f in ("tier", "status"):
             vocab = TIERS if f == "tier" else CUSTOMER_STATUSES
-            if missing:
-                if partial:
-                    err(f, "err.required")
-                else:
-                    clean[f] = "C" if f == "tier" else "lead"
-                continue
-            text = _as_text(raw)
+            text = as_text(raw)
             value = None
             if text is not None:
                 value = text.upper() if f == "tier" else text.lower()
@@ -292,18 +278,12 @@ def validate_customer_fields(
             else:
                 clean[f] = value
         elif f in ("owner_id", "channel_id"):
-            if missing:
-                clean[f] = None
-                continue
             value = _as_int(raw)
             if value is None:
                 err(f, "err.integer")
             else:
                 clean[f] = value
         elif f == "next_contact_on":
-            if missing:
-                clean[f] = None
-                continue
             value = _as_date(raw)
             if value is None:
                 err(f, "err.date_format")
@@ -326,7 +306,7 @@ def validate_customer_fields(
     return clean, errors
 
 
-def _norm_columns(values: dict[str, Any]) -> dict[str, Any]:
+def norm_columns(values: dict[str, Any]) -> dict[str, Any]:
     """The normalised dedupe columns that follow from name / phone / email."""
     out: dict[str, Any] = {}
     if "name" in values:
@@ -336,6 +316,9 @@ def _norm_columns(values: dict[str, Any]) -> dict[str, Any]:
     if "email" in values:
         out["email_norm"] = normalize_email(values["email"])
     return out
+
+
+_norm_columns = norm_columns  # the former private name, still imported by tests
 
 
 # ---------------------------------------------------------------------------
@@ -677,10 +660,7 @@ def get_customer(session: Session, actor: Actor, *, customer_id: int) -> dict[st
     if row is None:
         raise NotFound(t("err.not_found", actor.locale, detail=f"customer {customer_id}"))
     rec = dict(row._mapping)
-    visible = visible_user_ids(session, actor)
-    private_ok = visible is None or (row.owner_id is not None and row.owner_id in visible) or (
-        row.owner_id is None and actor.is_manager
-    )
+    private_ok = can_see_private(session, actor, row.owner_id)
     if not private_ok:
         for f in PRIVATE_FIELDS:
             rec[f] = None
@@ -900,7 +880,7 @@ def update_many(
     # write
     result = SaveResult()
     for key, clean in creates:
-        row = Customer(**clean, **_norm_columns(clean), created_at=now, updated_at=now)
+        row = Customer(**clean, **norm_columns(clean), created_at=now, updated_at=now)
         if row.owner_id is None:
             row.pool_entered_at = now
         session.add(row)
@@ -914,7 +894,7 @@ def update_many(
         changed = {f: v for f, v in clean.items() if not _same(v, before[f])}
         if not changed:
             continue
-        values = {**changed, **_norm_columns(changed), "version": version + 1, "updated_at": now}
+        values = {**changed, **norm_columns(changed), "version": version + 1, "updated_at": now}
         if "owner_id" in changed:
             values["pool_entered_at"] = None
             if row.owner_id is not None:

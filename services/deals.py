@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
 from sqlmodel import Session
 
 from services import audit
-from services.access import Actor, customer_filter, owner_filter, owner_scope_key
+from services.access import Actor, get_visible_customer, owner_filter, owner_scope_key
 from services.activities import (
     FieldNotFound,
     as_utc,
@@ -37,7 +37,7 @@ from services.activities import (
     scoped_owner_ids,
     visible_editable_customer,
 )
-from services.errors import ConflictError, NotFound, ValidationError
+from services.errors import ConflictError, ValidationError
 from services.i18n import t
 from services.models import (
     Channel,
@@ -547,9 +547,7 @@ def list_deals(session: Session, actor: Actor, *, owner_id: int | None = None, s
 def list_customer_deals(session: Session, actor: Actor, *, customer_id: int) -> pd.DataFrame:
     """The customer's deals the actor may see (by owner), open ones first then newest. The
     customer must be visible (else ``NotFound``)."""
-    visible = session.scalar(select(Customer.id).where(Customer.id == customer_id, customer_filter(session, actor)))
-    if visible is None:
-        raise NotFound(f"customer {customer_id}")
+    get_visible_customer(session, actor, customer_id)
     rows = session.execute(
         _deal_list_select()
         .where(Deal.customer_id == customer_id, owner_filter(session, actor, Deal.owner_id))

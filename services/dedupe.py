@@ -33,6 +33,9 @@ CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "集团有限公司"
 
 _TOKEN_SPLIT = re.compile(r"[\W_]+", re.UNICODE)
 _CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# the stored key column each normalised input is compared with
+_KEY_COLUMNS = {"name": Customer.name_norm, "phone": Customer.phone_norm, "email": Customer.email_norm,
+                "credit_code": Customer.credit_code}
 
 
 def _text(value: Any) -> str:
@@ -130,15 +133,8 @@ def find_duplicates(
         "email": normalize_email(email),
         "credit_code": normalize_credit_code(credit_code),
     }
-    conds = []
-    if keys["name"]:
-        conds.append(Customer.name_norm == keys["name"])
-    if keys["phone"]:
-        conds.append(Customer.phone_norm == keys["phone"])
-    if keys["email"]:
-        conds.append(Customer.email_norm == keys["email"])
-    if keys["credit_code"]:
-        conds.append(Customer.credit_code == keys["credit_code"])
+    keys = {f: key for f, key in keys.items() if key}
+    conds = [_KEY_COLUMNS[f] == key for f, key in keys.items()]
     if not conds:
         return []
     stmt = (
@@ -156,12 +152,7 @@ def find_duplicates(
     visible_owner_ids = visible_user_ids(session, actor)
     out: list[dict[str, Any]] = []
     for row in session.execute(stmt).all():
-        matched = [
-            field
-            for field, col in (("name", row.name_norm), ("phone", row.phone_norm), ("email", row.email_norm),
-                               ("credit_code", row.credit_code))
-            if keys[field] and col == keys[field]
-        ]
+        matched = [f for f, key in keys.items() if getattr(row, _KEY_COLUMNS[f].key) == key]
         visible = visible_owner_ids is None or row.owner_id is None or row.owner_id in visible_owner_ids
         out.append(
             {

@@ -78,7 +78,7 @@ from services import settings as settings_service
 from services.access import SYSTEM, Actor
 from services.activities import check_amount
 from services.contacts import validate_contact_fields
-from services.customers import _norm_columns, validate_customer_fields
+from services.customers import norm_columns, validate_customer_fields
 from services.deals import _write_history
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.i18n import t
@@ -1060,7 +1060,7 @@ class _Importer:
     def _new_customer(self, name: str, owner_ref: Any, status: str) -> Customer:
         now = utcnow()
         owner = self.materialize(owner_ref)
-        return Customer(name=name[:200], **_norm_columns({"name": name[:200]}), owner_id=owner, tier="C",
+        return Customer(name=name[:200], **norm_columns({"name": name[:200]}), owner_id=owner, tier="C",
                         status=status, created_at=now, updated_at=now, pool_entered_at=None if owner else now)
 
     # -- driver --------------------------------------------------------------
@@ -1220,7 +1220,7 @@ class _Importer:
         values = dict(fields)
         values.setdefault("tier", "C")
         values.setdefault("status", "lead")
-        c = Customer(**values, **_norm_columns({"name": values["name"], "phone": values.get("phone"),
+        c = Customer(**values, **norm_columns({"name": values["name"], "phone": values.get("phone"),
                                                  "email": values.get("email")}),
                      owner_id=owner_id, channel_id=channel_id, external_id=ext,
                      pool_entered_at=None if owner_id else now, created_at=now, updated_at=now)
@@ -1276,7 +1276,7 @@ class _Importer:
         if not self.dry_run:
             for k in diff:
                 setattr(existing, k, changes[k])
-            for k, v in _norm_columns({"name": existing.name, "phone": existing.phone,
+            for k, v in norm_columns({"name": existing.name, "phone": existing.phone,
                                        "email": existing.email}).items():
                 setattr(existing, k, v)
             if "owner_id" in diff:
