@@ -17,6 +17,7 @@ from dashboard.auth import (
 from dashboard.i18n import tr
 from dashboard.nav import build_navigation, run_daily_jobs
 from dashboard.state import get_engine
+from dashboard.widgets import company_today
 from services.db import is_empty
 
 st.set_page_config(page_title="SalesOps", page_icon=":material/insights:", layout="wide")
@@ -33,7 +34,7 @@ if actor is None:
     st.navigation([gate], position="hidden").run()
     st.stop()
 
-run_daily_jobs(engine)
+run_daily_jobs(engine, today=company_today())  # cached calendar: no query once the job ran today
 page = st.navigation(build_navigation(actor))
 account_sidebar(actor)
 page.run()

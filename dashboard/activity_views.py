@@ -87,6 +87,25 @@ def clear_keys(prefix: str, names: tuple[str, ...]) -> None:
         st.session_state.pop(f"{prefix}_{n}", None)
 
 
+@st.cache_data(ttl=120, show_spinner=False, max_entries=200)
+def _customer_choices(db: str, actor: Actor, search: str, include_id: int | None, version: int
+                      ) -> list[tuple[int, str]]:
+    with session_scope(get_engine()) as s:
+        return svc.customer_choices(s, actor, search=search, limit=100, include_id=include_id)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _customer_links(db: str, actor: Actor, customer_id: int, version: int) -> dict[str, list[tuple[int, str]]]:
+    with session_scope(get_engine()) as s:
+        return svc.customer_links(s, actor, customer_id=customer_id)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _customer_activities(db: str, actor: Actor, customer_id: int, limit: int, version: int) -> pd.DataFrame:
+    with session_scope(get_engine()) as s:
+        return svc.list_customer_activities(s, actor, customer_id=customer_id, limit=limit)
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def _members(db: str, actor: Actor, version: int) -> list[tuple[int, str]]:
     with session_scope(get_engine()) as s:
@@ -102,9 +121,9 @@ def rep_filter(actor: Actor, key: str) -> int | None:
     """Managers and above pick one rep (or everyone they may see); reps get None."""
     if not actor.is_manager:
         return None
-    members = _members(db_key(), actor, data_version())
-    labels = {None: tr("activities.all_reps"), **dict(members)}
-    return st.selectbox(tr("activities.rep_filter"), [None, *[m[0] for m in members]],
+    reps = members(actor)
+    labels = {None: tr("activities.all_reps"), **dict(reps)}
+    return st.selectbox(tr("activities.rep_filter"), [None, *[m[0] for m in reps]],
                         format_func=labels.__getitem__, key=key)
 
 
@@ -117,8 +136,7 @@ def customer_picker(actor: Actor, key: str, *, label: str | None = None) -> int 
         st.session_state[key] = int(from_url)
     search = st.text_input(tr("activities.customer_search"), key=f"{key}_search")
     chosen = st.session_state.get(key)
-    with session_scope(get_engine()) as s:
-        options = svc.customer_choices(s, actor, search=search, limit=100, include_id=chosen)
+    options = _customer_choices(db_key(), actor, search, chosen, data_version())
     labels = dict(options)
     st.session_state[f"{key}_count"] = len(options)
     if chosen is not None and chosen not in labels:
@@ -182,8 +200,7 @@ def log_form(actor: Actor) -> None:
         else:
             st.info(tr("common.nothing_here") if searching else tr("activities.no_customers"))
         return
-    with session_scope(get_engine()) as s:
-        links = svc.customer_links(s, actor, customer_id=customer_id)
+    links = _customer_links(db_key(), actor, customer_id, data_version())
     _init_log_defaults()
     errors = st.session_state.get(f"{LOG}_errors")
     deal_labels = {None: tr("common.none"), **dict(links["deals"])}
@@ -240,8 +257,7 @@ def log_form(actor: Actor) -> None:
 
 def timeline(actor: Actor, customer_id: int, *, limit: int = 10) -> None:
     """The customer's latest activities (H5's customer page shows the full timeline)."""
-    with session_scope(get_engine()) as s:
-        frame = svc.list_customer_activities(s, actor, customer_id=customer_id, limit=limit)
+    frame = _customer_activities(db_key(), actor, customer_id, limit, data_version())
     st.subheader(tr("activities.timeline"))
     if frame.empty:
         st.caption(tr("common.nothing_here"))

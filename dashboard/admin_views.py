@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import current_locale, tr
+from dashboard.i18n import LANGUAGE_NAMES, current_locale, tr
 from dashboard.state import bump_data_version, data_version, get_engine
 from dashboard.text import plain
 from dashboard.widgets import data_table
@@ -443,7 +443,7 @@ def settings_tab(actor: Actor, read_only: bool) -> None:
                                    value=int(values["fiscal_year_start_month"]), key="set_fy_month")
         timezone = c1.selectbox(labels["timezone"], tz_options, index=_index(tz_options, values["timezone"]))
         language = c2.selectbox(labels["default_language"], LOCALES, index=_index(LOCALES, values["default_language"]),
-                                format_func={"zh_CN": "中文", "en": "English"}.get)
+                                format_func=LANGUAGE_NAMES.get)
         session_days = c1.number_input(labels["session_days"], min_value=1, max_value=90, step=1,
                                        value=int(values["session_days"]))
         st.markdown(f"**{tr('admin.settings_pool')}**")

@@ -15,7 +15,7 @@ from dashboard.activity_views import call_service, clear_keys, field_error, flas
 from dashboard.i18n import money, number, percent, tr
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
-from dashboard.widgets import data_table, to_money
+from dashboard.widgets import data_table, money_input, to_money
 from services import contracts as svc
 from services.access import Actor
 from services.db import session_scope
@@ -256,8 +256,7 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
         st.markdown(f"**{tr('contracts.add_installment')}**")
         st.date_input(tr("contracts.due_on"), value=None, key=f"{PLAN}_due", format="YYYY-MM-DD")
         field_error(plan_errors, "due_on")
-        st.number_input(tr("contracts.amount"), min_value=0.0, step=1000.0, format="%.2f", value=None,
-                        key=f"{PLAN}_amount")
+        money_input(tr("contracts.amount"), f"{PLAN}_amount")
         field_error(plan_errors, "amount", "contract_id", "__all__")
         st.text_input(tr("contracts.note"), key=f"{PLAN}_note", max_chars=200)
         st.form_submit_button(tr("contracts.add_installment"), on_click=_add_installment, args=(actor, cid))
@@ -297,8 +296,7 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
             st.date_input(tr("contracts.received_on"), value="today", key=f"{PAY}_received", format="YYYY-MM-DD")
             field_error(pay_errors, "received_on")
         with c3:
-            st.number_input(tr("contracts.amount"), min_value=0.0, step=1000.0, format="%.2f", value=None,
-                            key=f"{PAY}_amount")
+            money_input(tr("contracts.amount"), f"{PAY}_amount")
             field_error(pay_errors, "amount")
         c1, c2 = st.columns(2)
         c1.text_input(tr("contracts.method"), key=f"{PAY}_method", max_chars=30)
@@ -341,8 +339,7 @@ def new_section(actor: Actor) -> None:
         field_error(errors, "deal_id", "__all__")
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            st.number_input(tr("contracts.amount"), min_value=0.0, step=1000.0, format="%.2f", value=None,
-                            key="contract_new_amount")
+            money_input(tr("contracts.amount"), "contract_new_amount")
             field_error(errors, "amount")
         with c2:
             st.date_input(tr("contracts.signed_on"), value="today", key="contract_new_signed", format="YYYY-MM-DD")

@@ -140,6 +140,20 @@ def _profile(db: str, version: int, actor: Actor, customer_id: int) -> customer3
         return customer360.customer_profile(s, actor, customer_id=customer_id)
 
 
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def _clv(db: str, version: int, actor: Actor, customer_id: int, years: float) -> customer360.ClvEstimate:
+    with session_scope(get_engine()) as s:
+        return customer360.clv_estimate(s, actor, customer_id=customer_id, lifetime_years=years)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _assignees(db: str, version: int, actor: Actor) -> dict[int, str]:
+    from services.customers import assignable_owners
+
+    with session_scope(get_engine()) as s:
+        return {u["id"]: u["display_name"] for u in assignable_owners(s, actor)}
+
+
 def load_profile(actor: Actor, customer_id: int) -> customer360.CustomerProfile | None:
     try:
         return _profile(db_key(), data_version(), actor, customer_id)
@@ -323,10 +337,7 @@ def _ticket_actions(actor: Actor, ticket: dict[str, Any]) -> None:
                                                             satisfaction=satisfaction), tr("tickets.updated")):
                 st.rerun()
         if actor.is_manager or ticket.get("assignee_id") is None:
-            from services.customers import assignable_owners
-
-            with session_scope(get_engine()) as s:
-                users = {u["id"]: u["display_name"] for u in assignable_owners(s, actor)}
+            users = _assignees(db_key(), data_version(), actor)
             c1, c2 = st.columns([3, 1])
             who = c1.selectbox(tr("tickets.assignee"), list(users), format_func=users.get, key=f"{K}assignee_{tid}",
                                placeholder=choose_placeholder(users))
@@ -396,8 +407,7 @@ def clv_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
                             value=float(customer360.DEFAULT_LIFETIME_YEARS), key=K + "lifetime")
     est = p.clv
     if years != float(customer360.DEFAULT_LIFETIME_YEARS):
-        with session_scope(get_engine()) as s:
-            est = customer360.clv_estimate(s, actor, customer_id=p.customer["id"], lifetime_years=years)
+        est = _clv(db_key(), data_version(), actor, p.customer["id"], years)
     st.metric(tr("customer360.clv"), money(est.value, compact=False))
     st.markdown(plain(est.formula(current_locale())))
     st.caption(tr("customer360.clv_explain"))

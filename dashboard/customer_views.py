@@ -25,9 +25,10 @@ import streamlit as st
 
 from dashboard import grid
 from dashboard.i18n import choose_placeholder, current_locale, tr
-from dashboard.state import bump_data_version, data_version, get_engine
+from dashboard.state import bump_data_version, data_version, db_key, get_engine
 from dashboard.text import plain
 from services import customers as cs
+from services import exporting
 from services import settings as company_settings
 from services.access import Actor
 from services.db import session_scope
@@ -51,7 +52,7 @@ def _ss() -> Any:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=200)
-def _load_page(actor: Actor, filters: dict, sort: tuple, page: int, size: int, version: int) -> tuple[list, int]:
+def _load_page(db: str, actor: Actor, filters: dict, sort: tuple, page: int, size: int, version: int) -> tuple[list, int]:
     with session_scope(get_engine()) as s:
         df, total = cs.list_customers_page(s, actor, filters=cs.CustomerFilter(**filters), sort=list(sort),
                                            page=page, page_size=size)
@@ -59,7 +60,7 @@ def _load_page(actor: Actor, filters: dict, sort: tuple, page: int, size: int, v
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _choices(actor: Actor, version: int) -> dict[str, Any]:
+def _choices(db: str, actor: Actor, version: int) -> dict[str, Any]:
     with session_scope(get_engine()) as s:
         rules = company_settings.get_all(s)
         return {
@@ -72,7 +73,7 @@ def _choices(actor: Actor, version: int) -> dict[str, Any]:
 
 
 def choices(actor: Actor) -> dict[str, Any]:
-    return _choices(actor, data_version())
+    return _choices(db_key(), actor, data_version())
 
 
 # ---------------------------------------------------------------------------
@@ -153,7 +154,7 @@ def load_rows(actor: Actor, flt: cs.CustomerFilter, sort: list[tuple[str, str]])
     page, size = page_and_size()
     sig = (fsig, page, size, version)
     if _ss().get(K + "sig") != sig:
-        rows, total = _load_page(actor, asdict(flt), tuple(sort), page, size, version)
+        rows, total = _load_page(db_key(), actor, asdict(flt), tuple(sort), page, size, version)
         _ss()[K + "sig"] = sig
         _ss()[K + "sent"] = rows
         _ss()[K + "total"] = total
@@ -489,11 +490,7 @@ def open_detail(customer_id: int) -> None:
 def export_button(container, actor: Actor, selected: list[int], current: pd.DataFrame,
                   flt: cs.CustomerFilter) -> None:
     """Download the selected rows (or, with none selected, the whole current filter) as
-    XLSX through services.exporting (formula-safe). Skipped when exporting is absent."""
-    try:
-        from services import exporting
-    except ImportError:
-        return
+    XLSX through services.exporting (formula-safe)."""
     engine = get_engine()
     ids = list(selected)
     locale = current_locale()

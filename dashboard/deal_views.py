@@ -27,7 +27,7 @@ from dashboard.activity_views import (
 from dashboard.i18n import choose_placeholder, money, number, tr
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
-from dashboard.widgets import company_tz, data_table, to_money
+from dashboard.widgets import company_tz, data_table, money_input, to_money
 from services import contracts as contract_svc
 from services import deals as svc
 from services.access import Actor
@@ -105,14 +105,13 @@ def _close_dialog() -> None:
 def _won_step(actor: Actor, p: dict[str, Any]) -> None:
     with st.form("deal_won_form"):
         st.markdown(f"**{plain(p['name'])}**")
-        amount = st.number_input(tr("deals.final_amount"), min_value=0.0, step=1000.0, format="%.2f",
-                                 value=float(p.get("amount") or 0) or None, key="deal_won_amount")
+        amount = money_input(tr("deals.final_amount"), "deal_won_amount", value=p.get("amount") or None)
         closed_on = st.date_input(tr("deals.closed_on"), value="today", key="deal_won_closed_on", format="YYYY-MM-DD")
         show_errors(p.get("errors"), {"final_amount": tr("deals.final_amount"), "closed_on": tr("deals.closed_on")})
         if st.form_submit_button(tr("deals.confirm"), type="primary"):
             result, errors = call_service(lambda s: svc.move_deal(
                 s, actor, deal_id=p["deal_id"], stage_id=p["stage_id"], version=p["version"],
-                final_amount=to_money(amount), closed_on=closed_on))
+                final_amount=amount, closed_on=closed_on))
             if errors:
                 p["errors"] = errors
                 st.rerun()
@@ -145,8 +144,7 @@ def _lost_step(actor: Actor, p: dict[str, Any]) -> None:
 def _contract_step(actor: Actor, p: dict[str, Any]) -> None:
     st.success(p.get("hint") or tr("deals.hint_create_contract"))
     with st.form("deal_contract_form"):
-        amount = st.number_input(tr("contracts.amount"), min_value=0.0, step=1000.0, format="%.2f",
-                                 value=float(p.get("amount") or 0) or None, key="deal_contract_amount")
+        amount = money_input(tr("contracts.amount"), "deal_contract_amount", value=p.get("amount") or None)
         signed_on = st.date_input(tr("contracts.signed_on"), value=p.get("closed_on") or "today",
                                   key="deal_contract_signed", format="YYYY-MM-DD")
         term = st.number_input(tr("contracts.term_months"), min_value=1, max_value=600, value=12, step=1,
@@ -161,7 +159,7 @@ def _contract_step(actor: Actor, p: dict[str, Any]) -> None:
         st.rerun()
     if create:
         result, errors = call_service(lambda s: contract_svc.create_contract_from_deal(
-            s, actor, deal_id=p["deal_id"], amount=to_money(amount), signed_on=signed_on, term_months=int(term)))
+            s, actor, deal_id=p["deal_id"], amount=amount, signed_on=signed_on, term_months=int(term)))
         if errors:
             p["errors"] = errors
             st.rerun()
@@ -268,8 +266,7 @@ def _edit_form(actor: Actor, deal: dict[str, Any]) -> None:
         field_error(errors, "name")
         c1, c2, c3 = st.columns(3)
         with c1:
-            st.number_input(tr("deals.amount"), min_value=0.0, step=1000.0, format="%.2f", disabled=closed,
-                            value=None if deal["amount"] is None else float(deal["amount"]), key=f"{prefix}_amount")
+            money_input(tr("deals.amount"), f"{prefix}_amount", value=deal["amount"], disabled=closed)
             field_error(errors, "amount")
         with c2:
             st.number_input(tr("deals.probability"), min_value=0, max_value=100, step=5, disabled=closed,
@@ -406,8 +403,7 @@ def new_deal_form(actor: Actor) -> None:
             st.selectbox(tr("deals.stage"), list(stages), format_func=stages.__getitem__, key=f"{NEW}_stage")
             field_error(errors, "stage_id")
         with c2:
-            st.number_input(tr("deals.amount"), min_value=0.0, step=1000.0, format="%.2f", value=None,
-                            key=f"{NEW}_amount")
+            money_input(tr("deals.amount"), f"{NEW}_amount")
             field_error(errors, "amount")
         with c3:
             st.number_input(tr("deals.probability"), min_value=0, max_value=100, step=5, value=None,

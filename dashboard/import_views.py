@@ -30,9 +30,10 @@ def _ss() -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _read(digest: str, data: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """Read a file once per content (the digest keys the cache)."""
-    table = importing.read_table(data)
+def _read(digest: str, _data: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Read a file once per content (the digest keys the cache; the leading underscore
+    keeps Streamlit from hashing the bytes a second time)."""
+    table = importing.read_table(_data)
     return table.headers, table.rows
 
 

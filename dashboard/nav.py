@@ -17,7 +17,9 @@ from sqlalchemy.engine import Engine
 from dashboard.i18n import tr
 from services import settings as company_settings
 from services.access import ALL_ROLES, SYSTEM, Actor
+from services.customers import reclaim_stale_customers
 from services.db import session_scope
+from services.periods import local_today
 
 APP_DIR = Path(__file__).resolve().parents[1]
 SECTIONS = ("top", "plan", "execute", "analyze", "team", "admin")
@@ -106,18 +108,15 @@ def _jobs_box() -> dict[str, str]:
 def run_daily_jobs(engine: Engine, *, today: date | None = None) -> int | None:
     """Return stale customers to the public pool at most once a day (setting
     ``pool_last_reclaim_on`` records the day, so several app servers run it once). Returns
-    how many moved, or None when it did not run. A failure is logged, never shown."""
-    try:
-        from services.customers import reclaim_stale_customers
-    except (ImportError, AttributeError):
-        return None
+    how many moved, or None when it did not run. A failure is logged, never shown.
+    ``today`` defaults to today in the company time zone (read from settings)."""
     box = _jobs_box()
     db = engine.url.render_as_string(hide_password=True)
+    if today is not None and box.get(db) == today.isoformat():
+        return None  # already done today in this process: no database round trip on every rerun
     try:
         with session_scope(engine) as s:
             if today is None:
-                from services.periods import local_today
-
                 today = local_today(company_settings.get(s, "timezone"))
             stamp = today.isoformat()
             if box.get(db) == stamp or company_settings.get(s, "pool_last_reclaim_on") == stamp:
