@@ -120,7 +120,10 @@ def authenticate(
 
 def _record_failure(session: Session, user_id: int, now: datetime) -> bool:
     """Count one wrong password in a separate committed transaction (the caller's will roll
-    back on our exception). True when this failure locked the account."""
+    back on our exception). True when this failure locked the account. The caller's
+    transaction has only read so far: it ends first, so it holds no write lock the side
+    transaction would wait for (SQLite writers take the lock at BEGIN)."""
+    session.rollback()
     with Session(session.get_bind()) as side:
         side.execute(update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1))
         count = side.scalar(select(User.failed_logins).where(User.id == user_id)) or 0

@@ -1,21 +1,52 @@
-"""One engine from ``DATABASE_URL`` and short transactions.
+"""One engine from ``DATABASE_URL``, short transactions, and the transaction rule.
 
 URL order: explicit argument → ``DATABASE_URL`` env var → ``sqlite:///data/salesops.db``.
 The dashboard reads ``st.secrets`` and passes the URL in; services never import streamlit.
+
+The transaction rule — every service follows it, and every service added later too:
+
+1. One service call is one transaction, opened by its caller: ``session_scope(engine)`` for
+   a call that may write, ``read_scope(engine)`` for one that only reads (or, with retries,
+   ``run_in_transaction``). Services never commit; an exception rolls everything back.
+2. SQLite: a write transaction begins ``IMMEDIATE``, taking the database's write lock up
+   front, so concurrent writers queue within ``busy_timeout`` (``LOCK_TIMEOUT_S``) instead of
+   failing when a deferred reader tries to upgrade. Read scopes begin deferred and are
+   read-only (``PRAGMA query_only``); in WAL mode they never wait for a writer.
+3. PostgreSQL (READ COMMITTED): a service that reads rows in order to change them locks
+   them first (``select(...).with_for_update()``, several rows in id order), or changes them
+   with one conditional UPDATE (``WHERE version = :v``, ``WHERE owner_id IS NULL``, a
+   forward-only ``CASE``) and checks the row count with ``expect_rows``. ``lock_timeout`` is
+   ``LOCK_TIMEOUT_S``; read scopes are ``READ ONLY``.
+4. "At most one" rules are database constraints as well as checks (unique and partial
+   unique indexes); numbers come from ``services.sequences`` (a counter row, never max+1).
+5. No driver error reaches a user: a lock wait past the bound, a deadlock or a serialization
+   failure becomes ``errors.BusyError`` (one plain sentence in the user's language);
+   ``run_in_transaction`` first retries the call when the database chose it as a deadlock
+   or serialization victim.
+6. Long jobs (imports, the daily pool reclaim) commit in batches, each its own short
+   transaction and idempotent, so a rerun after a crash writes nothing twice and the team's
+   saves go through between batches.
 """
 
 from __future__ import annotations
 
 import os
+import random
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+from services.errors import BusyError
+
+T = TypeVar("T")
 
 DEFAULT_URL = "sqlite:///data/salesops.db"
 
@@ -34,6 +65,13 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
+#: How long a write waits for the database (SQLite busy timeout, PostgreSQL lock_timeout).
+LOCK_TIMEOUT_S = 10
+#: Deadlock / serialization victims are rerun this many times before the user is told.
+RETRIES = 3
+_MODE = "salesops_mode"  # execution option: "write" (default) or "read"
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # pysqlite would BEGIN only before the first INSERT/UPDATE/DELETE, so reads and a SAVEPOINT
     # issued first would run outside the transaction (a released savepoint would commit). We
@@ -43,13 +81,36 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_S * 1000}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # Rule 2: writers take the write lock at BEGIN (and wait for it within busy_timeout); a
+    # deferred BEGIN that reads first could not upgrade later and would fail at once.
+    if connection.get_execution_options().get(_MODE) == "read":
+        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("PRAGMA query_only=1")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_end(connection) -> None:
+    if connection.get_execution_options().get(_MODE) == "read":
+        connection.exec_driver_sql("PRAGMA query_only=0")
+
+
+def _pg_connect(dbapi_connection, _record) -> None:
+    # Rule 3's bound: a row lock is waited for at most LOCK_TIMEOUT_S, then BusyError.
+    with dbapi_connection.cursor() as cur:
+        cur.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+    dbapi_connection.commit()
+
+
+def _pg_begin(connection) -> None:
+    if connection.get_execution_options().get(_MODE) == "read":
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def sqlite_outside_transaction(connection, sql: str):
@@ -59,21 +120,26 @@ def sqlite_outside_transaction(connection, sql: str):
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """Create an engine: SQLite gets WAL, foreign keys and a busy timeout (folder created on
-    first use); PostgreSQL gets ``pool_pre_ping``."""
+    """Create an engine: SQLite gets WAL, foreign keys, a busy timeout and IMMEDIATE write
+    transactions (folder created on first use); PostgreSQL gets ``pool_pre_ping`` and a lock
+    timeout. See the transaction rule in this module's docstring."""
     url = database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
             Path(db).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": LOCK_TIMEOUT_S})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
     else:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _pg_connect)
+        event.listen(engine, "begin", _pg_begin)
     return engine
 
 
@@ -81,18 +147,73 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+# SQLSTATEs of PostgreSQL errors that mean "the database is busy", and whether a rerun may help
+_PG_BUSY = {"40P01": True, "40001": True, "55P03": False, "57014": False}
+
+
+def busy_kind(exc: BaseException) -> bool | None:
+    """``None`` when ``exc`` is not a "database busy" error; else whether rerunning the
+    transaction may succeed (deadlock / serialization victims: yes; a lock wait that already
+    took the full timeout: no)."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return None
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _PG_BUSY:
+        return _PG_BUSY[state]
+    text = str(orig).lower()
+    if "database is locked" in text or "database table is locked" in text or "database is busy" in text:
+        return False
+    return None
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One short transaction: commit on success, roll back everything on any exception."""
-    session = Session(engine, expire_on_commit=False)
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One short transaction: commit on success, roll back everything on any exception.
+    ``write=False`` is a read-only scope (see the rule above); a "database busy" error of
+    the driver comes out as ``BusyError``."""
+    bind = engine if write else engine.execution_options(**{_MODE: "read"})
+    session = Session(bind, expire_on_commit=False)
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        retry = busy_kind(exc)
+        if retry is not None:
+            raise BusyError(retryable=retry) from exc
         raise
     finally:
         session.close()
+
+
+def read_scope(engine: Engine):
+    """A read-only transaction (rule 2): never takes a write lock, refuses writes."""
+    return session_scope(engine, write=False)
+
+
+def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, write: bool = True,
+                       retries: int = RETRIES) -> T:
+    """``work(session)`` in one transaction, rerun from the start (with a short growing
+    pause) when the database picked it as a deadlock / serialization victim; any other
+    ``BusyError`` (the lock wait took the whole bound) is raised at once."""
+    attempt = 0
+    while True:
+        try:
+            with session_scope(engine, write=write) as session:
+                return work(session)
+        except BusyError as exc:
+            attempt += 1
+            if not exc.retryable or attempt > retries:
+                raise
+            time.sleep(0.02 * attempt + random.random() * 0.03)
+
+
+def expect_rows(result, expected: int, error: Callable[[], Exception]) -> None:
+    """Rule 3's check of a conditional UPDATE / DELETE: when it touched a different number
+    of rows than ``expected`` (someone else changed them first), raise ``error()``."""
+    if result.rowcount != expected:
+        raise error()
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -124,5 +245,5 @@ def is_empty(engine: Engine) -> bool:
 
     if not inspect(engine).has_table("user"):
         return True
-    with Session(engine) as s:
+    with read_scope(engine) as s:
         return s.scalar(select(func.count()).select_from(User)) == 0

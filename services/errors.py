@@ -57,6 +57,21 @@ class ConflictError(DomainError):
         super().__init__(message or f"{len(conflicts)} row(s) were changed by someone else")
 
 
+class BusyError(DomainError):
+    """The database could not take this write within the lock bound (or kept choosing it as
+    a deadlock victim). Nothing was written; the user may simply try again. ``retryable``:
+    rerunning the whole transaction at once may succeed (deadlock / serialization)."""
+
+    def __init__(self, *, retryable: bool = False) -> None:
+        self.retryable = retryable
+        super().__init__("the database is busy: your change was not saved, please try again")
+
+    def message(self, locale: str | None) -> str:
+        from services.i18n import t
+
+        return t("err.busy", locale)
+
+
 class DuplicateError(DomainError):
     """A new or edited record matches existing ones; ``matches`` lists what may be shown."""
 

@@ -1,0 +1,76 @@
+"""``salesops report kpi`` and ``salesops pool reclaim``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from enum import StrEnum
+
+import typer
+
+from services.cli.base import (
+    CliError,
+    engine_of,
+    failures,
+    msg,
+    parse_day,
+    pool_app,
+    print_table,
+    read,
+    report_app,
+    write,
+)
+
+
+class ByName(StrEnum):
+    owner = "owner"
+    team = "team"
+
+
+
+@report_app.command("kpi")
+def report_kpi(
+    ctx: typer.Context,
+    date_from: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD); default: 1st of this month."),
+    date_to: str | None = typer.Option(None, "--to", help="Last day, inclusive (YYYY-MM-DD); default: today."),
+    by: ByName | None = typer.Option(None, "--by", help="One row per owner or per team."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (a list of rows)."),
+) -> None:
+    """Won revenue, won/lost counts, win rate, average won deal, average days to close and
+    activities for deals closed (and activities done) in the period — the Overview's numbers."""
+    with failures():
+        from services.access import SYSTEM
+        from services.analytics import kpi_report
+
+        today = date.today()
+        start = parse_day(date_from, "--from") or today.replace(day=1)
+        last = parse_day(date_to, "--to") or today
+        if last < start:
+            raise CliError(msg("bad_range"))
+        engine = engine_of(ctx)
+        rows = read(engine, lambda session: kpi_report(session, SYSTEM, start=start, end=last + timedelta(days=1),
+                                                       by=by.value if by else None))
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        else:
+            typer.echo(msg("kpi_title", start=start.isoformat(), end=last.isoformat()))
+            print_table(rows)
+
+
+# ---------------------------------------------------------------------------
+# public pool
+
+
+@pool_app.command("reclaim")
+def pool_reclaim(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Move owned customers without a follow-up for their tier's number of days into the
+    public pool (the rules in the settings). Safe to run again: it is idempotent."""
+    with failures():
+        from services.access import SYSTEM
+        from services.customers import reclaim_stale_customers
+
+        engine = engine_of(ctx)
+        count = write(engine, lambda session: reclaim_stale_customers(session, SYSTEM))
+        typer.echo(json.dumps({"reclaimed": count}) if as_json else msg("reclaimed", count=count))
+
+
