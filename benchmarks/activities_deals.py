@@ -37,7 +37,8 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from services import settings  # noqa: E402
 from services.access import Actor, visible_user_ids  # noqa: E402
-from services.activities import agenda, day_start_utc, local_tz, log_activity  # noqa: E402
+from services.activities import agenda, log_activity
+from services.clock import day_start_utc, local_tz
 from services.db import make_engine, migrate, session_scope  # noqa: E402
 from services.deals import pipeline_board  # noqa: E402
 from services.models import Activity, Customer, Deal, Stage, User  # noqa: E402

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from services.errors import NotFound, PermissionDenied
+from services.errors import FieldNotFound, FieldPermissionDenied, NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import Customer, Team, User
 
@@ -228,3 +228,62 @@ def require_admin(actor: Actor) -> None:
     """Admin-only writes (users, teams, reference data): refused in the actor's language."""
     if actor.role != "admin":
         raise PermissionDenied(t("err.permission", actor.locale, detail=t("admin.admin_only", actor.locale)))
+
+
+# ---------------------------------------------------------------------------
+# the checks write services share
+
+
+def visible_editable_customer(session: Session, actor: Actor, customer_id: int | None,
+                              field: str = "customer_id") -> Customer:
+    """The customer if the actor may see and edit it. Unknown or invisible → ``FieldNotFound``
+    (we do not reveal that an invisible customer exists); visible but not editable (a pool
+    customer for a rep) → ``FieldPermissionDenied``. Both carry a message on ``field``."""
+    loc = actor.locale
+    if customer_id is None:
+        raise ValidationError({field: t("err.required", loc)})
+    row = session.scalars(
+        select(Customer).where(Customer.id == customer_id, customer_filter(session, actor),
+                               Customer.archived.is_(False))
+    ).first()
+    if row is None:
+        raise FieldNotFound({field: t("err.unknown_ref", loc, value=customer_id)})
+    try:
+        ensure_can_edit_customer(session, actor, row)
+    except PermissionDenied:
+        key = "activities.err.claim_first" if row.owner_id is None else "activities.err.not_your_customer"
+        raise FieldPermissionDenied({field: t(key, loc)}) from None
+    return row
+
+
+def check_owner(session: Session, actor: Actor, owner_id: int | None, field: str = "owner_id") -> int:
+    """Owner of a new record: defaults to the actor; a rep may only name themselves, a
+    manager anyone in their teams. Must be an existing, active user."""
+    loc = actor.locale
+    if owner_id is None:
+        if actor.id is None:
+            raise ValidationError({field: t("err.required", loc)})
+        return actor.id
+    user = session.get(User, owner_id)
+    if user is None or not user.active:
+        raise ValidationError({field: t("err.unknown_ref", loc, value=owner_id)})
+    try:
+        ensure_owner_assignable(session, actor, owner_id)
+    except PermissionDenied:
+        raise FieldPermissionDenied({field: t("err.permission", loc, detail=user.display_name)}) from None
+    return owner_id
+
+
+def scoped_owner_ids(session: Session, actor: Actor, owner_id: int | None) -> set[int] | None:
+    """Owners a list shows: ``owner_id`` when given (must be visible to the actor, else
+    ``PermissionDenied``), else everyone the actor may see (``None`` = all)."""
+    visible = visible_user_ids(session, actor)
+    if owner_id is None:
+        return visible
+    if visible is not None and owner_id not in visible:
+        raise PermissionDenied(t("err.permission", actor.locale, detail=str(owner_id)))
+    return {owner_id}
+
+
+def owner_in(col, ids: set[int] | None):
+    return owner_filter(None, None, col, visible=ids)  # type: ignore[arg-type]

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,15 +30,17 @@ from services import audit, settings
 from services.access import (
     Actor,
     can_see_private,
-    customer_filter,
-    ensure_can_edit_customer,
-    ensure_owner_assignable,
+    check_owner,
     get_visible_customer,
     owner_filter,
+    owner_in,
     owner_scope_key,
+    scoped_owner_ids,
+    visible_editable_customer,
     visible_user_ids,
 )
-from services.errors import FieldNotFound, FieldPermissionDenied, PermissionDenied, ValidationError
+from services.clock import as_utc, day_start_utc, local_date, local_tz
+from services.errors import FieldNotFound, ValidationError
 from services.i18n import t
 from services.models import (
     ACTIVITY_KINDS,
@@ -52,166 +53,10 @@ from services.models import (
     User,
     utcnow,
 )
+from services.validation import validate
 
-# ---------------------------------------------------------------------------
-# shared helpers (deals.py and contracts.py import these)
-
-#: Amounts above this are rejected as absurd (1000亿; the column holds up to 10^12).
-MAX_AMOUNT = Decimal("100000000000")
 MAX_DURATION_MINUTES = 24 * 60
 FORGOTTEN_BUCKETS = (7, 15, 30, 90, 180)
-
-
-def local_tz(session: Session, tz: str | ZoneInfo | None = None) -> ZoneInfo:
-    """The given zone, else the company setting ``timezone``."""
-    if isinstance(tz, ZoneInfo):
-        return tz
-    return ZoneInfo(tz or settings.get(session, "timezone") or "UTC")
-
-
-def day_start_utc(day: date, tz: ZoneInfo) -> datetime:
-    """Midnight of ``day`` in ``tz`` as an aware UTC datetime (for index-friendly ranges)."""
-    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
-
-
-def local_date(value: datetime | None, tz: ZoneInfo) -> date | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(tz).date()
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def check_amount(value: Any, field: str, locale: str, errors: dict[str, str], *, required: bool = False,
-                 positive: bool = False) -> Decimal | None:
-    """Parse a money value into ``Decimal`` (2 places) or put a field message in ``errors``:
-    negative, zero (when ``positive``), more than ``MAX_AMOUNT`` or not a number are rejected."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[field] = t("err.required", locale)
-        return None
-    try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        errors[field] = t("err.number", locale)
-        return None
-    if not amount.is_finite():
-        errors[field] = t("err.number", locale)
-        return None
-    if amount < 0:
-        errors[field] = t("err.not_negative", locale)
-    elif positive and amount == 0:
-        errors[field] = t("err.positive", locale)
-    elif amount > MAX_AMOUNT:
-        errors[field] = t("err.too_large", locale, max=f"{MAX_AMOUNT:,}")
-    else:
-        return amount.quantize(Decimal("0.01"))
-    return None
-
-
-_PYDANTIC_KEYS = {
-    "missing": "err.required",
-    "string_too_long": "err.too_long",
-    "int_parsing": "err.integer",
-    "int_from_float": "err.integer",
-    "int_type": "err.integer",
-    "decimal_parsing": "err.number",
-    "decimal_type": "err.number",
-    "date_parsing": "err.date_format",
-    "date_from_datetime_parsing": "err.date_format",
-    "date_type": "err.date_format",
-    "datetime_parsing": "err.date_format",
-    "datetime_from_date_parsing": "err.date_format",
-    "datetime_type": "err.date_format",
-}
-
-
-def build_model(model: type[pydantic.BaseModel], values: Mapping[str, Any] | pydantic.BaseModel,
-                locale: str) -> Any:
-    """Validate ``values`` into ``model``; pydantic errors become a ``ValidationError`` with one
-    message per field in the actor's language."""
-    if isinstance(values, model):
-        return values
-    if isinstance(values, pydantic.BaseModel):
-        values = values.model_dump(exclude_unset=True)
-    try:
-        return model.model_validate(dict(values))
-    except pydantic.ValidationError as exc:
-        errors: dict[str, str] = {}
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err.get("loc") else "__all__"
-            key = _PYDANTIC_KEYS.get(err["type"], "err.number" if "decimal" in err["type"] else None)
-            if key == "err.too_long":
-                errors.setdefault(field, t(key, locale, max=(err.get("ctx") or {}).get("max_length", "")))
-            elif key:
-                errors.setdefault(field, t(key, locale))
-            else:
-                errors.setdefault(field, err.get("msg", "invalid"))
-        raise ValidationError(errors) from None
-
-
-def visible_editable_customer(session: Session, actor: Actor, customer_id: int | None,
-                              field: str = "customer_id") -> Customer:
-    """The customer if the actor may see and edit it. Unknown or invisible → ``FieldNotFound``
-    (we do not reveal that an invisible customer exists); visible but not editable (a pool
-    customer for a rep) → ``FieldPermissionDenied``. Both carry a message on ``field``."""
-    loc = actor.locale
-    if customer_id is None:
-        raise ValidationError({field: t("err.required", loc)})
-    row = session.scalars(
-        select(Customer).where(Customer.id == customer_id, customer_filter(session, actor),
-                               Customer.archived.is_(False))
-    ).first()
-    if row is None:
-        raise FieldNotFound({field: t("err.unknown_ref", loc, value=customer_id)})
-    try:
-        ensure_can_edit_customer(session, actor, row)
-    except PermissionDenied:
-        key = "activities.err.claim_first" if row.owner_id is None else "activities.err.not_your_customer"
-        raise FieldPermissionDenied({field: t(key, loc)}) from None
-    return row
-
-
-def check_owner(session: Session, actor: Actor, owner_id: int | None, field: str = "owner_id") -> int:
-    """Owner of a new record: defaults to the actor; a rep may only name themselves, a
-    manager anyone in their teams. Must be an existing, active user."""
-    loc = actor.locale
-    if owner_id is None:
-        if actor.id is None:
-            raise ValidationError({field: t("err.required", loc)})
-        return actor.id
-    user = session.get(User, owner_id)
-    if user is None or not user.active:
-        raise ValidationError({field: t("err.unknown_ref", loc, value=owner_id)})
-    try:
-        ensure_owner_assignable(session, actor, owner_id)
-    except PermissionDenied:
-        raise FieldPermissionDenied({field: t("err.permission", loc, detail=user.display_name)}) from None
-    return owner_id
-
-
-def scoped_owner_ids(session: Session, actor: Actor, owner_id: int | None) -> set[int] | None:
-    """Owners a list shows: ``owner_id`` when given (must be visible to the actor, else
-    ``PermissionDenied``), else everyone the actor may see (``None`` = all)."""
-    visible = visible_user_ids(session, actor)
-    if owner_id is None:
-        return visible
-    if visible is not None and owner_id not in visible:
-        raise PermissionDenied(t("err.permission", actor.locale, detail=str(owner_id)))
-    return {owner_id}
-
-
-def owner_in(col, ids: set[int] | None):
-    return owner_filter(None, None, col, visible=ids)  # type: ignore[arg-type]
-
 
 # ---------------------------------------------------------------------------
 # writes
@@ -245,7 +90,7 @@ def log_activity(session: Session, actor: Actor, *, data: ActivityCreate | Mappi
     values = _activity_values(data, actor)
     if values.get("planned_at") is None and values.get("done_at") is None:
         values["done_at"] = now
-    create = build_model(ActivityCreate, values, loc)
+    create = validate(ActivityCreate, values, loc)
     create.done_at, create.planned_at = as_utc(create.done_at), as_utc(create.planned_at)
     errors: dict[str, str] = {}
     _check_activity_fields(session, create, now, tz, loc, errors, require_next_contact)
@@ -347,7 +192,7 @@ def complete_activity(session: Session, actor: Actor, *, activity_id: int, outco
     for key in ("outcome", "next_step"):
         if isinstance(values.get(key), str):
             values[key] = values[key].strip() or None
-    create = build_model(ActivityCreate, values, loc)
+    create = validate(ActivityCreate, values, loc)
     create.done_at = as_utc(create.done_at)
     errors: dict[str, str] = {}
     _check_activity_fields(session, create, now, local_tz(session), loc, errors, None)

@@ -32,8 +32,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from services import settings
-from services.access import Actor, managed_team_ids, team_subtree_ids, visible_user_ids
-from services.activities import owner_in
+from services.access import Actor, managed_team_ids, owner_in, team_subtree_ids, visible_user_ids
 from services.models import Activity, Contract, Customer, Deal, Payment, Stage, Target, Team, User, utcnow
 from services.periods import Period, add_months, local_today, month_starts
 

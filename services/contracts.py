@@ -26,19 +26,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services import audit
-from services.access import Actor, get_visible_customer, owner_filter
-from services.activities import (
-    FieldNotFound,
-    as_utc,
-    check_amount,
-    local_date,
-    local_tz,
-    log_activity,
+from services.access import (
+    Actor,
+    get_visible_customer,
+    owner_filter,
     owner_in,
     scoped_owner_ids,
     visible_editable_customer,
 )
-from services.errors import ConflictError, ValidationError
+from services.activities import log_activity
+from services.clock import as_utc, local_date, local_tz
+from services.errors import ConflictError, FieldNotFound, ValidationError
 from services.i18n import t
 from services.models import (
     CONTRACT_STATUSES,
@@ -53,6 +51,7 @@ from services.models import (
     utcnow,
 )
 from services.periods import add_months
+from services.validation import check_amount
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("signed", "cancelled"),

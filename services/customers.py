@@ -76,6 +76,7 @@ from services.models import (
     User,
     utcnow,
 )
+from services.validation import as_text, is_missing
 
 # Fields a user may set through create / the grid / import.
 EDITABLE_FIELDS = (
@@ -95,48 +96,6 @@ _CREDIT = re.compile(f"^[{_CREDIT_CHARS}]{{18}}$")
 
 # ---------------------------------------------------------------------------
 # validation
-
-
-def is_missing(value: Any) -> bool:
-    """An empty cell: None, NaN, NaT, pd.NA or blank text."""
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if value is pd.NaT:
-        return True
-    try:
-        if value is pd.NA:
-            return True
-    except Exception:  # pragma: no cover
-        pass
-    return isinstance(value, str) and value.strip() == ""
-
-
-def as_text(value: Any) -> str | None:
-    """A cell value as clean text: str kept, finite numbers written out, NUL removed.
-    ``None`` when the value is not text-like (bool, date, containers, unencodable)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, (float, Decimal)):
-        try:
-            if not math.isfinite(float(value)):
-                return None
-            text = str(int(value)) if abs(value) < 10**15 and value == int(value) else str(value)
-        except (ValueError, ArithmeticError):
-            return None
-    else:
-        return None
-    text = text.replace("\x00", "").strip()
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return text
 
 
 def _as_int(value: Any) -> int | None:

@@ -24,20 +24,18 @@ from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
 from sqlmodel import Session
 
 from services import audit
-from services.access import Actor, get_visible_customer, owner_filter, owner_scope_key
-from services.activities import (
-    FieldNotFound,
-    as_utc,
-    build_model,
-    check_amount,
+from services.access import (
+    Actor,
     check_owner,
-    local_date,
-    local_tz,
+    get_visible_customer,
+    owner_filter,
     owner_in,
+    owner_scope_key,
     scoped_owner_ids,
     visible_editable_customer,
 )
-from services.errors import ConflictError, ValidationError
+from services.clock import as_utc, local_date, local_tz
+from services.errors import ConflictError, FieldNotFound, ValidationError
 from services.i18n import t
 from services.models import (
     Channel,
@@ -53,6 +51,7 @@ from services.models import (
     User,
     utcnow,
 )
+from services.validation import check_amount, validate
 
 HISTORY_FIELDS = ("stage", "amount", "expected_close", "owner")
 MAX_NAME = 200
@@ -143,7 +142,7 @@ def create_deal(session: Session, actor: Actor, *, data: DealCreate | Mapping[st
         errors["stage_id"] = t("err.required", loc)
     if errors:
         raise ValidationError(errors)
-    create = build_model(DealCreate, raw, loc)
+    create = validate(DealCreate, raw, loc)
     values = create.model_dump()
     values["amount"] = amount
     opened_on = create.opened_on or _today(session, now)
@@ -206,7 +205,7 @@ def update_deal(session: Session, actor: Actor, *, deal_id: int, version: int,
     amount = check_amount(raw.pop("amount", None), "amount", loc, errors)
     if errors:
         raise ValidationError(errors)
-    values = build_model(DealUpdate, raw, loc).model_dump(exclude_unset=True)
+    values = validate(DealUpdate, raw, loc).model_dump(exclude_unset=True)
     if amount_given:
         values["amount"] = amount
     row = _visible_deal(session, actor, deal_id, for_update=True)

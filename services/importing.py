@@ -76,7 +76,6 @@ from sqlmodel import Session
 from services import access, audit, dedupe
 from services import settings as settings_service
 from services.access import SYSTEM, Actor
-from services.activities import check_amount
 from services.contacts import validate_contact_fields
 from services.customers import norm_columns, validate_customer_fields
 from services.deals import _write_history
@@ -97,6 +96,7 @@ from services.models import (
     User,
     utcnow,
 )
+from services.validation import check_amount
 
 KINDS = ("customers", "contacts", "deals", "activities")
 DUPLICATE_POLICIES = ("skip", "update", "keep_both")

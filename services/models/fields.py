@@ -1,12 +1,47 @@
-"""Vocabularies and the column helpers every table module uses (money, long text, UTC now)."""
+"""Field rules and column helpers every table module uses: vocabularies, money, the text
+rule, long-text limits, UTC now, and ``Editable`` — the base of every model a service
+validates input with (``XBase`` / ``XCreate`` / ``XUpdate``).
+
+The text rule (one for every text field of every entity and import, on both databases):
+NUL and the other control characters except tab, newline and carriage return are removed,
+and surrounding whitespace is stripped; what is left must fit the field's ``max_length``.
+Long free text (notes, descriptions, strategies, findings) is at most ``LONG_TEXT``
+characters.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
+from pydantic import field_validator
 from sqlalchemy import Column, Numeric, Text
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
+
+#: Money above this is rejected as absurd (1000亿); the columns hold up to 10^12.
+MAX_AMOUNT = Decimal("100000000000")
+#: Longest free text (notes, descriptions, strategies) in characters.
+LONG_TEXT = 5000
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """The text rule: control characters (NUL included; tab, newline, CR kept) removed,
+    surrounding whitespace stripped."""
+    return _CONTROL.sub("", value).strip()
+
+
+class Editable(SQLModel):
+    """Base of the models services validate input with: every text value passes the text
+    rule before the field's own constraints (length, range, vocabulary) are checked."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_rule(cls, value: Any) -> Any:
+        return clean_text(value) if isinstance(value, str) else value
 
 # ---------------------------------------------------------------------------
 # vocabularies (stored as short strings; services validate against these)

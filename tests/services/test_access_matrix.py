@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from services import (
+    access,
     activities,
     analytics,
     contacts,
@@ -85,7 +86,7 @@ from tests.services.access_matrix_common import (
 # the areas that keep their rows in their own file (see access_matrix_common)
 AREAS: tuple = ()
 
-MODULES = (customers, contacts, customer360, tickets, activities, deals, contracts, exporting, importing,
+MODULES = (access, customers, contacts, customer360, tickets, activities, deals, contracts, exporting, importing,
            analytics, users, reference, settings) + tuple(m for area in AREAS for m in area.MODULES)
 
 OWNER_NAME = "Northwind Owned Ltd"
@@ -185,6 +186,27 @@ def import_csv(world: World) -> bytes:
 
 
 MATRIX: dict[str, Case] = {
+    # access: the checks every service builds on ---------------------------------
+    "access.can_see_private": Case(lambda s, a, w: access.can_see_private(s, a, w.org.rep_n1.id), OWNER,
+                                   sees=lambda r, w: r is True),
+    "access.check_owner": Case(lambda s, a, w: access.check_owner(s, a, w.org.rep_n1.id), OWNER),
+    "access.customer_filter": Case(
+        lambda s, a, w: set(s.scalars(select(Customer.id).where(access.customer_filter(s, a)))), OWNER,
+        sees=lambda r, w: w.c1 in r),
+    "access.ensure_can_edit_customer": Case(
+        lambda s, a, w: access.ensure_can_edit_customer(s, a, s.get(Customer, w.c1)), OWNER),
+    "access.ensure_owned_visible": Case(lambda s, a, w: access.ensure_owned_visible(s, a, w.org.rep_n1.id), OWNER),
+    "access.ensure_owner_assignable": Case(
+        lambda s, a, w: access.ensure_owner_assignable(s, a, w.org.rep_n1.id), OWNER),
+    "access.get_visible_customer": Case(lambda s, a, w: access.get_visible_customer(s, a, w.c1), OWNER),
+    "access.managed_team_ids": Case(lambda s, a, w: access.managed_team_ids(s, a), EVERYONE),
+    "access.owner_filter": Case(
+        lambda s, a, w: set(s.scalars(select(Deal.id).where(access.owner_filter(s, a, Deal.owner_id)))), OWNER,
+        sees=lambda r, w: w.d_open in r),
+    "access.scoped_owner_ids": Case(lambda s, a, w: access.scoped_owner_ids(s, a, w.org.rep_n1.id), OWNER),
+    "access.visible_editable_customer": Case(lambda s, a, w: access.visible_editable_customer(s, a, w.c1), OWNER),
+    "access.visible_user_ids": Case(lambda s, a, w: access.visible_user_ids(s, a), OWNER,
+                                    sees=lambda r, w: r is None or w.org.rep_n1.id in r),
     # customers ---------------------------------------------------------------
     "customers.archive_customers": Case(lambda s, a, w: customers.archive_customers(s, a, ids=[w.c1]), OWNER,
                                         writes=True),
@@ -260,7 +282,6 @@ MATRIX: dict[str, Case] = {
     "activities.agenda": Case(
         lambda s, a, w: activities.agenda(s, a, today=TODAY, tz="UTC"), OWNER,
         sees=lambda r, w: any(w.a_planned in ids_of(f, "activity_id") for f in r.values())),
-    "activities.check_owner": Case(lambda s, a, w: activities.check_owner(s, a, w.org.rep_n1.id), OWNER),
     "activities.complete_activity": Case(
         lambda s, a, w: activities.complete_activity(s, a, activity_id=w.a_planned, outcome="Met the CFO",
                                                      next_contact_on=TODAY + timedelta(days=7)),
@@ -279,11 +300,8 @@ MATRIX: dict[str, Case] = {
         lambda s, a, w: activities.log_activity(s, a, data={"customer_id": w.c1, "kind": "call",
                                                             "next_contact_on": TODAY + timedelta(days=7)}),
         OWNER, writes=True),
-    "activities.scoped_owner_ids": Case(lambda s, a, w: activities.scoped_owner_ids(s, a, w.org.rep_n1.id), OWNER),
     "activities.team_members": Case(lambda s, a, w: activities.team_members(s, a), OWNER,
                                     sees=lambda r, w: w.org.rep_n1.id in first_ids(r)),
-    "activities.visible_editable_customer": Case(
-        lambda s, a, w: activities.visible_editable_customer(s, a, w.c1), OWNER),
     "activities.week_calendar": Case(
         lambda s, a, w: activities.week_calendar(s, a, week_start=WEEK_START, tz="UTC"), OWNER,
         sees=lambda r, w: w.a_planned in ids_of(r)),
