@@ -15,7 +15,7 @@ from dashboard.auth import (
     sign_in_screen,
 )
 from dashboard.i18n import tr
-from dashboard.nav import build_navigation, run_daily_jobs
+from dashboard.nav import build_navigation, start_daily_jobs
 from dashboard.state import get_engine
 from dashboard.widgets import company_today
 from services.db import is_empty
@@ -34,7 +34,9 @@ if actor is None:
     st.navigation([gate], position="hidden").run()
     st.stop()
 
-run_daily_jobs(engine, today=company_today())  # cached calendar: no query once the job ran today
 page = st.navigation(build_navigation(actor))
 account_sidebar(actor)
-page.run()
+try:
+    page.run()
+finally:  # after the page is drawn (also when it stops or reruns): nobody waits for the daily jobs
+    start_daily_jobs(engine, today=company_today())

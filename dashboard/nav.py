@@ -6,7 +6,7 @@ later issues add their page file (and, if new, a line here) and it appears.
 
 from __future__ import annotations
 
-import logging
+import threading
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -15,16 +15,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard.i18n import tr
-from services import settings as company_settings
-from services.access import ALL_ROLES, SYSTEM, Actor
-from services.customers import reclaim_stale_customers
-from services.db import session_scope
-from services.periods import local_today
+from services.access import ALL_ROLES, Actor
+from services.jobs import run_daily_jobs
 
 APP_DIR = Path(__file__).resolve().parents[1]
 SECTIONS = ("top", "plan", "execute", "analyze", "team", "admin")
 MANAGERS = ("admin", "director", "manager")
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,35 +93,27 @@ def build_navigation(actor: Actor, app_dir: Path = APP_DIR) -> dict[str, list[st
 
 
 # ---------------------------------------------------------------------------
-# once-a-day jobs at app start
+# once-a-day jobs, started after the page is drawn
 
 
 @st.cache_resource(show_spinner=False)
 def _jobs_box() -> dict[str, str]:
-    return {}  # database URL → day the jobs last ran in this process
+    return {}  # database URL → company day the jobs were last started in this process
 
 
-def run_daily_jobs(engine: Engine, *, today: date | None = None) -> int | None:
-    """Return stale customers to the public pool at most once a day (setting
-    ``pool_last_reclaim_on`` records the day, so several app servers run it once). Returns
-    how many moved, or None when it did not run. A failure is logged, never shown.
-    ``today`` defaults to today in the company time zone (read from settings)."""
+def start_daily_jobs(engine: Engine, *, today: date) -> threading.Thread | None:
+    """Start ``services.jobs.run_daily_jobs`` in a background thread, at most once per
+    company day in this process (the service itself makes it once a day across servers).
+    No user's request waits for it; returns the thread, or None when today's already ran."""
     box = _jobs_box()
     db = engine.url.render_as_string(hide_password=True)
-    if today is not None and box.get(db) == today.isoformat():
-        return None  # already done today in this process: no database round trip on every rerun
-    try:
-        with session_scope(engine) as s:
-            if today is None:
-                today = local_today(company_settings.get(s, "timezone"))
-            stamp = today.isoformat()
-            if box.get(db) == stamp or company_settings.get(s, "pool_last_reclaim_on") == stamp:
-                box[db] = stamp
-                return None
-            moved = reclaim_stale_customers(s, SYSTEM)
-            company_settings.put(s, "pool_last_reclaim_on", stamp)
-        box[db] = stamp
-        return moved
-    except Exception:  # the app must open even if the job fails
-        _log.exception("daily pool reclaim failed")
-        return None
+    with _JOBS_LOCK:
+        if box.get(db) == today.isoformat():
+            return None  # no database round trip on every rerun
+        box[db] = today.isoformat()
+    thread = threading.Thread(target=run_daily_jobs, args=(engine,), name="salesops-daily-jobs", daemon=True)
+    thread.start()
+    return thread
+
+
+_JOBS_LOCK = threading.Lock()

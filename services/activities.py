@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -103,7 +103,7 @@ def log_activity(session: Session, actor: Actor, *, data: ActivityCreate | Mappi
     row = Activity.model_validate(create)
     session.add(row)
     session.flush()
-    _apply_effects(session, customer, deal, row)
+    _apply_effects(session, customer, deal, row, now)
     audit.record(session, actor, "activity", row.id, "create",
                  {k: v for k, v in create.model_dump().items() if v is not None})
     return ActivityRead.model_validate(row)
@@ -149,26 +149,49 @@ def _check_links(session: Session, actor: Actor, a: ActivityCreate, loc: str) ->
     return deal
 
 
-def _apply_effects(session: Session, customer: Customer, deal: Deal | None, row: Activity) -> None:
-    """Customer contact dates and the deal's next step follow the newest activity."""
-    done = as_utc(row.done_at)
+def apply_activity_effects(session: Session, *, customer_id: int, deal_id: int | None, done_at: datetime | None,
+                           next_contact_on: date | None, next_step: str | None, now: datetime) -> None:
+    """What an activity changes elsewhere, each as one conditional UPDATE (the transaction
+    rule): the customer's ``last_contact_at`` only moves forward (it ends as the newest done
+    activity's time however many are logged at once) and ``next_contact_on`` takes the
+    activity's; the deal's ``last_activity_at`` only moves forward and ``next_step`` takes the
+    activity's. A change of a field users edit (next contact date, next step) bumps the row's
+    version, so an edit form or grid opened before it cannot silently overwrite it."""
+    done = as_utc(done_at)
+    values: dict[str, Any] = {}
     if done is not None:
-        last = as_utc(customer.last_contact_at)
-        if last is None or done > last:
-            customer.last_contact_at = done
-    if row.next_contact_on is not None:
-        customer.next_contact_on = row.next_contact_on
-    session.add(customer)
+        values["last_contact_at"] = case(
+            (or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < done), done),
+            else_=Customer.last_contact_at)
+    if next_contact_on is not None:
+        changed = Customer.next_contact_on.is_distinct_from(next_contact_on)
+        values.update(next_contact_on=next_contact_on, version=Customer.version + case((changed, 1), else_=0),
+                      updated_at=case((changed, now), else_=Customer.updated_at))
+    if values:
+        session.execute(update(Customer).where(Customer.id == customer_id).values(**values)
+                        .execution_options(synchronize_session=False))
+    if deal_id is None:
+        return
+    values = {}
+    if done is not None:
+        values["last_activity_at"] = case(
+            (or_(Deal.last_activity_at.is_(None), Deal.last_activity_at < done), done), else_=Deal.last_activity_at)
+    if next_step:
+        changed = Deal.next_step.is_distinct_from(next_step)
+        values.update(next_step=next_step, version=Deal.version + case((changed, 1), else_=0),
+                      updated_at=case((changed, now), else_=Deal.updated_at))
+    if values:
+        session.execute(update(Deal).where(Deal.id == deal_id).values(**values)
+                        .execution_options(synchronize_session=False))
+
+
+def _apply_effects(session: Session, customer: Customer, deal: Deal | None, row: Activity, now: datetime) -> None:
+    apply_activity_effects(session, customer_id=customer.id, deal_id=deal.id if deal is not None else None,
+                           done_at=row.done_at, next_contact_on=row.next_contact_on, next_step=row.next_step,
+                           now=now)
+    session.expire(customer)
     if deal is not None:
-        if row.next_step and row.next_step != deal.next_step:
-            deal.next_step = row.next_step
-            deal.version += 1  # a user-visible field changed: open edit forms must reload
-            deal.updated_at = utcnow()
-        if done is not None:
-            last = as_utc(deal.last_activity_at)
-            if last is None or done > last:
-                deal.last_activity_at = done
-        session.add(deal)
+        session.expire(deal)
 
 
 def complete_activity(session: Session, actor: Actor, *, activity_id: int, outcome: str | None,
@@ -206,7 +229,7 @@ def complete_activity(session: Session, actor: Actor, *, activity_id: int, outco
     row.next_step, row.next_contact_on = create.next_step, create.next_contact_on
     session.add(row)
     session.flush()
-    _apply_effects(session, customer, deal, row)
+    _apply_effects(session, customer, deal, row, now)
     audit.record(session, actor, "activity", row.id, "complete", audit.changed_fields(before, {
         "done_at": row.done_at, "outcome": row.outcome, "next_step": row.next_step,
         "next_contact_on": row.next_contact_on}))

@@ -1,8 +1,10 @@
 """Contracts (合同), payment plans (回款计划) and payments (回款).
 
-- Numbers: ``HT-YYYYMMDD-NNNN`` from the local issue date, NNNN counting per day. The next
-  number is max+1 of the day; the unique constraint on ``contract.number`` is the wall: a
-  concurrent insert that takes the same number fails inside a savepoint and we retry.
+- Numbers: ``HT-YYYYMMDD-NNNN`` from the local issue date, NNNN counting per day from the
+  day's sequence (``services.sequences``: concurrent creations queue for the next value,
+  they never collide or run out).
+- One live (not cancelled) contract per deal: checked under the deal's row lock, and a
+  partial unique index is the wall.
 - Status transitions: draft → signed | cancelled; signed → executing | completed | cancelled;
   executing → completed | cancelled; completed and cancelled are final.
 - Installment status is derived in SQL, never stored: ``paid`` when the payments on it
@@ -51,6 +53,7 @@ from services.models import (
     utcnow,
 )
 from services.periods import add_months
+from services.sequences import next_value
 from services.validation import check_amount
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -65,7 +68,6 @@ PAYABLE = COLLECTING
 PLANNABLE = ("draft", "signed", "executing")
 INSTALLMENT_STATUSES = ("pending", "partially_paid", "paid", "overdue")
 MAX_TERM_MONTHS = 600
-NUMBER_RETRIES = 8
 # SQLite sums Numeric as floating point; a sub-cent tolerance keeps 33.33+33.33+33.34 "paid".
 _CENT = Decimal("0.005")
 
@@ -85,26 +87,16 @@ def _visible_contract(session: Session, actor: Actor, contract_id: int, *, for_u
 
 
 def _next_number(session: Session, day: date) -> str:
+    """The day's next contract number from its sequence (``services.sequences``); a new
+    day's sequence starts after the highest number already issued that day."""
     prefix = f"HT-{day:%Y%m%d}-"
-    last = session.scalar(select(func.max(Contract.number)).where(Contract.number.like(prefix + "%")))
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
-    return f"{prefix}{seq:04d}"
 
+    def issued() -> int:
+        last = session.scalar(select(func.max(Contract.number)).where(Contract.number.like(prefix + "%")))
+        tail = last.rsplit("-", 1)[1] if last else ""
+        return int(tail) if tail.isdigit() else 0
 
-def _insert_numbered(session: Session, row: Contract, day: date) -> None:
-    """Give ``row`` the next free number of ``day``; a unique violation (a concurrent
-    contract took it) rolls back only the savepoint and we try the next number."""
-    for _ in range(NUMBER_RETRIES):
-        row.number = _next_number(session, day)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-            return
-        except IntegrityError:
-            session.expunge(row) if row in session else None
-            continue
-    raise ConflictError({"number": {"number": (row.number, row.number)}}, "could not allocate a contract number")
+    return f"{prefix}{next_value(session, 'contract:' + prefix, start=issued):04d}"
 
 
 def create_contract_from_deal(session: Session, actor: Actor, *, deal_id: int, amount: Decimal | str | None = None,
@@ -119,17 +111,21 @@ def create_contract_from_deal(session: Session, actor: Actor, *, deal_id: int, a
     now = as_utc(now) or utcnow()
     tz = local_tz(session)
     today = local_date(now, tz)
-    deal = session.scalars(select(Deal).where(Deal.id == deal_id, owner_filter(session, actor, Deal.owner_id))).first()
+    # the deal's row lock queues concurrent creations for the same deal (PostgreSQL; SQLite's
+    # write lock already does): the second sees the first's contract and is told its number
+    deal = session.scalars(select(Deal).where(Deal.id == deal_id, owner_filter(session, actor, Deal.owner_id))
+                           .with_for_update()).first()
     if deal is None:
         raise FieldNotFound({"deal_id": t("err.unknown_ref", loc, value=deal_id)})
     errors: dict[str, str] = {}
     stage = session.get(Stage, deal.stage_id)
+    live = session.scalar(select(Contract.number).where(Contract.deal_id == deal.id, Contract.status != "cancelled"))
     if stage is None or stage.kind != "won":
         errors["deal_id"] = t("contracts.err.deal_not_won", loc)
     elif deal.customer_id is None:
         errors["deal_id"] = t("contracts.err.deal_without_customer", loc)
-    elif session.scalar(select(Contract.id).where(Contract.deal_id == deal.id, Contract.status != "cancelled")):
-        errors["deal_id"] = t("contracts.err.deal_has_contract", loc)
+    elif live is not None:
+        errors["deal_id"] = t("contracts.err.deal_has_contract", loc, number=live)
     value = check_amount(amount if amount not in (None, "") else deal.amount, "amount", loc, errors,
                          required=True, positive=True)
     if signed_on is None:
@@ -154,7 +150,12 @@ def create_contract_from_deal(session: Session, actor: Actor, *, deal_id: int, a
     row = Contract(deal_id=deal.id, customer_id=deal.customer_id, owner_id=deal.owner_id, amount=value,
                    signed_on=signed_on, start_on=start, end_on=add_months(start, term) - timedelta(days=1),
                    term_months=term, status="signed", number="", created_at=now)
-    _insert_numbered(session, row, today)
+    row.number = _next_number(session, today)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:  # the partial unique index: a live contract appeared after all
+        raise ValidationError({"deal_id": t("contracts.err.deal_has_contract", loc, number="")}) from None
     audit.record(session, actor, "contract", row.id, "create", {
         "number": row.number, "deal_id": deal.id, "amount": value, "signed_on": signed_on, "term_months": term})
     if log_signing:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -912,15 +913,25 @@ def update_customer(
 # bulk actions
 
 
-def _bulk_update(session: Session, actor: Actor, rows: list[Customer], action: str, values: dict[str, Any],
-                 now: datetime) -> int:
+def _bulk_update(session: Session, actor: Actor, rows: list[Customer], action: str,
+                 values_for: Callable[[Customer], dict[str, Any]], now: datetime, *,
+                 gone: Callable[[Customer], Exception] | None = None) -> int:
+    """The write of every bulk action: per loaded row one conditional UPDATE (its id and the
+    version it was loaded with, the transaction rule) setting ``values_for(row)``, a bumped
+    version and ``updated_at``, plus one audit row of what changed. A row someone changed
+    since it was loaded raises ``gone(row)`` (default: ``ConflictError``) and the whole call
+    writes nothing."""
     for row in rows:
+        values = values_for(row)
         before = _row_snapshot(row, list(values))
-        session.execute(
-            update(Customer).where(Customer.id == row.id)
+        res = session.execute(
+            update(Customer).where(Customer.id == row.id, Customer.version == row.version)
             .values(**values, version=Customer.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        if res.rowcount != 1:
+            raise (gone(row) if gone else ConflictError({row.id: {"version": (None, row.version)}},
+                                                         t("customers.conflict", actor.locale, n=1)))
         audit.record(session, actor, "customer", row.id, action, audit.changed_fields(before, values))
     session.flush()
     session.expire_all()
@@ -936,7 +947,7 @@ def archive_customers(session: Session, actor: Actor, *, ids, now: datetime | No
     """Soft-delete: archived rows leave the grid (restorable by a manager). The actor must
     be allowed to edit each row. Returns the number archived."""
     rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if not r.archived]
-    return _bulk_update(session, actor, rows, "archive", {"archived": True}, now or utcnow())
+    return _bulk_update(session, actor, rows, "archive", lambda r: {"archived": True}, now or utcnow())
 
 
 def restore_customers(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
@@ -944,7 +955,7 @@ def restore_customers(session: Session, actor: Actor, *, ids, now: datetime | No
     if not actor.is_manager:
         raise PermissionDenied(t("err.permission", actor.locale, detail=t("customers.manager_only", actor.locale)))
     rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if r.archived]
-    return _bulk_update(session, actor, rows, "restore", {"archived": False}, now or utcnow())
+    return _bulk_update(session, actor, rows, "restore", lambda r: {"archived": False}, now or utcnow())
 
 
 def reassign_owner(session: Session, actor: Actor, *, ids, owner_id: int, now: datetime | None = None) -> int:
@@ -960,19 +971,9 @@ def reassign_owner(session: Session, actor: Actor, *, ids, owner_id: int, now: d
     except PermissionDenied as exc:
         raise PermissionDenied(t("err.permission", actor.locale, detail=str(exc))) from exc
     rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if r.owner_id != owner]
-    now = now or utcnow()
-    for row in rows:
-        before = {"owner_id": row.owner_id}
-        session.execute(
-            update(Customer).where(Customer.id == row.id)
-            .values(owner_id=owner, previous_owner_id=row.owner_id, pool_entered_at=None,
-                    version=Customer.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        audit.record(session, actor, "customer", row.id, "reassign", audit.changed_fields(before, {"owner_id": owner}))
-    session.flush()
-    session.expire_all()
-    return len(rows)
+    return _bulk_update(session, actor, rows, "reassign",
+                        lambda r: {"owner_id": owner, "previous_owner_id": r.owner_id, "pool_entered_at": None},
+                        now or utcnow())
 
 
 def release_to_pool(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
@@ -980,29 +981,33 @@ def release_to_pool(session: Session, actor: Actor, *, ids, now: datetime | None
     Sets owner null, pool_entered_at, previous_owner_id, released_at."""
     now = now or utcnow()
     rows = [r for r in _load_editable(session, actor, _ids(ids)).values() if r.owner_id is not None]
-    for row in rows:
-        session.execute(
-            update(Customer).where(Customer.id == row.id)
-            .values(owner_id=None, previous_owner_id=row.owner_id, pool_entered_at=now, released_at=now,
-                    version=Customer.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        audit.record(session, actor, "customer", row.id, "release", {"owner_id": [row.owner_id, None]})
-    session.flush()
-    session.expire_all()
-    return len(rows)
+    return _bulk_update(session, actor, rows, "release",
+                        lambda r: {"owner_id": None, "previous_owner_id": r.owner_id, "pool_entered_at": now,
+                                   "released_at": now}, now)
+
+
+def _claimed_by(session: Session, customer_id: int, locale: str) -> dict[str, str]:
+    """The row message for a pool customer someone else got first."""
+    name = session.scalar(select(User.display_name).join(Customer, Customer.owner_id == User.id)
+                          .where(Customer.id == customer_id))
+    if name is None:
+        return {"owner_id": t("pool.err_not_in_pool", locale)}
+    return {"owner_id": t("pool.err_already_claimed", locale, owner=name)}
 
 
 def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
     """Take pool customers as one's own. Rules (settings): a rep may own at most
     ``pool_rep_cap`` live customers; the previous owner must wait
     ``pool_claim_cooldown_days`` after release before claiming the same customer again.
-    All-or-nothing: any broken rule raises ValidationError with row_errors."""
+    Exactly one of several reps claiming the same customer at once gets it; the others are
+    told who did. All-or-nothing: any broken rule raises ValidationError with row_errors."""
     if actor.id is None:
         raise PermissionDenied(t("err.permission", actor.locale, detail="system"))
     now = now or utcnow()
     loc = actor.locale
     wanted = _ids(ids)
+    # one rep's claims queue behind each other (PostgreSQL), so the cap holds for parallel claims
+    session.execute(select(User.id).where(User.id == actor.id).with_for_update()).first()
     rows = session.scalars(select(Customer).where(Customer.id.in_(wanted), customer_filter(session, actor))).all()
     by_id = {r.id: r for r in rows}
     row_errors: dict[Any, dict[str, str]] = {}
@@ -1012,7 +1017,8 @@ def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None
         if row is None:
             raise NotFound(t("err.not_found", loc, detail=f"customer {cid}"))
         if row.owner_id is not None or row.archived:
-            row_errors[cid] = {"owner_id": t("pool.err_not_in_pool", loc)}
+            row_errors[cid] = (_claimed_by(session, cid, loc) if row.owner_id is not None
+                               else {"owner_id": t("pool.err_not_in_pool", loc)})
             continue
         if row.previous_owner_id == actor.id and row.released_at is not None and cooldown > 0:
             released = row.released_at if row.released_at.tzinfo else row.released_at.replace(tzinfo=now.tzinfo)
@@ -1028,26 +1034,23 @@ def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None
             row_errors.setdefault("_all", {})["owner_id"] = t("pool.err_cap", loc, cap=cap, owned=owned)
     if row_errors:
         raise ValidationError(row_errors=row_errors)
-    for cid in wanted:
-        session.execute(
-            update(Customer).where(Customer.id == cid, Customer.owner_id.is_(None))
-            .values(owner_id=actor.id, pool_entered_at=None, version=Customer.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        audit.record(session, actor, "customer", cid, "claim", {"owner_id": [None, actor.id]})
-    session.flush()
-    session.expire_all()
-    return len(wanted)
+
+    def lost_race(row: Customer) -> Exception:
+        return ValidationError(row_errors={row.id: _claimed_by(session, row.id, loc)})
+
+    return _bulk_update(session, actor, [by_id[cid] for cid in wanted], "claim",
+                        lambda r: {"owner_id": actor.id, "pool_entered_at": None}, now, gone=lost_race)
 
 
-
-def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | None = None) -> int:
+def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | None = None,
+                            limit: int | None = None) -> int:
     """Move owned customers without a follow-up for ``pool_reclaim_days[tier]`` days into
     the public pool. Days count from the latest of: last contact, the last assignment to
     the current owner (create / claim / reassign in the audit log), creation. A tier with 0
     days is never reclaimed; with ``pool_exempt_open_deals`` a customer with an open deal
     stays. Idempotent (a second run finds nothing); each move is audited as "reclaim".
-    Admin (or the SYSTEM actor) only. Returns the number moved."""
+    Admin (or the SYSTEM actor) only. Moves at most ``limit`` customers (the daily job calls
+    it in batches, ``services.jobs``). Returns the number moved."""
     require_role(actor, "admin")
     now = now or utcnow()
     days_by_tier = settings.get(session, "pool_reclaim_days") or {}
@@ -1100,18 +1103,10 @@ def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: dat
                 audit.record(session, actor, "customer", c.id, "reclaim",
                              {"owner_id": [c.owner_id, None], "tier": tier, "days": days})
                 moved += 1
+                if limit is not None and moved >= limit:
+                    break
+        if limit is not None and moved >= limit:
+            break
     session.flush()
     session.expire_all()
-    return moved
-
-
-def reclaim_if_due(session: Session, *, now: datetime | None = None) -> int | None:
-    """Run ``reclaim_stale_customers`` at most once per UTC day (setting
-    ``pool_last_reclaim_on``); returns the count, or None when it already ran today."""
-    now = now or utcnow()
-    today = now.date().isoformat()
-    if settings.get(session, "pool_last_reclaim_on") == today:
-        return None
-    moved = reclaim_stale_customers(session, SYSTEM, now=now)
-    settings.put(session, "pool_last_reclaim_on", today)
     return moved

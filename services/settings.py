@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from services import audit
@@ -76,15 +78,33 @@ def get_all(session: Session) -> dict[str, Any]:
 
 
 def put(session: Session, key: str, value: Any) -> None:
-    """Write a setting without permission checks (for system jobs and first-run setup)."""
-    row = session.get(Setting, key)
+    """Write a setting without permission checks (for system jobs and first-run setup): one
+    upsert, so two writers of the same new key never collide."""
     text = json.dumps(value, ensure_ascii=False)
-    if row is None:
-        session.add(Setting(key=key, value=text))
-    else:
-        row.value = text
-        row.updated_at = utcnow()
-        session.add(row)
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = make(Setting).values(key=key, value=text, updated_at=utcnow())
+    session.execute(stmt.on_conflict_do_update(index_elements=[Setting.key],
+                                               set_={"value": stmt.excluded.value,
+                                                     "updated_at": stmt.excluded.updated_at}))
+    session.expire_all()
+
+
+def claim_once(session: Session, key: str, value: Any) -> bool:
+    """Set ``key`` to ``value`` unless it already holds it; True for the one caller that
+    changed it. One conditional UPDATE (or an insert that yields on conflict), so of several
+    app servers claiming the same day's job at once exactly one gets True."""
+    text = json.dumps(value, ensure_ascii=False)
+    res = session.execute(update(Setting).where(Setting.key == key, Setting.value != text)
+                          .values(value=text, updated_at=utcnow()))
+    if res.rowcount == 1:
+        return True
+    if session.get(Setting, key) is not None:
+        return False
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    inserted = session.execute(make(Setting).values(key=key, value=text, updated_at=utcnow())
+                               .on_conflict_do_nothing().returning(Setting.key)).scalar()
+    return inserted is not None
 
 
 def update_settings(session: Session, actor: Actor, *, values: dict[str, Any]) -> dict[str, Any]:

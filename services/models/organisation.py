@@ -116,6 +116,15 @@ class Setting(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class NumberSequence(SQLModel, table=True):
+    """A named counter (e.g. the contract numbers of one day): taken with one conditional
+    UPDATE under the row's lock, so concurrent writers never get the same value."""
+
+    __tablename__ = "number_sequence"
+    name: str = Field(primary_key=True, max_length=60)
+    value: int = 0
+
+
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)

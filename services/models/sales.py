@@ -233,7 +233,14 @@ class ContractBase(SQLModel):
 
 
 class Contract(ContractBase, table=True):
-    """合同; number like HT-20261127-0001."""
+    """合同; number like HT-20261127-0001. At most one live (not cancelled) contract per deal:
+    a partial unique index, as well as the service's check."""
+
+    __table_args__ = (
+        Index("ux_contract_live_deal", "deal_id", unique=True,
+              sqlite_where=text("deal_id IS NOT NULL AND status != 'cancelled'"),
+              postgresql_where=text("deal_id IS NOT NULL AND status <> 'cancelled'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=40, unique=True)

@@ -7,12 +7,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from dashboard.nav import APP_DIR, PAGES, SECTIONS, run_daily_jobs, visible_pages
+from dashboard.nav import APP_DIR, PAGES, SECTIONS, _jobs_box, start_daily_jobs, visible_pages
 from services import settings
 from services.db import session_scope
 from services.i18n import t
-from services.models import Customer
+from services.models import Customer, utcnow
 
 
 @pytest.fixture
@@ -42,17 +43,33 @@ def test_registry_is_consistent():
     assert [p.key for p in PAGES if p.hidden] == ["customer_detail"]
 
 
-def test_daily_reclaim_runs_once_a_day(engine, org):
-    pytest.importorskip("services.customers").reclaim_stale_customers  # noqa: B018
+def test_daily_jobs_start_in_the_background_once_a_day(engine, org):
+    """A customer silent for longer than its tier's reclaim days goes to the pool when the
+    day's jobs run; the same day they do not start again, the next day they do."""
+    stale_since = utcnow() - timedelta(days=100)
+    with session_scope(engine) as s:
+        s.add(Customer(name="Stale", tier="C", owner_id=org.rep_n1.id, created_at=stale_since,
+                       last_contact_at=stale_since))
+    _jobs_box().clear()
     today = date(2026, 6, 1)
+    first = start_daily_jobs(engine, today=today)
+    assert first is not None
+    first.join(timeout=30)
     with session_scope(engine) as s:
-        s.add(Customer(name="Stale", tier="C", owner_id=org.rep_n1.id))
-    first = run_daily_jobs(engine, today=today)
-    assert isinstance(first, int)
-    assert run_daily_jobs(engine, today=today) is None  # same day: skipped
+        assert s.scalar(select(Customer.owner_id).where(Customer.name == "Stale")) is None
+        s.add(Customer(name="Stale too", tier="C", owner_id=org.rep_n1.id, created_at=stale_since,
+                       last_contact_at=stale_since))
+    assert start_daily_jobs(engine, today=today) is None  # same day: not started again
     with session_scope(engine) as s:
-        assert settings.get(s, "pool_last_reclaim_on") == "2026-06-01"
-    assert isinstance(run_daily_jobs(engine, today=today + timedelta(days=1)), int)
+        assert s.scalar(select(Customer.owner_id).where(Customer.name == "Stale too")) == org.rep_n1.id
+    _jobs_box().clear()
+    with session_scope(engine) as s:  # the next company day (another server ran nothing yet)
+        settings.put(s, "pool_last_reclaim_on", "2000-01-01")
+    second = start_daily_jobs(engine, today=today + timedelta(days=1))
+    assert second is not None
+    second.join(timeout=30)
+    with session_scope(engine) as s:
+        assert s.scalar(select(Customer.owner_id).where(Customer.name == "Stale too")) is None
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services import customers as cs
-from services import settings
+from services import jobs, settings
 from services.access import SYSTEM
 from services.db import session_scope
 from services.errors import NotFound, PermissionDenied, ValidationError
@@ -93,17 +93,25 @@ def test_recent_claim_restarts_the_clock(engine, org):
         assert cs.reclaim_stale_customers(s, now=NOW + timedelta(days=11)) == 1
 
 
-def test_reclaim_is_admin_only_and_reclaim_if_due_runs_once_a_day(engine, org):
+def test_reclaim_is_admin_only_and_the_daily_job_runs_once_a_day(engine, org):
     add(engine, org.rep_n1.id, "stale", tier="C", last_contact_days=100)
     with pytest.raises(PermissionDenied), session_scope(engine) as s:
         cs.reclaim_stale_customers(s, org.manager_n, now=NOW)
-    with session_scope(engine) as s:
-        assert cs.reclaim_if_due(s, now=NOW) == 1
+    assert jobs.run_daily_jobs(engine, now=NOW) == {"pool_reclaim": 1}
     add(engine, org.rep_n1.id, "stale 2", tier="C", last_contact_days=100)
+    assert jobs.run_daily_jobs(engine, now=NOW + timedelta(hours=1)) == {}  # the same company day
+    assert jobs.run_daily_jobs(engine, now=NOW + timedelta(days=1)) == {"pool_reclaim": 1}
+
+
+def test_daily_reclaim_works_in_batches(engine, org, monkeypatch):
+    for i in range(7):
+        add(engine, org.rep_n1.id, f"stale {i}", tier="C", last_contact_days=100)
+    monkeypatch.setattr(jobs, "RECLAIM_BATCH", 3)
+    assert jobs.reclaim_in_batches(engine, NOW) == 7
     with session_scope(engine) as s:
-        assert cs.reclaim_if_due(s, now=NOW + timedelta(hours=1)) is None
-    with session_scope(engine) as s:
-        assert cs.reclaim_if_due(s, now=NOW + timedelta(days=1)) == 1
+        moves = s.scalars(select(AuditLog.entity_id).where(AuditLog.action == "reclaim")).all()
+        assert len(moves) == len(set(moves)) == 7  # each customer moved once
+    assert jobs.reclaim_in_batches(engine, NOW) == 0  # idempotent
 
 
 def test_release_and_claim_with_cooldown(engine, org):

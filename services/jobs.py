@@ -1,0 +1,63 @@
+"""Once-a-day jobs: each runs at most once per company day across every app server that
+shares the database (the day is claimed with ``settings.claim_once`` before it runs), outside
+any user's request (the dashboard starts them in a background thread after the page is
+drawn; ``salesops`` commands run them on demand), and in short batches (the transaction
+rule in ``services.db``), so the team keeps working while a job runs.
+
+Today: the public-pool reclaim. A job is a function ``(engine, now) -> result`` listed in
+``DAILY_JOBS`` with the setting that records its last day.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from services import settings
+from services.access import SYSTEM
+from services.clock import as_utc, company_today
+from services.customers import reclaim_stale_customers
+from services.db import run_in_transaction
+from services.models import utcnow
+
+#: Customers moved to the pool per transaction by the daily reclaim.
+RECLAIM_BATCH = 200
+_log = logging.getLogger("salesops.jobs")
+
+
+def reclaim_in_batches(engine: Engine, now: datetime) -> int:
+    """The pool reclaim (``customers.reclaim_stale_customers``) in transactions of at most
+    ``RECLAIM_BATCH`` customers until none is left; returns how many moved."""
+    moved = 0
+    while True:
+        batch = run_in_transaction(engine, lambda s: reclaim_stale_customers(s, SYSTEM, now=now,
+                                                                             limit=RECLAIM_BATCH))
+        moved += batch
+        if batch < RECLAIM_BATCH:
+            return moved
+
+
+DAILY_JOBS: dict[str, tuple[str, Callable[[Engine, datetime], Any]]] = {
+    "pool_reclaim": ("pool_last_reclaim_on", reclaim_in_batches),
+}
+
+
+def run_daily_jobs(engine: Engine, *, now: datetime | None = None) -> dict[str, Any]:
+    """Run every daily job not yet run today (company day) by any server; returns
+    ``{job: result}`` for the jobs this call ran. A failing job is logged and the others
+    still run."""
+    now = as_utc(now) or utcnow()
+    today = run_in_transaction(engine, lambda s: company_today(s, now), write=False).isoformat()
+    done: dict[str, Any] = {}
+    for name, (day_key, job) in DAILY_JOBS.items():
+        if not run_in_transaction(engine, lambda s, key=day_key: settings.claim_once(s, key, today)):
+            continue
+        try:
+            done[name] = job(engine, now)
+        except Exception:  # a job must never take the app down; the next day retries
+            _log.exception("daily job %s failed", name)
+    return done
