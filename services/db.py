@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -167,13 +168,24 @@ def busy_kind(exc: BaseException) -> bool | None:
     return None
 
 
+_open_writes = threading.local()
+
+
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One short transaction: commit on success, roll back everything on any exception.
     ``write=False`` is a read-only scope (see the rule above); a "database busy" error of
-    the driver comes out as ``BusyError``."""
+    the driver comes out as ``BusyError``. A write scope may not open inside another write
+    scope of the same thread: the inner one would wait for the outer one's lock until the
+    bound and fail, so it is refused at once (pass the session down instead)."""
+    depth = getattr(_open_writes, "depth", 0)
+    if write and depth:
+        raise RuntimeError("a write transaction was opened inside another one in the same thread; "
+                           "pass the open session to the inner call instead")
     bind = engine if write else engine.execution_options(**{_MODE: "read"})
     session = Session(bind, expire_on_commit=False)
+    if write:
+        _open_writes.depth = depth + 1
     try:
         yield session
         session.commit()
@@ -184,6 +196,8 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             raise BusyError(retryable=retry) from exc
         raise
     finally:
+        if write:
+            _open_writes.depth = depth
         session.close()
 
 

@@ -69,9 +69,9 @@ def test_open_validation_messages(engine, org):
         tickets.open_ticket(s, org.rep_n1, data={"customer_id": cid, "title": "  ", "category": "x",
                                                   "priority": "asap", "assignee_id": org.rep_n2.id})
     assert set(exc.value.errors) == {"title", "category", "priority", "assignee_id"}
+    ticket_id = _open(engine, org.rep_n1, cid).id
     with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
-        tickets.resolve_ticket(s, org.rep_n1, ticket_id=_open(engine, org.rep_n1, cid).id, resolution="",
-                               satisfaction=3)
+        tickets.resolve_ticket(s, org.rep_n1, ticket_id=ticket_id, resolution="", satisfaction=3)
     assert set(exc.value.errors) == {"resolution"}
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(ServiceTicket)) == 1
