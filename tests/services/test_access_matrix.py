@@ -478,7 +478,8 @@ def service_functions() -> set[str]:
     found = set()
     for mod in MODULES:
         for name, fn in inspect.getmembers(mod, inspect.isfunction):
-            if name.startswith("_") or fn.__module__ != mod.__name__:
+            # a package's functions count under the package's name (services.analytics.overview → analytics)
+            if name.startswith("_") or not (fn.__module__ == mod.__name__ or fn.__module__.startswith(mod.__name__ + ".")):
                 continue
             if list(inspect.signature(fn).parameters)[:2] == ["session", "actor"]:
                 found.add(f"{mod.__name__.removeprefix('services.')}.{name}")

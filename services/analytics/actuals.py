@@ -1,0 +1,130 @@
+"""Actuals of the target metrics: what was achieved in a period, in total, per owner or per
+owner's team, optionally per month — the one computation targets, attainment, forecasts,
+leaderboards and payouts compare against.
+
+Metrics (``services.models.TARGET_METRICS``), each counted for the record's owner:
+- ``contract_amount`` — Σ amount of won deals with ``closed_on`` in the period (won revenue);
+- ``collections`` — Σ payments with ``received_on`` in the period, on contracts they own;
+- ``won_deals`` — number of won deals with ``closed_on`` in the period;
+- ``new_customers`` — customers created in the period that they own now;
+- ``activities`` — activities with ``done_at`` in the period.
+Date columns compare with ``[start, end)``; timestamps with the local midnights of those days
+in the company time zone. Owners are always limited to what the actor may see.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import and_, case, func, select
+from sqlmodel import Session
+
+from services.access import Actor, owner_in, visible_user_ids
+from services.analytics.common import dialect_of, in_period, money, month_bucket
+from services.clock import day_start_utc, local_tz
+from services.models import TARGET_METRICS, Activity, Contract, Customer, Deal, Payment, Stage, User
+from services.periods import Period, add_months, month_starts
+
+BY = (None, "user", "team")
+MONEY_METRICS = ("contract_amount", "collections")
+
+
+def _source(metric: str):
+    """(owner column, value expression, date column or None, timestamp column or None, joins)."""
+    if metric == "contract_amount":
+        return Deal.owner_id, func.sum(Deal.amount), Deal.closed_on, None, [(Stage, Stage.id == Deal.stage_id)], \
+            [Stage.kind == "won"]
+    if metric == "won_deals":
+        return Deal.owner_id, func.count(), Deal.closed_on, None, [(Stage, Stage.id == Deal.stage_id)], \
+            [Stage.kind == "won"]
+    if metric == "collections":
+        return Contract.owner_id, func.sum(Payment.amount), Payment.received_on, None, \
+            [(Contract, Contract.id == Payment.contract_id)], []
+    if metric == "new_customers":
+        return Customer.owner_id, func.count(), None, Customer.created_at, [], [Customer.owner_id.is_not(None)]
+    return Activity.owner_id, func.count(), None, Activity.done_at, [], []
+
+
+_FROM = {"contract_amount": Deal, "won_deals": Deal, "collections": Payment, "new_customers": Customer,
+         "activities": Activity}
+
+
+def metric_actuals(session: Session, actor: Actor, *, metric: str, start: date, end: date,
+                   by: str | None = None, owner_ids: set[int] | None = None, monthly: bool = False) -> pd.DataFrame:
+    """Actuals of ``metric`` in ``[start, end)`` (see the module docstring), one SQL
+    aggregation: columns ``user_id`` (``by="user"``) or ``team_id`` (``by="team"``, the
+    owner's team), ``month`` (first day, when ``monthly``) and ``value`` (Decimal for money
+    metrics, int for counts). Only owners the actor may see, narrowed to ``owner_ids`` when
+    given. Groups with nothing are left out (a total of nothing is one row of 0)."""
+    if metric not in TARGET_METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    if by not in BY:
+        raise ValueError(f"unknown grouping {by!r}")
+    period = Period(start, end)
+    visible = visible_user_ids(session, actor)
+    ids = owner_ids if visible is None else (visible if owner_ids is None else owner_ids & visible)
+    owner, value, day_col, stamp_col, joins, conds = _source(metric)
+    keys: list = []
+    stmt_from = select().select_from(_FROM[metric])
+    for table, on in joins:
+        stmt_from = stmt_from.join(table, on)
+    if by == "user":
+        keys.append(owner.label("user_id"))
+    elif by == "team":
+        stmt_from = stmt_from.join(User, User.id == owner)
+        keys.append(User.team_id.label("team_id"))
+    where = [owner_in(owner, ids), *conds]
+    tz = local_tz(session)
+    if day_col is not None:
+        where.append(in_period(day_col, period))
+    else:
+        where += [stamp_col >= day_start_utc(period.start, tz), stamp_col < day_start_utc(period.end, tz)]
+
+    if monthly and day_col is not None:
+        bucket = month_bucket(day_col, dialect_of(session)).label("month")
+        stmt = stmt_from.add_columns(*keys, bucket, value.label("value")).where(*where).group_by(*keys, bucket)
+        rows = [tuple(r) for r in session.execute(stmt).all()]
+    elif monthly:
+        # timestamps: one conditional sum per local month (exact in the company time zone)
+        months = month_starts(period)
+        cols = []
+        for m in months:
+            lo = day_start_utc(max(m, period.start), tz)
+            hi = day_start_utc(min(add_months(m, 1), period.end), tz)
+            cols.append(func.sum(case((and_(stamp_col >= lo, stamp_col < hi), 1), else_=0)))
+        stmt = stmt_from.add_columns(*keys, *cols).where(*where)
+        if keys:
+            stmt = stmt.group_by(*keys)
+        rows = []
+        for r in session.execute(stmt).all():
+            head, counts = tuple(r[:len(keys)]), r[len(keys):]
+            rows += [(*head, m, c) for m, c in zip(months, counts, strict=True) if c]
+    else:
+        stmt = stmt_from.add_columns(*keys, value.label("value")).where(*where)
+        if keys:
+            stmt = stmt.group_by(*keys)
+        rows = [tuple(r) for r in session.execute(stmt).all()]
+
+    columns = [k.key for k in keys] + (["month"] if monthly else []) + ["value"]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    if monthly and day_col is not None and len(frame):
+        frame["month"] = [m if isinstance(m, date) else date.fromisoformat(str(m)[:10]) for m in frame["month"]]
+    if metric in MONEY_METRICS:
+        frame["value"] = [money(v) for v in frame["value"]]
+    else:
+        frame["value"] = [int(v or 0) for v in frame["value"]]
+    if not keys and not monthly and frame.empty:
+        frame = pd.DataFrame({"value": [money(0) if metric in MONEY_METRICS else 0]})
+    return frame.astype({"value": object})
+
+
+def metric_total(session: Session, actor: Actor, *, metric: str, start: date, end: date,
+                 owner_ids: set[int] | None = None) -> Decimal | int:
+    """``metric_actuals`` in total: one number."""
+    frame = metric_actuals(session, actor, metric=metric, start=start, end=end, owner_ids=owner_ids)
+    return frame["value"].iloc[0] if len(frame) else (money(0) if metric in MONEY_METRICS else 0)
+
+
+__all__ = ["BY", "MONEY_METRICS", "metric_actuals", "metric_total"]

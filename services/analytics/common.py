@@ -1,0 +1,94 @@
+"""What every analytics module shares: scopes, money and ratio rounding, month buckets and
+day differences per database, the period filter."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Date, and_, cast, func, literal_column, select, type_coerce
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from services import settings
+from services.access import Actor, managed_team_ids, visible_user_ids
+from services.models import Deal, User
+from services.periods import Period
+
+SCOPES = ("me", "team", "all")
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def money(value) -> Decimal:
+    """SQL sums come back as Decimal (PostgreSQL) or float (SQLite REAL): normalise to
+    Decimal with 2 places."""
+    if value is None:
+        return ZERO.quantize(CENT)
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def float2(value: Decimal | None) -> float | None:
+    return None if value is None else float(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def ratio(num, den) -> float | None:
+    if not den:
+        return None
+    return float(Decimal(str(num)) / Decimal(str(den)))
+
+
+def month_bucket(col, dialect_name: str):
+    """SQL expression for the first day of ``col``'s month, typed as a date, for
+    ``group_by``: ``strftime`` on SQLite, ``date_trunc`` on PostgreSQL. Literal (not bound)
+    arguments so the same expression text appears in SELECT and GROUP BY."""
+    if dialect_name == "sqlite":
+        return type_coerce(func.strftime(literal_column("'%Y-%m-01'"), col), Date)
+    return cast(func.date_trunc(literal_column("'month'"), col), Date)
+
+
+def days_between(later, earlier, dialect_name: str):
+    """SQL expression for ``later − earlier`` in days (both date columns)."""
+    if dialect_name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return later - earlier
+
+
+def weighted_amount(dialect_name: str):
+    """amount × probability / 100 (float division on SQLite, where whole amounts are
+    stored as integers; exact numeric on PostgreSQL)."""
+    return Deal.amount * Deal.probability / (100.0 if dialect_name == "sqlite" else 100)
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def company_tz_name(session: Session) -> str:
+    return settings.get(session, "timezone") or "UTC"
+
+
+def scope_user_ids(session: Session, actor: Actor, scope: str) -> set[int] | None:
+    """Owner ids whose records count for ``scope``; ``None`` means every owner. Always
+    within what the actor may see."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    visible = visible_user_ids(session, actor)
+    if scope == "me" or (scope == "team" and actor.role == "rep"):
+        return {actor.id} if actor.id is not None else set()
+    if scope == "all":
+        return visible
+    teams = managed_team_ids(session, actor)
+    ids = set(session.scalars(select(User.id).where(User.team_id.in_(sorted(teams)))).all()) if teams else set()
+    if actor.id is not None:
+        ids.add(actor.id)
+    return ids if visible is None else ids & visible
+
+
+def in_period(col, period: Period) -> ColumnElement:
+    return and_(col >= period.start, col < period.end)
+
+

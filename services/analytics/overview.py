@@ -1,0 +1,225 @@
+"""The Overview page: KPIs of a scope and period, the monthly won trend, pipeline by stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from services.access import Actor, owner_in
+from services.analytics.common import (
+    ZERO,
+    company_tz_name,
+    dialect_of,
+    float2,
+    in_period,
+    money,
+    month_bucket,
+    ratio,
+    scope_user_ids,
+    weighted_amount,
+)
+from services.analytics.targets import _period_target, _targets_by_month
+from services.models import Activity, Contract, Customer, Deal, Payment, Stage, utcnow
+from services.periods import Period, local_today, month_starts
+
+
+@dataclass(frozen=True)
+class OverviewKPIs:
+    """The Overview page's numbers for one scope and period (money as Decimal)."""
+
+    period: Period
+    scope: str
+    won_amount: Decimal
+    won_count: int
+    lost_count: int
+    win_rate: float | None
+    target_amount: Decimal | None
+    attainment: float | None
+    open_pipeline: Decimal
+    weighted_pipeline: Decimal
+    open_deal_count: int
+    activities_done: int
+    overdue_activities: int
+    overdue_customers: int
+    new_customers: int
+    collections: Decimal
+
+    @property
+    def overdue_followups(self) -> int:
+        """Overdue planned activities + customers past their next-contact date."""
+        return self.overdue_activities + self.overdue_customers
+
+    def to_dict(self) -> dict:
+        """JSON-friendly: money as float with 2 decimals, dates as ISO strings."""
+        d = asdict(self)
+        d["period"] = {"start": self.period.start.isoformat(), "end": self.period.end.isoformat(), "kind": self.period.kind}
+        for k, v in d.items():
+            if isinstance(v, Decimal):
+                d[k] = float2(v)
+        d["overdue_followups"] = self.overdue_followups
+        return d
+
+
+def _closed_deals(session: Session, owner: ColumnElement, period: Period) -> tuple[Decimal, int, int]:
+    won, lost = Stage.kind == "won", Stage.kind == "lost"
+    row = session.execute(
+        select(
+            func.sum(case((won, Deal.amount), else_=0)),
+            func.count(case((won, 1))),
+            func.count(case((lost, 1))),
+        )
+        .select_from(Deal)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .where(owner, in_period(Deal.closed_on, period), Stage.kind.in_(("won", "lost")))
+    ).one()
+    return money(row[0]), int(row[1] or 0), int(row[2] or 0)
+
+
+def overview_kpis(
+    session: Session,
+    actor: Actor,
+    *,
+    period: Period,
+    scope: str = "me",
+    today: date | None = None,
+    now: datetime | None = None,
+) -> OverviewKPIs:
+    """The Overview numbers for ``scope`` in ``period``:
+
+    won_amount / won_count / lost_count — won (lost) deals with closed_on in the period;
+    win_rate = won_count / (won_count + lost_count), None when no deal closed;
+    target_amount — base contract-amount target of the scope prorated to the period (see
+    docs/KPIS.md), attainment = won_amount / target_amount (None without target);
+    open_pipeline / weighted_pipeline / open_deal_count — deals in an open stage *now*:
+    Σ amount and Σ amount × probability / 100; activities_done — activities with done_at
+    in the period; overdue_activities — planned (done_at null) with planned_at < now;
+    overdue_customers — owned, unarchived customers with next_contact_on < today;
+    new_customers — customers created in the period; collections — Σ payments received in
+    the period on contracts owned in scope.
+    """
+    tz = company_tz_name(session)
+    today = today or local_today(tz)
+    now = now or utcnow()
+    ids = scope_user_ids(session, actor, scope)
+    lo, hi = period.utc_bounds(tz)
+
+    won_amount, won_count, lost_count = _closed_deals(session, owner_in(Deal.owner_id, ids), period)
+
+    open_row = session.execute(
+        select(func.count(Deal.id), func.sum(Deal.amount), func.sum(weighted_amount(dialect_of(session))))
+        .select_from(Deal)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .where(Stage.kind == "open", owner_in(Deal.owner_id, ids))
+    ).one()
+
+    activities_done = session.scalar(
+        select(func.count(Activity.id)).where(owner_in(Activity.owner_id, ids), Activity.done_at >= lo, Activity.done_at < hi)
+    )
+    overdue_activities = session.scalar(
+        select(func.count(Activity.id)).where(
+            owner_in(Activity.owner_id, ids), Activity.done_at.is_(None), Activity.planned_at < now
+        )
+    )
+
+    customer_owner = Customer.owner_id.is_not(None) if ids is None else owner_in(Customer.owner_id, ids)
+    overdue_customers = session.scalar(
+        select(func.count(Customer.id)).where(customer_owner, Customer.archived.is_(False), Customer.next_contact_on < today)
+    )
+    new_customer_owner = true() if ids is None else owner_in(Customer.owner_id, ids)
+    new_customers = session.scalar(
+        select(func.count(Customer.id)).where(new_customer_owner, Customer.created_at >= lo, Customer.created_at < hi)
+    )
+
+    collections = session.scalar(
+        select(func.sum(Payment.amount))
+        .select_from(Payment)
+        .join(Contract, Contract.id == Payment.contract_id)
+        .where(owner_in(Contract.owner_id, ids), in_period(Payment.received_on, period))
+    )
+
+    target = _period_target(_targets_by_month(session, actor, scope, ids, month_starts(period)), period)
+    return OverviewKPIs(
+        period=period,
+        scope=scope,
+        won_amount=won_amount,
+        won_count=won_count,
+        lost_count=lost_count,
+        win_rate=ratio(won_count, won_count + lost_count),
+        target_amount=target,
+        attainment=ratio(won_amount, target),
+        open_pipeline=money(open_row[1]),
+        weighted_pipeline=money(open_row[2]),
+        open_deal_count=int(open_row[0] or 0),
+        activities_done=int(activities_done or 0),
+        overdue_activities=int(overdue_activities or 0),
+        overdue_customers=int(overdue_customers or 0),
+        new_customers=int(new_customers or 0),
+        collections=money(collections),
+    )
+
+
+def monthly_won_trend(session: Session, actor: Actor, *, start: date, end: date, scope: str = "me") -> pd.DataFrame:
+    """Won revenue per calendar month for ``[start, end)``: one row per month (also months
+    with nothing won) — month (first day, date), won_amount (float), won_count (int),
+    target_amount (float, NaN when the scope has no target for that month)."""
+    period = Period(start, end)
+    ids = scope_user_ids(session, actor, scope)
+    bucket = month_bucket(Deal.closed_on, dialect_of(session)).label("month")
+    rows = session.execute(
+        select(bucket, func.sum(Deal.amount), func.count(Deal.id))
+        .select_from(Deal)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .where(Stage.kind == "won", owner_in(Deal.owner_id, ids), in_period(Deal.closed_on, period))
+        .group_by(bucket)
+    ).all()
+    found = {m: (money(amount), int(count)) for m, amount, count in rows}
+    months = month_starts(period)
+    targets = _targets_by_month(session, actor, scope, ids, months)
+    return pd.DataFrame(
+        {
+            "month": months,
+            "won_amount": [float(found.get(m, (ZERO, 0))[0]) for m in months],
+            "won_count": pd.array([found.get(m, (ZERO, 0))[1] for m in months], dtype="int64"),
+            "target_amount": [float(targets[m]) if targets.get(m) is not None else float("nan") for m in months],
+        }
+    )
+
+
+
+
+def pipeline_by_stage(session: Session, actor: Actor, *, scope: str = "me") -> pd.DataFrame:
+    """Open pipeline per open stage (in stage order), now: stage, sequence, count (deals),
+    amount (Σ amount), weighted (Σ amount × deal probability / 100). Every active open stage
+    appears, also with no deals."""
+    ids = scope_user_ids(session, actor, scope)
+    count = func.count(Deal.id)
+    rows = session.execute(
+        select(
+            Stage.name,
+            Stage.sequence,
+            count,
+            func.coalesce(func.sum(Deal.amount), 0),
+            func.coalesce(func.sum(weighted_amount(dialect_of(session))), 0),
+        )
+        .select_from(Stage)
+        .outerjoin(Deal, and_(Deal.stage_id == Stage.id, owner_in(Deal.owner_id, ids)))
+        .where(Stage.kind == "open")
+        .group_by(Stage.id, Stage.name, Stage.sequence, Stage.active)
+        .having(or_(Stage.active.is_(True), count > 0))
+        .order_by(Stage.sequence, Stage.name)
+    ).all()
+    return pd.DataFrame(
+        {
+            "stage": [r[0] for r in rows],
+            "sequence": pd.array([r[1] for r in rows], dtype="int64"),
+            "count": pd.array([int(r[2]) for r in rows], dtype="int64"),
+            "amount": [float(money(r[3])) for r in rows],
+            "weighted": [float(money(r[4])) for r in rows],
+        }
+    )

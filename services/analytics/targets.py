@@ -1,0 +1,127 @@
+"""Targets as the analytics read them: the base contract-amount target of a scope, per month
+and prorated to a period (see docs/KPIS.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from services.access import Actor, managed_team_ids, owner_in, team_subtree_ids
+from services.analytics.common import (
+    CENT,
+    ZERO,
+    money,
+)
+from services.models import Target, Team, User
+from services.periods import Period, add_months
+
+
+def _target_base():
+    return and_(Target.metric == "contract_amount", Target.tier == "base")
+
+
+def _topmost(session: Session, team_ids: set[int]) -> set[int]:
+    """Of ``team_ids``, those with no ancestor also in ``team_ids`` (avoids counting a
+    region's target and its teams' targets twice)."""
+    parents = dict(session.execute(select(Team.id, Team.parent_id)).all())
+    out = set()
+    for tid in team_ids:
+        p, covered = parents.get(tid), False
+        while p is not None:
+            if p in team_ids:
+                covered = True
+                break
+            p = parents.get(p)
+        if not covered:
+            out.add(tid)
+    return out
+
+
+def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int] | None, window) -> list:
+    """Target filters for the scope in order of preference (the first with rows wins):
+    me → the actor's user targets; team → targets of the topmost targeted teams the actor
+    manages plus user targets of scope users outside those teams; all (director / admin) →
+    company targets, else the same team + user rule over every team."""
+    user_level = and_(Target.scope == "user", owner_in(Target.user_id, ids))
+    if scope == "me" or actor.role == "rep":
+        return [user_level]
+    if scope == "all" and ids is None:
+        teams = set(session.scalars(select(Team.id)).all())
+        first = [Target.scope == "company"]
+    else:
+        teams = managed_team_ids(session, actor)
+        first = []
+    targeted = set(
+        session.scalars(
+            select(Target.team_id)
+            .where(_target_base(), window, Target.scope == "team", owner_in(Target.team_id, teams))
+            .group_by(Target.team_id)
+        ).all()
+    ) - {None}
+    top = _topmost(session, targeted)
+    covered_teams = team_subtree_ids(session, top)
+    covered_users = (
+        set(session.scalars(select(User.id).where(User.team_id.in_(sorted(covered_teams)))).all()) if covered_teams else set()
+    )
+    uncovered_users = and_(Target.scope == "user", owner_in(Target.user_id, ids), Target.user_id.not_in(sorted(covered_users)))
+    team_level = and_(Target.scope == "team", owner_in(Target.team_id, top))
+    return [*first, or_(team_level, uncovered_users)]
+
+
+def _targets_by_month(session: Session, actor: Actor, scope: str, ids: set[int] | None, months: list[date]) -> dict[date, Decimal | None]:
+    """Monthly target (metric contract_amount, tier base) of the scope. Per target holder
+    (company, team or user) and month: its month target if it has one, else its quarter
+    target / 3, else its year target / 12; the scope's monthly target is the sum over its
+    holders (see ``_target_candidates`` for which holders count); None when none has one."""
+    if not months:
+        return {}
+    window = and_(Target.period_start >= add_months(months[0], -11), Target.period_start < add_months(months[-1], 1))
+    rows: list = []
+    for cond in _target_candidates(session, actor, scope, ids, window):
+        rows = session.execute(
+            select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start, func.sum(Target.value))
+            .where(_target_base(), window, cond)
+            .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start)
+        ).all()
+        if rows:
+            break
+    spans = {"month": 1, "quarter": 3, "year": 12}
+    # holder → kind → month → value
+    shares: dict[tuple, dict[str, dict[date, Decimal]]] = {}
+    for t_scope, team_id, user_id, kind, start, value in rows:
+        if kind not in spans:
+            continue
+        per_kind = shares.setdefault((t_scope, team_id, user_id), {}).setdefault(kind, {})
+        share = money(value) / spans[kind]
+        for i in range(spans[kind]):
+            m = add_months(start, i)
+            per_kind[m] = per_kind.get(m, ZERO) + share
+    out: dict[date, Decimal | None] = {}
+    for m in months:
+        values = [
+            next((by_kind[k][m] for k in ("month", "quarter", "year") if m in by_kind.get(k, {})), None)
+            for by_kind in shares.values()
+        ]
+        values = [v for v in values if v is not None]
+        out[m] = sum(values, ZERO).quantize(CENT, rounding=ROUND_HALF_UP) if values else None
+    return out
+
+
+def _period_target(month_targets: dict[date, Decimal | None], period: Period) -> Decimal | None:
+    """Σ monthly target × (days of the month inside the period / days of the month)."""
+    total, any_target = ZERO, False
+    for m, value in month_targets.items():
+        if value is None:
+            continue
+        nxt = add_months(m, 1)
+        overlap = (min(nxt, period.end) - max(m, period.start)).days
+        if overlap <= 0:
+            continue
+        any_target = True
+        total += value * Decimal(overlap) / Decimal((nxt - m).days)
+    return total.quantize(CENT, rounding=ROUND_HALF_UP) if any_target else None
+
+
