@@ -387,6 +387,13 @@ MATRIX: dict[str, Case] = {
                                               mapping={"Name": "name", "Notes": "notes"}, on_duplicate="update"),
         OWNER, sees=lambda r, w: r.updated == 1, writes=True),
     # analytics (scope "all" = everything the actor may see) -----------------
+    "analytics.metric_actuals": Case(
+        lambda s, a, w: analytics.metric_actuals(s, a, metric="contract_amount", start=PERIOD_START, end=PERIOD_END,
+                                                 by="user"), OWNER,
+        sees=lambda r, w: dict(zip(r["user_id"], r["value"], strict=True)).get(w.org.rep_n1.id) == Decimal("1300")),
+    "analytics.metric_total": Case(
+        lambda s, a, w: analytics.metric_total(s, a, metric="collections", start=PERIOD_START, end=PERIOD_END),
+        OWNER, sees=lambda r, w: r == Decimal("200")),
     "analytics.kpi_report": Case(
         lambda s, a, w: analytics.kpi_report(s, a, start=PERIOD_START, end=PERIOD_END, by="owner"), OWNER,
         sees=lambda r, w: any(row["owner_id"] == w.org.rep_n1.id and row["won_count"] == 2 for row in r)),
