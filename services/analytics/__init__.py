@@ -26,6 +26,7 @@ from services.analytics.actuals import metric_actuals, metric_total
 from services.analytics.common import SCOPES, scope_user_ids
 from services.analytics.overview import OverviewKPIs, monthly_won_trend, overview_kpis, pipeline_by_stage
 from services.analytics.report import kpi_report
+from services.analytics.targets import monthly_scope_targets, scope_target
 
 __all__ = ["SCOPES", "metric_actuals", "metric_total", "OverviewKPIs", "kpi_report", "monthly_won_trend", "overview_kpis", "pipeline_by_stage",
-           "scope_user_ids"]
+           "scope_user_ids", "monthly_scope_targets", "scope_target"]

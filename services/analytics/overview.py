@@ -24,7 +24,7 @@ from services.analytics.common import (
     scope_user_ids,
     weighted_amount,
 )
-from services.analytics.targets import _period_target, _targets_by_month
+from services.analytics.targets import monthly_scope_targets, scope_target
 from services.models import Activity, Contract, Customer, Deal, Payment, Stage, utcnow
 from services.periods import Period, local_today, month_starts
 
@@ -143,7 +143,7 @@ def overview_kpis(
         .where(owner_in(Contract.owner_id, ids), in_period(Payment.received_on, period))
     )
 
-    target = _period_target(_targets_by_month(session, actor, scope, ids, month_starts(period)), period)
+    target = scope_target(session, actor, scope=scope, period=period)
     return OverviewKPIs(
         period=period,
         scope=scope,
@@ -180,7 +180,7 @@ def monthly_won_trend(session: Session, actor: Actor, *, start: date, end: date,
     ).all()
     found = {m: (money(amount), int(count)) for m, amount, count in rows}
     months = month_starts(period)
-    targets = _targets_by_month(session, actor, scope, ids, months)
+    targets = monthly_scope_targets(session, actor, scope=scope, months=months)
     return pd.DataFrame(
         {
             "month": months,

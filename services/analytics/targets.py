@@ -14,9 +14,10 @@ from services.analytics.common import (
     CENT,
     ZERO,
     money,
+    scope_user_ids,
 )
 from services.models import Target, Team, User
-from services.periods import Period, add_months
+from services.periods import Period, add_months, month_starts
 
 
 def _target_base():
@@ -125,3 +126,20 @@ def _period_target(month_targets: dict[date, Decimal | None], period: Period) ->
     return total.quantize(CENT, rounding=ROUND_HALF_UP) if any_target else None
 
 
+
+
+# ---------------------------------------------------------------------------
+# the public questions other areas ask (the goals area owns how targets are set and split;
+# these answer "what is the target of this scope / holder for this period")
+
+
+def monthly_scope_targets(session: Session, actor: Actor, *, scope: str, months: list[date]) -> dict[date, Decimal | None]:
+    """Base contract-amount target of an Overview scope ("me" / "team" / "all") per month
+    (first days ``months``); None for a month without any target (see ``_targets_by_month``)."""
+    return _targets_by_month(session, actor, scope, scope_user_ids(session, actor, scope), months)
+
+
+def scope_target(session: Session, actor: Actor, *, scope: str, period: Period) -> Decimal | None:
+    """Base contract-amount target of an Overview scope prorated to ``period`` (Σ monthly
+    target × share of the month's days inside the period); None without any target."""
+    return _period_target(monthly_scope_targets(session, actor, scope=scope, months=month_starts(period)), period)

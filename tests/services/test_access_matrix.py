@@ -387,6 +387,10 @@ MATRIX: dict[str, Case] = {
                                               mapping={"Name": "name", "Notes": "notes"}, on_duplicate="update"),
         OWNER, sees=lambda r, w: r.updated == 1, writes=True),
     # analytics (scope "all" = everything the actor may see) -----------------
+    "analytics.monthly_scope_targets": Case(
+        lambda s, a, w: analytics.monthly_scope_targets(s, a, scope="all", months=[TODAY.replace(day=1)]), EVERYONE),
+    "analytics.scope_target": Case(
+        lambda s, a, w: analytics.scope_target(s, a, scope="all", period=Period(PERIOD_START, PERIOD_END)), EVERYONE),
     "analytics.metric_actuals": Case(
         lambda s, a, w: analytics.metric_actuals(s, a, metric="contract_amount", start=PERIOD_START, end=PERIOD_END,
                                                  by="user"), OWNER,
