@@ -32,7 +32,6 @@ from sqlalchemy import (
     bindparam,
     desc,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -52,6 +51,7 @@ from services.access import (
     ensure_can_edit_customer,
     ensure_owner_assignable,
     owner_scope_key,
+    owner_scope_term,
     require_role,
     visible_user_ids,
 )
@@ -391,14 +391,7 @@ def _grid_conditions(key: tuple) -> list:
     in ``list_customers_page`` / ``access.can_see_private``): a rep must not learn a pool
     customer's hidden phone by searching for it."""
     owners, in_pool, is_manager, archived, by_owner, equal, no_contact, searched, search_keys = key
-    if owners == "all":
-        own = true()
-    elif owners == "none":
-        own = false()
-    elif owners == "one":
-        own = Customer.owner_id == bindparam("owner")
-    else:
-        own = Customer.owner_id.in_(bindparam("owners", expanding=True))
+    own = owner_scope_term(Customer.owner_id, owners)
     if in_pool is True:
         conds = [Customer.owner_id.is_(None)]
     elif in_pool is False:
