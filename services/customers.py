@@ -67,6 +67,8 @@ from services.errors import ConflictError, DuplicateError, NotFound, PermissionD
 from services.i18n import t
 from services.models import (
     CUSTOMER_STATUSES,
+    DEFAULT_STATUS,
+    DEFAULT_TIER,
     TIERS,
     AuditLog,
     Channel,
@@ -192,7 +194,7 @@ def validate_customer_fields(
             if f == "name" or (partial and f in ("tier", "status")):
                 err(f, "err.required")
             else:
-                clean[f] = {"tier": "C", "status": "lead"}.get(f)
+                clean[f] = {"tier": DEFAULT_TIER, "status": DEFAULT_STATUS}.get(f)
             continue
         if f in ("name", "industry", "region", "address", "notes"):
             text = as_text(raw)
@@ -278,6 +280,48 @@ def norm_columns(values: dict[str, Any]) -> dict[str, Any]:
 
 
 _norm_columns = norm_columns  # the former private name, still imported by tests
+
+MAX_EXTERNAL_ID = 80
+
+
+def insert_customers(session: Session, actor: Actor, rows: list[dict[str, Any]], *, now: datetime | None = None,
+                     action: str = "create") -> list[int]:
+    """Validate and insert new customers — the one write path for a new customer row (grid,
+    form, import); returns their ids in order. Each row passes ``validate_customer_fields``
+    (what is missing takes the model's defaults: tier C, status lead); an ``external_id``
+    (≤ 80 characters) may come along. A row gets its normalised duplicate-check columns; one
+    without an owner is in the public pool from ``now``; each gets one audit row ``action``
+    with its values. Any invalid row raises ``ValidationError`` (``row_errors`` by position),
+    and an owner the actor may not assign ``PermissionDenied``, before anything is written.
+    The duplicate check is the caller's (a grid save refuses, an import matches)."""
+    loc = actor.locale
+    now = now or utcnow()
+    for owner_id in sorted({r.get("owner_id") for r in rows} - {None}):
+        ensure_owner_assignable(session, actor, owner_id)
+    prepared: list[dict[str, Any]] = []
+    row_errors: dict[Any, dict[str, str]] = {}
+    for i, raw in enumerate(rows):
+        clean, errs = validate_customer_fields({k: v for k, v in raw.items() if k in EDITABLE_FIELDS}, loc)
+        if not is_missing(raw.get("external_id")):
+            ext = as_text(raw["external_id"])
+            if ext is None:
+                errs["external_id"] = t("customers.err_text", loc)
+            elif len(ext) > MAX_EXTERNAL_ID:
+                errs["external_id"] = t("err.too_long", loc, max=MAX_EXTERNAL_ID)
+            else:
+                clean["external_id"] = ext
+        if errs:
+            row_errors[i] = errs
+        prepared.append(clean)
+    if row_errors:
+        raise ValidationError(row_errors=row_errors)
+    created = [Customer(**clean, **norm_columns(clean), created_at=now, updated_at=now,
+                        pool_entered_at=None if clean.get("owner_id") is not None else now) for clean in prepared]
+    session.add_all(created)
+    session.flush()
+    for row, clean in zip(created, prepared, strict=True):
+        audit.record(session, actor, "customer", row.id, action, {k: [None, v] for k, v in clean.items() if v is not None})
+    return [row.id for row in created]
 
 
 # ---------------------------------------------------------------------------
@@ -838,15 +882,9 @@ def update_many(
 
     # write
     result = SaveResult()
-    for key, clean in creates:
-        row = Customer(**clean, **norm_columns(clean), created_at=now, updated_at=now)
-        if row.owner_id is None:
-            row.pool_entered_at = now
-        session.add(row)
-        session.flush()
-        audit.record(session, actor, "customer", row.id, "create",
-                     {k: [None, v] for k, v in clean.items() if v is not None})
-        result.created[key] = row.id
+    if creates:
+        ids = insert_customers(session, actor, [clean for _key, clean in creates], now=now)
+        result.created.update(zip([key for key, _clean in creates], ids, strict=True))
     for cid, version, clean in updates:
         row = rows[cid]
         before = _row_snapshot(row, list(clean))

@@ -33,13 +33,18 @@ class NameUpdate(SQLModel):
     active: bool | None = None
 
 
+#: What a new customer is when nothing else is said (grid, form, import): tier C, a lead.
+DEFAULT_TIER = "C"
+DEFAULT_STATUS = "lead"
+
+
 class CustomerBase(SQLModel):
     name: str = Field(max_length=200)
     credit_code: str | None = Field(default=None, max_length=18)  # 统一社会信用代码
     industry: str | None = Field(default=None, max_length=60)
     region: str | None = Field(default=None, max_length=60)
-    tier: str = Field(default="C", max_length=1)
-    status: str = Field(default="lead", max_length=16)
+    tier: str = Field(default=DEFAULT_TIER, max_length=1)
+    status: str = Field(default=DEFAULT_STATUS, max_length=16)
     channel_id: int | None = Field(default=None, foreign_key="channel.id")
     owner_id: int | None = Field(default=None, foreign_key="user.id")
     phone: str | None = Field(default=None, max_length=40)

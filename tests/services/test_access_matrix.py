@@ -217,6 +217,9 @@ MATRIX: dict[str, Case] = {
     "customers.create_customer": Case(
         lambda s, a, w: customers.create_customer(s, a, data={"name": "Fresh Start Ltd", "owner_id": w.org.rep_n1.id}),
         OWNER, writes=True),
+    "customers.insert_customers": Case(
+        lambda s, a, w: customers.insert_customers(s, a, [{"name": "Inserted Ltd", "owner_id": w.org.rep_n1.id}]),
+        OWNER, writes=True),
     "customers.distinct_values": Case(lambda s, a, w: customers.distinct_values(s, a, field_name="region"), OWNER,
                                       sees=lambda r, w: "Northshire" in r),
     "customers.get_customer": Case(lambda s, a, w: customers.get_customer(s, a, customer_id=w.c1), OWNER),
@@ -306,6 +309,10 @@ MATRIX: dict[str, Case] = {
         lambda s, a, w: activities.week_calendar(s, a, week_start=WEEK_START, tz="UTC"), OWNER,
         sees=lambda r, w: w.a_planned in ids_of(r)),
     # deals -------------------------------------------------------------------
+    "deals.insert_deals": Case(
+        lambda s, a, w: deals.insert_deals(s, a, [{"name": "Northwind renewal", "customer_id": w.c1,
+                                                   "stage_id": w.org.stages["Qualify"], "owner_id": w.org.rep_n1.id}]),
+        OWNER, writes=True),
     "deals.create_deal": Case(
         lambda s, a, w: deals.create_deal(s, a, data={"name": "Northwind add-on", "customer_id": w.c1,
                                                       "stage_id": w.org.stages["Qualify"],
