@@ -39,6 +39,7 @@ XLSX_SECONDS = 60.0
 MAX_CELL_ISSUES = 50_000
 _SAMPLE_BYTES = 64 * 1024
 _GB_CODECS = {"gb18030", "gbk", "gb2312", "cp936", "hz", "euc_cn"}
+_KOREAN_CODECS = {"cp949", "euc_kr", "johab", "iso2022_kr"}
 
 
 class FileRefused(ValidationError):
@@ -124,9 +125,11 @@ def detect_encoding(data: bytes) -> str | None:
     if not matches:
         return None
     best = matches[0]
-    for m in matches:
-        if m.encoding in _GB_CODECS and m.chaos <= best.chaos:
-            return "gb18030"
+    gb = [m for m in matches if m.encoding in _GB_CODECS]
+    if gb and (gb[0].chaos <= best.chaos or best.encoding in _KOREAN_CODECS):
+        # EUC-KR uses exactly GB2312's byte range, so short GBK text often ranks Korean
+        # first; for a Chinese company's file GBK is by far the likelier writer
+        return "gb18030"
     return best.encoding
 
 
@@ -167,7 +170,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def _check_text(text: str, locale: str | None) -> None:
     """Refuse binary data that happened to decode (a spreadsheet of another format, …)."""
     sample = text[:100_000]
-    if sample and len(_CONTROL.findall(sample)) > max(2, len(sample) // 200):
+    if sample and len(_CONTROL.findall(sample)) > max(8, len(sample) // 3):
         raise FileRefused(locale, "not_text")
 
 
@@ -208,12 +211,12 @@ def _csv_records(text: str, locale: str | None) -> Iterator[tuple[int, int, list
 
 
 def _looks_like_rows(cell: str, width: int, delimiter: str) -> bool:
-    """A cell spanning lines whose every further line splits into exactly ``width`` cells
-    — rows that a stray quote pulled into it."""
-    lines = [ln for ln in cell.split("\n")[1:] if ln.strip()]
-    if width < 3 or not lines:
+    """A cell spanning lines of which one splits into exactly ``width`` cells (the header's
+    width, at least 3): a row that a stray quote pulled into it."""
+    if width < 3:
         return False
-    return all(len(next(csv.reader([ln], delimiter=delimiter), [])) == width for ln in lines)
+    return any(len(next(csv.reader([ln], delimiter=delimiter), [])) == width
+               for ln in cell.split("\n") if ln.count(delimiter) == width - 1)
 
 
 def _read_csv(data: bytes, locale: str | None, encoding: str | None, max_rows: int) -> Table:
@@ -232,7 +235,7 @@ def _read_csv(data: bytes, locale: str | None, encoding: str | None, max_rows: i
         if last > first:
             for col, v in enumerate(raw):
                 if "\n" in v and _looks_like_rows(v, width, delimiter):
-                    _flag(table, locale, number, col, CellIssue("swallowed_rows", {"first": first + 1, "last": last},
+                    _flag(table, locale, number, col, CellIssue("swallowed_rows", {"first": first, "last": last},
                                                                 always=True))
         extra = [i for i, v in enumerate(values) if i >= width and v is not None]
         if extra:
@@ -261,8 +264,9 @@ def _xlsx_parser(src, ws, wb, issues: list):
     class Parser(WorkSheetParser):
         def parse_cell(self, element):
             cell = super().parse_cell(element)
+            # no saved result: no <v>, or an empty one that is not an empty text result
             if cell["value"] is None and element.find(FORMULA_TAG) is not None \
-                    and not element.findtext(VALUE_TAG):
+                    and (element.find(VALUE_TAG) is None or element.get("t") != "str"):
                 issues.append((cell["row"], cell["column"], "formula_no_value",
                                {"formula": "=" + (element.findtext(FORMULA_TAG) or "")[:60]}))
             elif cell["data_type"] == "e":
@@ -403,6 +407,8 @@ def read_table(source: str | Path | BinaryIO | bytes, *, max_rows: int = MAX_ROW
     numbers, so row numbers match the spreadsheet. Raises ``FileRefused`` (a
     ``ValidationError`` on ``file``) when the file cannot be read as a table."""
     data = _read_bytes(source, locale)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # the binary .xls of Excel 97–2003
+        raise FileRefused(locale, "old_xls")
     if data[:4] == b"PK\x03\x04":
         return _read_xlsx(data, locale, max_rows)
     return _read_csv(data, locale, encoding, max_rows)
