@@ -40,6 +40,12 @@ MAX_CELL_ISSUES = 50_000
 _SAMPLE_BYTES = 64 * 1024
 _GB_CODECS = {"gb18030", "gbk", "gb2312", "cp936", "hz", "euc_cn"}
 _KOREAN_CODECS = {"cp949", "euc_kr", "johab", "iso2022_kr"}
+# what a user recognises (Excel's own names for these encodings)
+_ENCODING_NAMES = {"cp932": "Shift-JIS (Japanese)", "shift_jis": "Shift-JIS (Japanese)",
+                   "shift_jis_2004": "Shift-JIS (Japanese)", "euc_jp": "EUC-JP (Japanese)",
+                   "euc_jis_2004": "EUC-JP (Japanese)", "big5": "Big5 (Traditional Chinese)",
+                   "big5hkscs": "Big5-HKSCS (Traditional Chinese)", "cp950": "Big5 (Traditional Chinese)",
+                   "cp1252": "Windows-1252 (Western European)", "latin_1": "ISO-8859-1 (Western European)"}
 
 
 class FileRefused(ValidationError):
@@ -157,7 +163,7 @@ def decode_csv_bytes(data: bytes, locale: str | None = "en", encoding: str | Non
     if guess is None:
         raise FileRefused(locale, "unsure_encoding")
     if guess != "gb18030":
-        raise FileRefused(locale, "other_encoding", encoding=guess)
+        raise FileRefused(locale, "other_encoding", encoding=_ENCODING_NAMES.get(guess, guess))
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
