@@ -70,15 +70,17 @@ Messy data — what a sales team gets (decided here, tested in tests/services/te
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from services.access import Actor
-from services.db import session_scope
+from services.db import is_sqlite, session_scope
 from services.errors import BusyError, DomainError, PermissionDenied, ValidationError
 from services.i18n import t
 from services.importing.activities import ActivityImporter
@@ -121,7 +123,7 @@ from services.importing.results import ImportResult, ImportRowError, RowOutcome
 from services.importing.rows import FLUSH_EVERY, RowImporter
 
 __all__ = [
-    "BATCH_ROWS", "DUPLICATE_POLICIES", "FIELDS", "FLUSH_EVERY", "KINDS", "MAX_AMOUNT", "MAX_ROWS", "REQUIRED",
+    "BATCH_ROWS", "BATCH_SECONDS", "DUPLICATE_POLICIES", "FIELDS", "FLUSH_EVERY", "KINDS", "MAX_AMOUNT", "MAX_ROWS", "REQUIRED",
     "CellIssue", "FileRefused", "ImportResult", "ImportRowError", "ParseError", "RowImporter", "RowOutcome",
     "Table", "cell_text", "decode_csv_bytes", "detect_encoding", "import_file", "infer_day_first",
     "parse_activity_kind", "parse_amount", "parse_bool", "parse_date", "parse_datetime", "parse_int",
@@ -131,8 +133,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Rows per committed batch: one short write transaction each (well under a second).
+#: A committed batch ends after this many rows or this many seconds, whichever comes first:
+#: one short write transaction each, however loaded the machine or slow the kind of row.
 BATCH_ROWS = 500
+BATCH_SECONDS = 0.25
+#: SQLite: the pause between batches. A writer waiting in SQLite's busy handler retries
+#: every 50–100 ms; without a gap the next batch would take the lock back before it looks.
+SQLITE_PAUSE_S = 0.1
 
 IMPORTERS: dict[str, type[RowImporter]] = {
     "customers": CustomerImporter,
@@ -177,10 +184,10 @@ def _failure_text(exc: Exception, locale: str) -> str:
 def run_import(engine: Engine, actor: Actor, *, kind: str, path: Source, mapping: dict[str, str] | None = None,
                on_duplicate: str = "skip", dry_run: bool = False, create_missing: bool = False,
                progress: Progress | None = None, batch_rows: int = BATCH_ROWS,
-               encoding: str | None = None) -> ImportResult:
-    """Import a file against ``engine`` in batches of ``batch_rows`` rows, each committed
-    in its own short transaction (a dry run: read-only ones, nothing written), so other
-    users' saves go through between batches. ``progress(done, total)`` is called after each
+               batch_seconds: float = BATCH_SECONDS, encoding: str | None = None) -> ImportResult:
+    """Import a file against ``engine`` in batches of at most ``batch_rows`` rows and
+    ``batch_seconds``, each committed in its own short transaction (a dry run: read-only
+    ones, nothing written), so other users' saves go through between batches. ``progress(done, total)`` is called after each
     batch, outside any transaction. A batch that fails is rolled back and the import stops:
     the result's ``written`` counts the rows committed before it, ``failure`` says why, and
     running the same import again skips what is already there and writes the rest.
@@ -190,22 +197,30 @@ def run_import(engine: Engine, actor: Actor, *, kind: str, path: Source, mapping
         importer.prepare(session)
     result = importer.result
     rows = importer.table.rows
-    for start in range(0, len(rows), batch_rows):
+    pause = SQLITE_PAUSE_S if is_sqlite(engine) and not dry_run else 0.0
+    start = 0
+    while start < len(rows):
         batch = rows[start:start + batch_rows]
         mark = result.mark()
         try:
             with session_scope(engine, write=not dry_run) as session:
-                importer.run_rows(session, batch, done_before=start)
+                done = importer.run_rows(session, batch, done_before=start,
+                                         deadline=time.monotonic() + batch_seconds)
         except Exception as exc:  # the batch is rolled back; what came before stays written
             result.roll_back_to(mark)
             result.failure = _failure_text(exc, actor.locale)
-            result.failed_rows = (batch[0][0], batch[-1][0])
-            if not isinstance(exc, DomainError):
-                log.exception("import stopped at rows %s–%s", batch[0][0], batch[-1][0])
+            result.failed_rows = (batch[0][0], importer.current_row)
+            if isinstance(exc, SQLAlchemyError):
+                log.warning("import stopped at rows %s–%s: %s", *result.failed_rows, str(exc)[:300])
+            elif not isinstance(exc, DomainError):
+                log.exception("import stopped at rows %s–%s", *result.failed_rows)
             break
         result.batches += 1
+        start += done
         if progress:
-            progress(start + len(batch), len(rows))
+            progress(start, len(rows))
+        if pause and start < len(rows):
+            time.sleep(pause)
     return result
 
 

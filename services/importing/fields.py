@@ -32,7 +32,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "phone": "Phone (7–20 digits); duplicate key.",
         "email": "Email; duplicate key.",
         "address": "Address.",
-        "notes": "Notes.",
+        "notes": "Notes (at most 5,000 characters).",
         "next_contact_on": "Next follow-up date.",
     },
     "contacts": {
@@ -43,7 +43,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "phone": "Phone (7–20 digits).",
         "email": "Email.",
         "is_primary": "Primary contact: yes/no, 是/否, 1/0.",
-        "notes": "Notes.",
+        "notes": "Notes (at most 5,000 characters).",
     },
     "deals": {
         "external_id": "Id in the source system; makes re-imports idempotent. Without it a deal is "
@@ -58,16 +58,18 @@ FIELDS: dict[str, dict[str, str]] = {
         "or created with --create-missing.",
         "amount": "Amount: 1234.5, ¥1,234.50, 12万, 1.5亿, 30k. Empty allowed except for won deals "
         "(counted as 0 in pipeline sums).",
-        "stage": "Stage name; won/赢单 and lost/输单 name the won/lost stage; empty → first open stage. "
-        "Unknown → error or created (open) with --create-missing.",
+        "stage": "Stage name; won/赢单/成交/Closed Won and lost/输单/丢单/Closed Lost name the won/lost stage; "
+        "empty → first open stage. Unknown → error, or with --create-missing created as a won/lost stage "
+        "(100 % / 0 %) when its name says won/lost, else as an open stage after the others.",
         "probability": "Win probability 0–100 (25 or 25%); empty → the stage's default.",
         "expected_close": "Expected close date (2026-11-27, 2026/11/27, 27.11.2026, 2026年11月27日, "
         "Excel dates).",
         "opened_on": "Date the deal was opened; empty → close date for closed deals, else today.",
-        "closed_on": "Close date of a won/lost deal; empty → expected close date; neither → error.",
+        "closed_on": "Close date of a won/lost deal; empty → expected close date; neither → error. "
+        "A close date on a deal in an open stage is an error on its row.",
         "lost_reason": "Lost reason (optional for lost deals).",
         "channel": "Channel / source.",
-        "next_step": "Next step.",
+        "next_step": "Next step (at most 300 characters).",
     },
     "activities": {
         "external_id": "Id in the source system; makes re-imports idempotent. Without it an activity "
@@ -84,9 +86,9 @@ FIELDS: dict[str, dict[str, str]] = {
         "deal_external_id": "The deal's external id (optional).",
         "contact": "Contact name at the customer (optional; must exist).",
         "duration_minutes": "Duration in minutes.",
-        "outcome": "Outcome / result.",
-        "notes": "Notes / content.",
-        "next_step": "Next step.",
+        "outcome": "Outcome / result (at most 300 characters).",
+        "notes": "Notes / content (at most 5,000 characters).",
+        "next_step": "Next step (at most 300 characters).",
         "next_contact_on": "Next contact date.",
         "location": "Check-in location.",
     },

@@ -6,6 +6,7 @@ the app's own write functions)."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -152,15 +153,21 @@ class RowImporter:
         raise NotImplementedError
 
     def run_rows(self, session: Session, rows: list[tuple[int, list[Any]]], *,
-                 progress: Callable[[int, int], None] | None = None, done_before: int = 0) -> None:
-        """Import ``rows`` in ``session`` (one transaction); new rows are written in groups
-        of ``FLUSH_EVERY`` and at the end."""
+                 progress: Callable[[int, int], None] | None = None, done_before: int = 0,
+                 deadline: float | None = None) -> int:
+        """Import ``rows`` in ``session`` (one transaction) — or, with a ``deadline``
+        (``time.monotonic()``), as many as fit before it (at least one); returns how many.
+        New rows are written in groups of ``FLUSH_EVERY`` and at the end."""
         self.s = session
         total = self.result.total_rows
+        count = 0
         # rows of this file are matched through ``self.seen``, so queries need not flush
         # every new row first
         with session.no_autoflush:
             for n, (number, values) in enumerate(rows, start=done_before + 1):
+                if deadline is not None and count and time.monotonic() > deadline:
+                    break
+                count += 1
                 self.current_row = number
                 self.row_errors = []
                 self._cell_issues(values)
@@ -174,6 +181,7 @@ class RowImporter:
                 if progress and (n % 50 == 0 or n == total):
                     progress(n, total)
         self.flush()
+        return count
 
     def queue(self, item: Any) -> None:
         """A new row to write with the next group (nothing is written in a dry run)."""

@@ -52,13 +52,13 @@ def failing_insert(engine):
 
 def test_a_failed_third_batch_keeps_the_first_two_and_a_rerun_finishes(engine, org, failing_insert):
     data = _file(1000)
-    res = run_import(engine, org.admin, kind="customers", path=data, batch_rows=200)
+    res = run_import(engine, org.admin, kind="customers", path=data, batch_rows=200, batch_seconds=60)
     assert res.failure and res.failed_rows == (402, 601)
     assert (res.batches, res.written, res.created) == (2, 400, 400)
     assert res.to_dict()["written"] == 400 and res.to_dict()["failed_rows"] == [402, 601]
     assert _count(engine) == 400  # the first two batches stay; the third is rolled back whole
     failing_insert()  # the cause is fixed; the same file is imported again
-    again = run_import(engine, org.admin, kind="customers", path=data, batch_rows=200)
+    again = run_import(engine, org.admin, kind="customers", path=data, batch_rows=200, batch_seconds=60)
     assert again.failure is None and (again.created, again.skipped, again.batches) == (600, 400, 5)
     assert _count(engine) == 1000
     with session_scope(engine) as s:
@@ -68,11 +68,20 @@ def test_a_failed_third_batch_keeps_the_first_two_and_a_rerun_finishes(engine, o
 
 def test_progress_comes_after_each_committed_batch(engine, org):
     seen = []
-    res = run_import(engine, org.admin, kind="customers", path=_file(450), batch_rows=200,
+    res = run_import(engine, org.admin, kind="customers", path=_file(450), batch_rows=200, batch_seconds=60,
                      progress=lambda done, total: seen.append((done, total, _count(engine))))
     assert res.created == 450
     # each call sees its batch committed (counted from another connection)
     assert seen == [(200, 450, 200), (400, 450, 400), (450, 450, 450)]
+
+
+def test_a_batch_ends_at_its_time_budget(engine, org):
+    seen = []
+    res = run_import(engine, org.admin, kind="customers", path=_file(30), batch_rows=200, batch_seconds=0,
+                     progress=lambda done, total: seen.append(done))
+    # a budget already spent after each row: one row per transaction, none lost or repeated
+    assert res.created == 30 and res.batches == 30 and seen == list(range(1, 31))
+    assert _count(engine) == 30
 
 
 def test_a_dry_run_in_batches_writes_nothing(engine, org):
@@ -93,7 +102,7 @@ def test_another_users_save_goes_through_between_batches(engine, org):
 
     def importing() -> None:
         outcome["result"] = run_import(engine, org.manager_n, kind="customers", path=_file(1000), batch_rows=200,
-                                       progress=progress)
+                                       batch_seconds=60, progress=progress)
 
     worker = threading.Thread(target=importing)
     worker.start()
