@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from services import settings
 from services.contracts import collection_by_rep, create_contract_from_deal
-from services.db import make_engine, session_scope
+from services.db import make_engine, read_scope, session_scope
 from services.i18n import format_percent
 from services.models import Contract, Deal, Payment, PaymentPlan, Stage
 from services.periods import local_today
@@ -22,7 +22,7 @@ PAGE = "pages/contracts.py"
 
 
 def won_deals(eng, owner):
-    with session_scope(eng) as s:
+    with read_scope(eng) as s:  # read-only: a caller may hold a write transaction meanwhile
         return s.scalars(select(Deal.id).join(Stage, Stage.id == Deal.stage_id)
                          .where(Stage.kind == "won", Deal.owner_id == owner.id).order_by(Deal.id)).all()
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from services.db import make_engine, session_scope
+from services.db import make_engine, read_scope, session_scope
 from services.deals import pipeline_board
 from services.i18n import format_money, format_number, t
 from services.models import Contract, Deal, DealHistory, Stage
@@ -19,13 +19,13 @@ PAGE = "pages/deals.py"
 
 
 def stage_id(eng, name):
-    with session_scope(eng) as s:
+    with read_scope(eng) as s:  # read-only: callers may hold a write transaction meanwhile
         return s.scalar(select(Stage.id).where(Stage.name == name))
 
 
 def deal_in(eng, owner, stage: str, *, newest: bool = False) -> int:
     """Id of the owner's first (or newest) deal in a stage."""
-    with session_scope(eng) as s:
+    with read_scope(eng) as s:
         return s.scalar(select(Deal.id).where(Deal.owner_id == owner.id, Deal.stage_id == stage_id(eng, stage))
                         .order_by(Deal.id.desc() if newest else Deal.id))
 
