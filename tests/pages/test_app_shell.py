@@ -246,3 +246,31 @@ def test_sign_in_keeps_the_browser_language_unless_the_user_chose_one(fresh_db_u
     with session_scope(engine) as s:
         assert s.get(User, org.rep_n1.id).locale == saved  # signing in saves no choice
     engine.dispose()
+
+
+def test_a_page_that_fails_shows_a_short_message_and_logs_the_details(demo_db_url, demo_actors, monkeypatch, caplog):
+    from dashboard import overview_views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/salesops/secret/path exploded")
+
+    monkeypatch.setattr(overview_views, "load_kpis", broken)
+    at = app()
+    at.session_state["actor"] = demo_actors["rep"]
+    at.context["locale"] = "en-US"
+    with caplog.at_level("ERROR", logger="salesops.pages"):
+        at.run()
+    assert not at.exception  # Streamlit shows no traceback box
+    [error] = [unescape(e.value) for e in at.error]
+    reference = error.rsplit(" ", 1)[-1].rstrip(".")
+    assert error == t("err.page_failed", "en", reference=reference)
+    assert "exploded" not in error and "/srv" not in error
+    assert "exploded" in caplog.text and reference in caplog.text  # the details are in the server log
+    assert at.sidebar.button(key="sign_out")  # the rest of the app still works
+
+
+def test_the_browser_is_told_no_error_details():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
