@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -35,6 +35,7 @@ from services.access import (
     owner_filter,
     owner_in,
     owner_scope_key,
+    owner_scope_term,
     scoped_owner_ids,
     visible_editable_customer,
     visible_user_ids,
@@ -277,22 +278,13 @@ def _open_activity(sqlite: bool):
     return func.likely(cond) if sqlite else cond
 
 
-def _owners_term(col, owners: str):
-    """``owner_in`` as a statement shape: everyone / no one / the ``owners`` parameter."""
-    if owners == "all":
-        return true()
-    if owners == "none":
-        return false()
-    return col.in_(bindparam("owners", expanding=True))
-
-
 @lru_cache(maxsize=64)
 def _agenda_statements(bucket: str, owners: str, sqlite: bool, limit: int):
     """The planned / follow-up / count statements of one agenda bucket, built once per shape
     (values are bound parameters: owners, start, tomorrow, week_end, today, tomorrow_day,
     week_end_day) so SQLAlchemy reuses the compiled SQL without rebuilding expressions."""
-    planned = [_open_activity(sqlite), _owners_term(Activity.owner_id, owners)]
-    follow = [Customer.owner_id.is_not(None), _owners_term(Customer.owner_id, owners), Customer.archived.is_(False)]
+    planned = [_open_activity(sqlite), owner_scope_term(Activity.owner_id, owners)]
+    follow = [Customer.owner_id.is_not(None), owner_scope_term(Customer.owner_id, owners), Customer.archived.is_(False)]
     if bucket == "overdue":
         planned.append(Activity.planned_at < bindparam("start"))
         follow.append(Customer.next_contact_on < bindparam("today"))

@@ -32,7 +32,6 @@ from sqlalchemy import (
     bindparam,
     desc,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -52,6 +51,7 @@ from services.access import (
     ensure_can_edit_customer,
     ensure_owner_assignable,
     owner_scope_key,
+    owner_scope_term,
     require_role,
     visible_user_ids,
 )
@@ -391,14 +391,7 @@ def _grid_conditions(key: tuple) -> list:
     in ``list_customers_page`` / ``access.can_see_private``): a rep must not learn a pool
     customer's hidden phone by searching for it."""
     owners, in_pool, is_manager, archived, by_owner, equal, no_contact, searched, search_keys = key
-    if owners == "all":
-        own = true()
-    elif owners == "none":
-        own = false()
-    elif owners == "one":
-        own = Customer.owner_id == bindparam("owner")
-    else:
-        own = Customer.owner_id.in_(bindparam("owners", expanding=True))
+    own = owner_scope_term(Customer.owner_id, owners)
     if in_pool is True:
         conds = [Customer.owner_id.is_(None)]
     elif in_pool is False:
@@ -995,6 +988,16 @@ def _claimed_by(session: Session, customer_id: int, locale: str) -> dict[str, st
     return {"owner_id": t("pool.err_already_claimed", locale, owner=name)}
 
 
+#: A claim this recent is reported to a rep who tried the same customer ("just claimed by …").
+JUST_CLAIMED = timedelta(minutes=10)
+
+
+def _claimed_just_now(session: Session, customer_id: int, now: datetime) -> bool:
+    return session.scalar(select(AuditLog.id).where(
+        AuditLog.entity == "customer", AuditLog.entity_id == str(customer_id), AuditLog.action == "claim",
+        AuditLog.at >= now - JUST_CLAIMED).limit(1)) is not None
+
+
 def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
     """Take pool customers as one's own. Rules (settings): a rep may own at most
     ``pool_rep_cap`` live customers; the previous owner must wait
@@ -1015,6 +1018,9 @@ def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None
     for cid in wanted:
         row = by_id.get(cid)
         if row is None:
+            if _claimed_just_now(session, cid, now):  # it was in the pool a moment ago: say who got it
+                row_errors[cid] = _claimed_by(session, cid, loc)
+                continue
             raise NotFound(t("err.not_found", loc, detail=f"customer {cid}"))
         if row.owner_id is not None or row.archived:
             row_errors[cid] = (_claimed_by(session, cid, loc) if row.owner_id is not None

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, case, false, func, or_, select
 from sqlmodel import Session
 
 from services import audit
@@ -28,14 +28,16 @@ from services.access import (
     Actor,
     check_owner,
     get_visible_customer,
+    load_visible,
     owner_filter,
     owner_in,
     owner_scope_key,
+    owner_scope_term,
     scoped_owner_ids,
     visible_editable_customer,
 )
 from services.clock import as_utc, local_date, local_tz
-from services.errors import ConflictError, FieldNotFound, ValidationError
+from services.errors import ConflictError, ValidationError
 from services.i18n import t
 from services.models import (
     Channel,
@@ -168,16 +170,6 @@ def create_deal(session: Session, actor: Actor, *, data: DealCreate | Mapping[st
     return _read(row)
 
 
-def _visible_deal(session: Session, actor: Actor, deal_id: int, *, for_update: bool = False) -> Deal:
-    stmt = select(Deal).where(Deal.id == deal_id, owner_filter(session, actor, Deal.owner_id))
-    if for_update:
-        stmt = stmt.with_for_update()
-    row = session.scalars(stmt).first()
-    if row is None:
-        raise FieldNotFound({"deal_id": t("err.unknown_ref", actor.locale, value=deal_id)})
-    return row
-
-
 def _check_version(row: Deal, version: int, yours: Mapping[str, Any]) -> None:
     if row.version != version:
         theirs = {k: (getattr(row, k, None), v) for k, v in yours.items()
@@ -188,7 +180,7 @@ def _check_version(row: Deal, version: int, yours: Mapping[str, Any]) -> None:
 
 def get_deal(session: Session, actor: Actor, *, deal_id: int) -> DealRead:
     """One deal the actor may see (by owner); ``NotFound`` otherwise."""
-    return _read(_visible_deal(session, actor, deal_id))
+    return _read(load_visible(session, actor, Deal, deal_id, field="deal_id"))
 
 
 def update_deal(session: Session, actor: Actor, *, deal_id: int, version: int,
@@ -208,7 +200,7 @@ def update_deal(session: Session, actor: Actor, *, deal_id: int, version: int,
     values = validate(DealUpdate, raw, loc).model_dump(exclude_unset=True)
     if amount_given:
         values["amount"] = amount
-    row = _visible_deal(session, actor, deal_id, for_update=True)
+    row = load_visible(session, actor, Deal, deal_id, field="deal_id", for_update=True)
     _check_version(row, version, values)
     values = {k: v for k, v in values.items() if _history_text(getattr(row, k)) != _history_text(v)}
     if not values:
@@ -261,7 +253,7 @@ def move_deal(session: Session, actor: Actor, *, deal_id: int, stage_id: int, ve
     (and amount) history rows; a won deal returns ``offer_contract``."""
     loc = actor.locale
     now = as_utc(now) or utcnow()
-    row = _visible_deal(session, actor, deal_id, for_update=True)
+    row = load_visible(session, actor, Deal, deal_id, field="deal_id", for_update=True)
     _check_version(row, version, {"stage_id": stage_id})
     current = session.get(Stage, row.stage_id)
     target = _get_stage(session, stage_id, loc)
@@ -325,7 +317,7 @@ def reopen_deal(session: Session, actor: Actor, *, deal_id: int, version: int, s
     writes a stage history row."""
     loc = actor.locale
     now = as_utc(now) or utcnow()
-    row = _visible_deal(session, actor, deal_id, for_update=True)
+    row = load_visible(session, actor, Deal, deal_id, field="deal_id", for_update=True)
     _check_version(row, version, {})
     current = session.get(Stage, row.stage_id)
     if current is None or current.kind == "open":
@@ -408,12 +400,7 @@ def _board_statements(stage_ids: tuple[int, ...], stall_stages: tuple[int, ...],
     """The aggregate and card statements of a board shape, built once (values are bound
     parameters: today, cut_<stage>, owners, sid) so SQLAlchemy reuses the compiled SQL."""
     stalled = _stalled_expr(stall_stages)
-    if owners == "all":
-        own = true()
-    elif owners == "none":
-        own = false()
-    else:
-        own = Deal.owner_id.in_(bindparam("owners", expanding=True))
+    own = owner_scope_term(Deal.owner_id, owners)
     # Grouping by (owner, stage) when filtered by owners lets SQLite walk ix_deal_owner_stage_board
     # for exactly those owners (grouping by stage alone makes it scan every open deal); both
     # board indexes hold every column the aggregate reads (an index-only scan).
@@ -558,7 +545,7 @@ def list_customer_deals(session: Session, actor: Actor, *, customer_id: int) -> 
 def deal_history(session: Session, actor: Actor, *, deal_id: int) -> pd.DataFrame:
     """History rows of a visible deal, newest first, with stage and owner ids turned into
     names (``old_label`` / ``new_label``)."""
-    _visible_deal(session, actor, deal_id)
+    load_visible(session, actor, Deal, deal_id, field="deal_id")
     rows = session.execute(
         select(DealHistory.id, DealHistory.field, DealHistory.old_value, DealHistory.new_value,
                DealHistory.changed_at, User.display_name.label("changed_by"))
