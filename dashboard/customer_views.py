@@ -33,7 +33,7 @@ from services import settings as company_settings
 from services.access import Actor
 from services.db import session_scope
 from services.errors import ConflictError, DomainError, DuplicateError, ValidationError
-from services.models import CUSTOMER_STATUSES, TIERS
+from services.models import CUSTOMER_STATUSES, DEFAULT_STATUS, DEFAULT_TIER, TIERS
 
 GRID_FIELDS = ("name", "tier", "status", "owner_id", "industry", "region", "channel_id", "phone", "email",
                "next_contact_on", "credit_code", "notes")
@@ -280,7 +280,7 @@ def add_row(current: pd.DataFrame) -> None:
     n = _ss().get(K + "new_n", 0) + 1
     _ss()[K + "new_n"] = n
     blank = {c: None for c in (rows[0].keys() if rows else ["id", *GRID_FIELDS])}
-    blank.update({"id": None, grid.KEY_FIELD: f"new-{n}", "tier": "C", "status": "lead"})
+    blank.update({"id": None, grid.KEY_FIELD: f"new-{n}", "tier": DEFAULT_TIER, "status": DEFAULT_STATUS})
     if actor_id := getattr(st.session_state.get("actor"), "id", None):
         blank["owner_id"] = actor_id
     _ss()[K + "work"] = [blank, *rows]

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -155,18 +155,20 @@ def apply_activity_effects(session: Session, *, customer_id: int, deal_id: int |
     """What an activity changes elsewhere, each as one conditional UPDATE (the transaction
     rule): the customer's ``last_contact_at`` only moves forward (it ends as the newest done
     activity's time however many are logged at once) and ``next_contact_on`` takes the
-    activity's; the deal's ``last_activity_at`` only moves forward and ``next_step`` takes the
+    activity's unless a newer activity is already on record; the deal's ``last_activity_at`` only moves forward and ``next_step`` takes the
     activity's. A change of a field users edit (next contact date, next step) bumps the row's
     version, so an edit form or grid opened before it cannot silently overwrite it."""
     done = as_utc(done_at)
     values: dict[str, Any] = {}
+    newest = true()
     if done is not None:
-        values["last_contact_at"] = case(
-            (or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < done), done),
-            else_=Customer.last_contact_at)
+        newest = or_(Customer.last_contact_at.is_(None), Customer.last_contact_at <= done)
+        values["last_contact_at"] = case((newest, done), else_=Customer.last_contact_at)
     if next_contact_on is not None:
-        changed = Customer.next_contact_on.is_distinct_from(next_contact_on)
-        values.update(next_contact_on=next_contact_on, version=Customer.version + case((changed, 1), else_=0),
+        # the follow-up date comes from the newest activity (an older one logged late leaves it)
+        changed = and_(newest, Customer.next_contact_on.is_distinct_from(next_contact_on))
+        values.update(next_contact_on=case((changed, next_contact_on), else_=Customer.next_contact_on),
+                      version=Customer.version + case((changed, 1), else_=0),
                       updated_at=case((changed, now), else_=Customer.updated_at))
     if values:
         session.execute(update(Customer).where(Customer.id == customer_id).values(**values)

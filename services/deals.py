@@ -27,6 +27,8 @@ from services import audit
 from services.access import (
     Actor,
     check_owner,
+    ensure_can_edit_customer,
+    ensure_owner_assignable,
     get_visible_customer,
     load_visible,
     owner_filter,
@@ -37,7 +39,7 @@ from services.access import (
     visible_editable_customer,
 )
 from services.clock import as_utc, local_date, local_tz
-from services.errors import ConflictError, ValidationError
+from services.errors import ConflictError, FieldNotFound, ValidationError
 from services.i18n import t
 from services.models import (
     Channel,
@@ -70,10 +72,18 @@ def _history_text(value: Any) -> str | None:
     return str(value)
 
 
+def write_history(session: Session, deal_id: int, fld: str, old: Any, new: Any, *, by: Actor,
+                  at: datetime) -> None:
+    """One ``DealHistory`` row: ``fld`` (one of ``HISTORY_FIELDS``) went from ``old`` to
+    ``new`` at ``at``, changed by ``by`` — every write path of a deal records its changes
+    here (the caller has checked that ``by`` may change the deal)."""
+    session.add(DealHistory(deal_id=deal_id, field=fld, old_value=_history_text(old),
+                            new_value=_history_text(new), changed_by=by.id, changed_at=at))
+
+
 def _write_history(session: Session, actor: Actor, deal_id: int, fld: str, old: Any, new: Any,
                    at: datetime) -> None:
-    session.add(DealHistory(deal_id=deal_id, field=fld, old_value=_history_text(old),
-                            new_value=_history_text(new), changed_by=actor.id, changed_at=at))
+    write_history(session, deal_id, fld, old, new, by=actor, at=at)
 
 
 def _today(session: Session, now: datetime, tz: ZoneInfo | None = None) -> date:
@@ -123,6 +133,88 @@ def _read(row: Deal) -> DealRead:
     return DealRead.model_validate(row)
 
 
+#: A closed deal's probability; an open one takes its stage's default unless one is given.
+CLOSED_PROBABILITY = {"won": 100, "lost": 0}
+MAX_EXTERNAL_ID = 80
+_NEW_DEAL_FIELDS = ("name", "customer_id", "owner_id", "product_id", "amount", "stage_id", "probability",
+                    "expected_close", "opened_on", "closed_on", "channel_id", "next_step", "lost_reason_id",
+                    "external_id")
+
+
+def check_new_deal(values: Mapping[str, Any], loc: str, *, stage_kind: str, stage_probability: int,
+                   today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """The rules of a new deal → ``(values, errors)``; never raises. Name required (≤ 200),
+    amount empty or 0…``MAX_AMOUNT``, probability 0–100, next step ≤ 300, external id ≤ 80;
+    ``opened_on`` defaults to ``today``. The stage's kind decides the rest: an open deal has
+    no close date and takes the stage's probability unless one is given; a won deal needs
+    its amount and its close date, a lost deal its close date, neither before ``opened_on``,
+    at probability 100 / 0."""
+    errors: dict[str, str] = {}
+    clean = {k: values.get(k) for k in _NEW_DEAL_FIELDS}
+    _check_common(clean, loc, errors, None)
+    for fld, limit in (("next_step", MAX_NEXT_STEP), ("external_id", MAX_EXTERNAL_ID)):
+        if clean[fld] is not None and len(clean[fld]) > limit:
+            errors[fld] = t("err.too_long", loc, max=limit)
+    clean["opened_on"] = clean["opened_on"] or today
+    closed = clean["closed_on"]
+    if stage_kind == "open":
+        if closed is not None:
+            errors["closed_on"] = t("deals.err.open_has_no_close_date", loc)
+        if clean["probability"] is None:
+            clean["probability"] = stage_probability
+    else:
+        clean["probability"] = CLOSED_PROBABILITY[stage_kind]
+        if stage_kind == "won" and clean["amount"] is None and "amount" not in errors:
+            errors["amount"] = t("deals.err.won_needs_amount", loc)
+        if closed is None:
+            errors["closed_on"] = t("deals.err.closed_needs_date", loc)
+        elif closed < clean["opened_on"]:
+            errors["closed_on"] = t("deals.err.close_before_open", loc, opened=clean["opened_on"].isoformat())
+    return clean, errors
+
+
+def insert_deals(session: Session, actor: Actor, rows: list[Mapping[str, Any]], *, now: datetime | None = None,
+                 action: str = "create") -> list[int]:
+    """Validate and insert new deals — the one write path for a new deal (the deal form,
+    import); returns their ids in order. Each row must name an active stage and passes
+    ``check_new_deal`` for that stage's kind; each deal gets its first stage history row
+    (from nothing) and one audit row ``action`` with its values. Any invalid row raises
+    ``ValidationError`` (``row_errors`` by position) before anything is written, and so does
+    an owner the actor may not assign (``PermissionDenied``) or a customer they may not edit.
+    The owner may be an inactive user (deals of former colleagues keep their history)."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    today = _today(session, now)
+    for owner_id in sorted({r.get("owner_id") for r in rows} - {None}):
+        ensure_owner_assignable(session, actor, owner_id)
+    for customer_id in sorted({r.get("customer_id") for r in rows} - {None}):
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise FieldNotFound({"customer_id": t("err.unknown_ref", loc, value=customer_id)})
+        ensure_can_edit_customer(session, actor, customer)
+    prepared: list[dict[str, Any]] = []
+    row_errors: dict[Any, dict[str, str]] = {}
+    for i, raw in enumerate(rows):
+        stage = session.get(Stage, raw["stage_id"]) if raw.get("stage_id") is not None else None
+        if stage is None or not stage.active:
+            row_errors[i] = {"stage_id": t("err.unknown_ref", loc, value=raw.get("stage_id"))}
+            continue
+        clean, errs = check_new_deal(raw, loc, stage_kind=stage.kind, stage_probability=stage.probability,
+                                     today=today)
+        if errs:
+            row_errors[i] = errs
+        prepared.append(clean)
+    if row_errors:
+        raise ValidationError(row_errors=row_errors)
+    created = [Deal(**clean, stage_changed_at=now, created_at=now, updated_at=now) for clean in prepared]
+    session.add_all(created)
+    session.flush()
+    for row, clean in zip(created, prepared, strict=True):
+        write_history(session, row.id, "stage", None, row.stage_id, by=actor, at=now)
+        audit.record(session, actor, "deal", row.id, action, {k: v for k, v in clean.items() if v is not None})
+    return [row.id for row in created]
+
+
 def create_deal(session: Session, actor: Actor, *, data: DealCreate | Mapping[str, Any],
                 now: datetime | None = None) -> DealRead:
     """Create an open deal. Rules: name required; amount empty (early stage) or 0…10^11;
@@ -160,14 +252,11 @@ def create_deal(session: Session, actor: Actor, *, data: DealCreate | Mapping[st
     values["owner_id"] = check_owner(session, actor, create.owner_id)
     if not probability_given:
         values["probability"] = stage.probability
-    row = Deal(**{k: v for k, v in values.items() if k in Deal.model_fields},
-               stage_changed_at=now, created_at=now, updated_at=now)
-    session.add(row)
-    session.flush()
-    _write_history(session, actor, row.id, "stage", None, row.stage_id, now)
-    audit.record(session, actor, "deal", row.id, "create",
-                 {k: v for k, v in values.items() if v is not None})
-    return _read(row)
+    try:
+        deal_id = insert_deals(session, actor, [values], now=now)[0]
+    except ValidationError as exc:
+        raise ValidationError(exc.row_errors.get(0, {})) from None
+    return _read(session.get(Deal, deal_id))
 
 
 def _check_version(row: Deal, version: int, yours: Mapping[str, Any]) -> None:

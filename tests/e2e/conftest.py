@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
+_TMP_SHOTS = Path(tempfile.gettempdir()) / "salesops-screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -145,7 +147,10 @@ def login(page, app_url: str, username: str, password: str = DEMO_PASSWORD, path
 
 
 def screenshot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
+    """A full-page PNG: into docs/screenshots/ when ``SALESOPS_REFRESH_SCREENSHOTS=1`` asks to
+    refresh them, else into a temporary folder (tests never write into tracked files)."""
+    folder = SHOTS if os.environ.get("SALESOPS_REFRESH_SCREENSHOTS") == "1" else _TMP_SHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     page.screenshot(path=str(path), full_page=True)
     return path

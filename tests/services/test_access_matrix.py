@@ -1,7 +1,7 @@
 """The access matrix: every read and write service, called as every role on records owned
 by rep_n1 (team North).
 
-Expected (DESIGN "Who sees what"): the owner rep_n1 and the North manager may; rep_n2 (same
+Expected (docs/ARCHITECTURE.md, "Who sees what"): the owner rep_n1 and the North manager may; rep_n2 (same
 team), rep_s1 and the South manager may not; director and admin may (admin-only functions:
 only admin). "May not" is ``NotFound`` / ``PermissionDenied`` or — for lists and aggregates —
 rep_n1's records missing from the result. A refused call writes nothing (every table is
@@ -210,6 +210,7 @@ MATRIX: dict[str, Case] = {
     "access.ensure_owner_assignable": Case(
         lambda s, a, w: access.ensure_owner_assignable(s, a, w.org.rep_n1.id), OWNER),
     "access.get_visible_customer": Case(lambda s, a, w: access.get_visible_customer(s, a, w.c1), OWNER),
+    "access.load_visible": Case(lambda s, a, w: access.load_visible(s, a, Deal, w.d_open), OWNER),
     "access.managed_team_ids": Case(lambda s, a, w: access.managed_team_ids(s, a), EVERYONE),
     "access.owner_filter": Case(
         lambda s, a, w: set(s.scalars(select(Deal.id).where(access.owner_filter(s, a, Deal.owner_id)))), OWNER,
@@ -227,6 +228,9 @@ MATRIX: dict[str, Case] = {
                                       writes=True),
     "customers.create_customer": Case(
         lambda s, a, w: customers.create_customer(s, a, data={"name": "Fresh Start Ltd", "owner_id": w.org.rep_n1.id}),
+        OWNER, writes=True),
+    "customers.insert_customers": Case(
+        lambda s, a, w: customers.insert_customers(s, a, [{"name": "Inserted Ltd", "owner_id": w.org.rep_n1.id}]),
         OWNER, writes=True),
     "customers.distinct_values": Case(lambda s, a, w: customers.distinct_values(s, a, field_name="region"), OWNER,
                                       sees=lambda r, w: "Northshire" in r),
@@ -317,6 +321,10 @@ MATRIX: dict[str, Case] = {
         lambda s, a, w: activities.week_calendar(s, a, week_start=WEEK_START, tz="UTC"), OWNER,
         sees=lambda r, w: w.a_planned in ids_of(r)),
     # deals -------------------------------------------------------------------
+    "deals.insert_deals": Case(
+        lambda s, a, w: deals.insert_deals(s, a, [{"name": "Northwind renewal", "customer_id": w.c1,
+                                                   "stage_id": w.org.stages["Qualify"], "owner_id": w.org.rep_n1.id}]),
+        OWNER, writes=True),
     "deals.create_deal": Case(
         lambda s, a, w: deals.create_deal(s, a, data={"name": "Northwind add-on", "customer_id": w.c1,
                                                       "stage_id": w.org.stages["Qualify"],
