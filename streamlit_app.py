@@ -13,9 +13,10 @@ from dashboard.auth import (
     restore_session,
     setup_screen,
     sign_in_screen,
+    write_cookies,
 )
 from dashboard.i18n import tr
-from dashboard.nav import build_navigation, start_daily_jobs
+from dashboard.nav import build_navigation, error_boundary, start_daily_jobs
 from dashboard.state import get_engine
 from dashboard.widgets import company_today
 from services.db import is_empty
@@ -31,12 +32,16 @@ if actor is None:
         gate = st.Page(setup_screen, title=tr("auth.setup_title"), icon=":material/rocket_launch:", url_path="setup")
     else:
         gate = st.Page(sign_in_screen, title=tr("auth.sign_in"), icon=":material/login:", url_path="sign-in")
-    st.navigation([gate], position="hidden").run()
+    with error_boundary(gate.url_path):
+        st.navigation([gate], position="hidden").run()
+    write_cookies()
     st.stop()
 
 page = st.navigation(build_navigation(actor))
 account_sidebar(actor)
 try:
-    page.run()
+    with error_boundary(page.url_path):
+        page.run()
 finally:  # after the page is drawn (also when it stops or reruns): nobody waits for the daily jobs
+    write_cookies()
     start_daily_jobs(engine, today=company_today())

@@ -2,26 +2,30 @@
 
 Keeping a user signed in across a browser refresh
 -------------------------------------------------
-Streamlit forgets ``st.session_state`` when the browser reloads, and it cannot set a cookie
-from Python (``st.context.cookies`` is read-only; writing one needs a JavaScript component,
-which we do not add). So the signed token lives in the URL as the query parameter ``?s=``:
+Streamlit forgets ``st.session_state`` when the browser reloads. The signed session token
+(``services.auth.issue_token``) is therefore kept in a cookie, never in the address bar, so a
+URL pasted into a chat or seen on a shared screen signs nobody in.
 
-- On sign-in we issue a token (``services.auth.issue_token``: itsdangerous-signed id of a
-  ``user_session`` row, expiring after the ``session_days`` setting) and put it in
-  ``st.query_params``.
-- A page switch through ``st.navigation`` / ``st.switch_page`` drops the app's query
-  parameters from the URL, so ``restore_session()`` — called by ``streamlit_app.py`` at the
-  top of every run — puts the token back. (Checked with Streamlit 1.67 in Chromium: after
-  sign-in, a switch to another page and a reload, the user is still signed in; the source
-  of ``st.switch_page`` confirms it clears all but the embed parameters.)
-- On a fresh browser session (refresh, bookmark, new tab with the URL) the token is read
-  from the URL and checked against the database on every run, so a revoked session,
-  a deactivated user or a changed role takes effect at the next click.
-- Logout revokes the ``user_session`` row and removes ``s`` from the URL.
-
-Trade-off: a URL with a token signs in whoever opens it until it expires or the user signs
-out — as a session cookie would if copied. Tokens expire, are revoked by logout, and carry
-only a random session id (never the password or the user id).
+- Reading needs no component: ``st.context.cookies`` holds the cookies the browser sent when
+  it opened the app's connection, so the first run after a refresh already knows the token.
+- Writing needs JavaScript (Streamlit has no API to set a cookie from Python). The
+  cookie components on PyPI (``extra-streamlit-components``' CookieManager,
+  ``streamlit-cookies-controller``) do it with ``document.cookie`` from an iframe component
+  and also read cookies through that iframe, which returns nothing on the first run of a
+  session (the sign-in screen flashes and the first click is lost). We read through
+  ``st.context.cookies`` and write with one fixed line of JavaScript in a Streamlit 1.67
+  ``st.components.v2`` component (no iframe, no extra package); the token goes in as data,
+  never as code. The cookie is ``SameSite=Strict`` (``Secure`` over https) and lives as long
+  as the session may (setting ``session_days``).
+- Set from JavaScript, the cookie cannot be ``HttpOnly``; the app renders no HTML or script
+  from data (``dashboard.text.plain``), and the token alone is useless once the session is
+  revoked (sign-out, deactivation, password change) or expired.
+- Every run checks the token against the database, so a revoked session, a deactivated
+  user or a changed role takes effect at the next click. Sign-out revokes the row and
+  deletes the cookie. An old ``?s=`` in the URL is removed and never honoured.
+- A second cookie marks the browser as one the user signed in from (``auth.device_token``):
+  wrong sign-ins from it are counted apart from everyone else's, so nobody can lock the
+  owner out of their own browser (see ``services.auth``).
 """
 
 from __future__ import annotations
@@ -35,20 +39,37 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from dashboard.i18n import LANGUAGE_NAMES, current_locale, set_locale, tr
+from dashboard.runner import run_service, show_outcome
 from dashboard.state import current_actor, get_engine, set_actor
 from dashboard.text import plain
 from services import auth as auth_service
 from services import settings as company_settings
 from services import users as user_service
 from services.access import Actor
-from services.db import is_empty, session_scope
+from services.db import is_empty, read_scope, session_scope
 from services.errors import DomainError, PermissionDenied, ValidationError
 from services.i18n import LOCALES
 from services.models import User
 
-TOKEN_PARAM = "s"
+OLD_TOKEN_PARAM = "s"  # where earlier versions kept the token: removed from the URL on sight
 TOKEN_KEY = "auth_token"
 LOCALE_CHOSEN_KEY = "locale_chosen"
+SESSION_COOKIE = "salesops_session"
+DEVICE_COOKIE = "salesops_device"
+COOKIES_KEY = "auth_cookies"  # {cookie name: (value or None to delete, max age in seconds)}
+
+# Fixed code: sets (or, with maxAge 0, deletes) the cookies it is given as data.
+_COOKIE_JS = """
+export default function (component) {
+  const cookies = (component.data && component.data.cookies) || [];
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  for (const c of cookies) {
+    document.cookie = c.name + "=" + encodeURIComponent(c.value || "") + "; Path=/; Max-Age=" + c.maxAge +
+      "; SameSite=Strict" + secure;
+  }
+}
+"""
+_cookie_writer = st.components.v2.component("salesops_cookie_writer", js=_COOKIE_JS)
 
 
 # ---------------------------------------------------------------------------
@@ -78,22 +99,49 @@ def ensure_navigation_mode() -> None:
 # session keeping
 
 
-def _url_token() -> str | None:
+def browser_cookie(name: str) -> str | None:
+    """A cookie the browser sent when this session's connection opened."""
     try:
-        value = st.query_params.get(TOKEN_PARAM)
+        value = st.context.cookies.get(name)
     except Exception:
         return None
-    return value or None
+    return value if isinstance(value, str) and value else None  # (AppTest's stand-in client has none)
+
+
+def _drop_old_url_token() -> None:
+    try:
+        if OLD_TOKEN_PARAM in st.query_params:
+            del st.query_params[OLD_TOKEN_PARAM]
+    except Exception:
+        pass
+
+
+def _want_cookie(name: str, value: str | None, max_age: int) -> None:
+    st.session_state.setdefault(COOKIES_KEY, {})[name] = (value, max_age if value else 0)
+
+
+def write_cookies() -> None:
+    """Put the cookies this session wants into the browser. Mounted on every run until a
+    refresh shows the browser has them (a run can be cut short by a rerun before its
+    JavaScript ran, so one mount is not enough); invisible."""
+    wanted = st.session_state.get(COOKIES_KEY) or {}
+    changes = [{"name": name, "value": value or "", "maxAge": age}
+               for name, (value, age) in sorted(wanted.items()) if browser_cookie(name) != value]
+    if changes:
+        _cookie_writer(key="salesops_cookie_writer", data={"cookies": changes}, height=0)
 
 
 def restore_session() -> Actor | None:
     """The signed-in Actor for this run, re-checked against the database when a token is
-    known (session state or URL); keeps the token in the URL. Returns the Actor in session
-    state when there is no token (AppTest sets one directly)."""
-    token = st.session_state.get(TOKEN_KEY) or _url_token()
+    known (session state or the browser's cookie). Returns the Actor in session state when
+    there is no token (AppTest sets one directly)."""
+    _drop_old_url_token()
+    token = st.session_state.get(TOKEN_KEY)
+    if token is None and COOKIES_KEY not in st.session_state:  # signed out in this tab: the old cookie is dead
+        token = browser_cookie(SESSION_COOKIE)
     if not token:
         return current_actor()
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         actor = auth_service.actor_from_token(s, token)
         if actor is not None:
             actor = _keep_browser_language(s, actor)
@@ -105,8 +153,6 @@ def restore_session() -> Actor | None:
     st.session_state[TOKEN_KEY] = token
     if previous is None and not st.session_state.get(LOCALE_CHOSEN_KEY):
         set_locale(actor.locale)
-    if _url_token() != token:
-        st.query_params[TOKEN_PARAM] = token
     return actor
 
 
@@ -123,33 +169,40 @@ def _keep_browser_language(session: Session, actor: Actor) -> Actor:
 def _forget() -> None:
     set_actor(None)
     st.session_state.pop(TOKEN_KEY, None)
-    if TOKEN_PARAM in st.query_params:
-        del st.query_params[TOKEN_PARAM]
+    _want_cookie(SESSION_COOKIE, None, 0)
 
 
-def _start_session(identify: Callable[[Session], Actor]) -> None:
-    """Sign in the Actor that ``identify(session)`` returns (sign-in or first-run setup):
-    issue the token, keep it in the URL, switch to the user's language and rerun. A refusal
-    is shown with the field named; the form keeps the typing."""
+def _start_session(actor: Actor) -> None:
+    """Sign in ``actor`` (after the password check or first-run setup): issue the token,
+    have the browser keep it (and mark the browser as the user's), switch to the user's
+    language and rerun."""
+    with session_scope(get_engine()) as s:
+        token = auth_service.issue_token(s, actor)
+        days = auth_service.token_days(s)
+    set_actor(actor)
+    st.session_state[TOKEN_KEY] = token
+    _want_cookie(SESSION_COOKIE, token, days * 86400)
+    if not auth_service.device_matches(browser_cookie(DEVICE_COOKIE), actor.username):
+        _want_cookie(DEVICE_COOKIE, auth_service.device_token(actor.username), auth_service.DEVICE_DAYS * 86400)
+    set_locale(actor.locale)
+    st.rerun()
+
+
+def _identified(identify: Callable[[], Actor]) -> Actor | None:
+    """``identify()`` (sign-in or setup), or None with the refusal on screen — the field named,
+    the form keeping the typing."""
     try:
-        with session_scope(get_engine()) as s:
-            actor = _keep_browser_language(s, identify(s))
-            token = auth_service.issue_token(s, actor)
+        return identify()
     except ValidationError as err:
         _field_errors(err, "auth")
     except PermissionDenied as err:
         st.error(plain(str(err)))
-    else:
-        set_actor(actor)
-        st.session_state[TOKEN_KEY] = token
-        st.query_params[TOKEN_PARAM] = token
-        set_locale(actor.locale)
-        st.rerun()
+    return None
 
 
 def sign_out() -> None:
-    """Revoke the session, forget the user in this browser tab and drop ``?s=``."""
-    token = st.session_state.get(TOKEN_KEY) or _url_token()
+    """Revoke the session, forget the user in this browser tab and delete the cookie."""
+    token = st.session_state.get(TOKEN_KEY)
     if token:
         with session_scope(get_engine()) as s:
             auth_service.logout(s, token)
@@ -248,13 +301,18 @@ def _sign_in_form() -> None:
         password = st.text_input(tr("auth.password"), type="password", key="signin_password")
         submitted = st.form_submit_button(tr("auth.sign_in"), type="primary")
     if submitted:
-        def check(s: Session) -> Actor:
-            actor = auth_service.authenticate(s, username=username, password=password, locale=current_locale())
+        def check() -> Actor:
+            actor = auth_service.authenticate(get_engine(), username=username, password=password,
+                                              device=browser_cookie(DEVICE_COOKIE), locale=current_locale())
             if st.session_state.get(LOCALE_CHOSEN_KEY) and actor.locale != current_locale():
-                actor = user_service.set_own_locale(s, actor, locale=current_locale())
-            return actor
+                with session_scope(get_engine()) as s:
+                    return user_service.set_own_locale(s, actor, locale=current_locale())
+            with read_scope(get_engine()) as s:
+                return _keep_browser_language(s, actor)
 
-        _start_session(check)
+        actor = _identified(check)
+        if actor is not None:
+            _start_session(actor)
     logins = _demo_logins()
     if logins:
         from services.demo import DEMO_PASSWORD
@@ -304,8 +362,14 @@ def setup_screen() -> None:
         if password != confirm:
             st.error(f"{tr('auth.password_confirm')}: {tr('auth.password_mismatch')}")
             return
-        _start_session(lambda s: auth_service.setup_admin(s, username=username, display_name=display_name,
-                                                          password=password, locale=current_locale()))
+        def create_admin() -> Actor:
+            with session_scope(get_engine()) as s:
+                return auth_service.setup_admin(s, username=username, display_name=display_name,
+                                                password=password, locale=current_locale())
+
+        actor = _identified(create_admin)
+        if actor is not None:
+            _start_session(actor)
     if load_demo:
         engine = get_engine()
         if not is_empty(engine):
@@ -323,12 +387,33 @@ def setup_screen() -> None:
 
 
 def account_sidebar(actor: Actor) -> None:
-    """Who is signed in (name and role), the language switch and the sign-out button."""
+    """Who is signed in (name and role), the language switch, changing one's own password
+    and the sign-out button."""
     # no st.divider(): st.navigation already rules off the menu, a second rule left an empty band
     # (usernames are [a-z0-9._-], safe in a code span; display names are user text)
     with st.sidebar:
         st.markdown(f"**{plain(actor.display_name)}**  \n{tr(f'auth.role_{actor.role}')} · `{actor.username}`")
         language_switch(key="lang_switch_sidebar")
+        with st.popover(tr("auth.change_password"), icon=":material/key:", width="stretch"):
+            _change_password_form(actor)
         if st.button(tr("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             sign_out()
             st.rerun()
+
+
+def _change_password_form(actor: Actor) -> None:
+    labels = {"current_password": tr("auth.current_password"), "password": tr("auth.new_password")}
+    with st.form("change_password", clear_on_submit=False):
+        current = st.text_input(labels["current_password"], type="password", key="cp_current")
+        new = st.text_input(labels["password"], type="password", key="cp_new")
+        repeat = st.text_input(tr("auth.password_confirm"), type="password", key="cp_repeat")
+        submitted = st.form_submit_button(tr("auth.change_password"), type="primary")
+    if not submitted:
+        return
+    if new != repeat:
+        st.error(f"{tr('auth.password_confirm')}: {tr('auth.password_mismatch')}")
+        return
+    token = st.session_state.get(TOKEN_KEY)
+    outcome = run_service(lambda s: user_service.change_own_password(
+        s, actor, current_password=current, new_password=new, keep_session=auth_service.session_id_of(s, token)))
+    show_outcome(outcome, labels, success=tr("auth.password_changed"))

@@ -6,7 +6,11 @@ later issues add their page file (and, if new, a line here) and it appears.
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -19,6 +23,7 @@ from services.access import ALL_ROLES, Actor
 from services.jobs import run_daily_jobs
 
 APP_DIR = Path(__file__).resolve().parents[1]
+_log = logging.getLogger("salesops.pages")
 SECTIONS = ("top", "plan", "execute", "analyze", "team", "admin")
 MANAGERS = ("admin", "director", "manager")
 
@@ -90,6 +95,21 @@ def build_navigation(actor: Actor, app_dir: Path = APP_DIR) -> dict[str, list[st
         if pages:
             sections["" if section == "top" else tr(f"nav.section_{section}")] = pages
     return sections
+
+
+@contextmanager
+def error_boundary(page: str) -> Iterator[None]:
+    """Around every page (the entry point runs each page inside it): an exception the page
+    did not handle is logged on the server with its traceback and a short reference, and the
+    user sees one sentence in their language with that reference — never a traceback
+    (``client.showErrorDetails`` is off as well). Streamlit's own stop / rerun signals are
+    not exceptions and pass through."""
+    try:
+        yield
+    except Exception:
+        reference = secrets.token_hex(4)
+        _log.exception("page %r failed (reference %s)", page, reference)
+        st.error(tr("err.page_failed", reference=reference), icon=":material/error:")
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import streamlit as st
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from services import secret_key
 from services.access import Actor
 from services.db import database_url, make_engine, migrate, read_scope
 from services.models import AuditLog
@@ -26,9 +27,9 @@ from services.models import AuditLog
 ACTOR_KEY = "actor"
 
 
-def _secret_url() -> str | None:
+def _from_secrets(key: str) -> str | None:
     try:
-        return st.secrets.get("DATABASE_URL")  # type: ignore[no-any-return]
+        return st.secrets.get(key)  # type: ignore[no-any-return]
     except Exception:
         return None
 
@@ -42,8 +43,10 @@ def _engine_for(url: str) -> Engine:
 
 def get_engine() -> Engine:
     """The app's engine: ``DATABASE_URL`` env var, else ``st.secrets``, else SQLite default.
-    Migrated to the newest schema on first use."""
-    return _engine_for(database_url(os.environ.get("DATABASE_URL") or _secret_url()))
+    Migrated to the newest schema on first use. Also hands the token-signing secret of
+    ``st.secrets`` (``SALESOPS_SECRET_KEY``), if any, to ``services.secret_key``."""
+    secret_key.use(_from_secrets(secret_key.ENV_KEY))
+    return _engine_for(database_url(os.environ.get("DATABASE_URL") or _from_secrets("DATABASE_URL")))
 
 
 def db_key() -> str:

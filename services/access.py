@@ -210,7 +210,7 @@ def get_visible_customer(session: Session, actor: Actor, customer_id: int) -> Cu
         select(Customer).where(Customer.id == customer_id, customer_filter(session, actor))
     ).first()
     if row is None:
-        raise NotFound(f"customer {customer_id}")
+        raise NotFound(t("err.not_allowed", actor.locale))
     return row
 
 
@@ -222,10 +222,10 @@ def ensure_can_edit_customer(session: Session, actor: Actor, customer: Customer)
     if customer.owner_id is None:
         if actor.is_manager:
             return
-        raise PermissionDenied("claim the customer from the public pool before editing it")
+        raise PermissionDenied(t("err.claim_first", actor.locale))
     if customer.owner_id in visible_user_ids(session, actor):  # not None: sees_all returned above
         return
-    raise PermissionDenied("not your customer")
+    raise PermissionDenied(t("err.not_allowed", actor.locale))
 
 
 def ensure_owner_assignable(session: Session, actor: Actor, owner_id: int | None) -> None:
@@ -235,11 +235,11 @@ def ensure_owner_assignable(session: Session, actor: Actor, owner_id: int | None
         return
     if actor.role == "rep":
         if owner_id != actor.id:
-            raise PermissionDenied("a rep can only assign customers to themselves")
+            raise PermissionDenied(t("err.owner_not_allowed", actor.locale))
         return
     ids = visible_user_ids(session, actor)
     if ids is not None and owner_id not in ids:
-        raise PermissionDenied("owner is outside your teams")
+        raise PermissionDenied(t("err.owner_not_allowed", actor.locale))
 
 
 def ensure_owned_visible(session: Session, actor: Actor, owner_id: int | None) -> None:
@@ -249,7 +249,7 @@ def ensure_owned_visible(session: Session, actor: Actor, owner_id: int | None) -
     if ids is None:
         return
     if owner_id is None or owner_id not in ids:
-        raise NotFound("record")
+        raise NotFound(t("err.not_allowed", actor.locale))
 
 
 def require_role(actor: Actor, *roles: str) -> None:
@@ -291,19 +291,23 @@ def visible_editable_customer(session: Session, actor: Actor, customer_id: int |
 
 def check_owner(session: Session, actor: Actor, owner_id: int | None, field: str = "owner_id") -> int:
     """Owner of a new record: defaults to the actor; a rep may only name themselves, a
-    manager anyone in their teams. Must be an existing, active user."""
+    manager anyone in their teams. Must be an existing, active user. A user the actor may
+    not see gets the same answer whether they exist or not (and is never named)."""
     loc = actor.locale
     if owner_id is None:
         if actor.id is None:
             raise ValidationError({field: t("err.required", loc)})
         return actor.id
+    ids = visible_user_ids(session, actor)
+    if ids is not None and owner_id not in ids:
+        raise FieldPermissionDenied({field: t("err.owner_not_allowed", loc)})
     user = session.get(User, owner_id)
     if user is None or not user.active:
         raise ValidationError({field: t("err.unknown_ref", loc, value=owner_id)})
     try:
         ensure_owner_assignable(session, actor, owner_id)
     except PermissionDenied:
-        raise FieldPermissionDenied({field: t("err.permission", loc, detail=user.display_name)}) from None
+        raise FieldPermissionDenied({field: t("err.owner_not_allowed", loc)}) from None
     return owner_id
 
 

@@ -72,6 +72,23 @@ def _editable_customer(session: Session, actor: Actor, customer_id: int):
     return customer
 
 
+def _contact_to_change(session: Session, actor: Actor, contact_id: int) -> Contact:
+    """The contact if the actor may change it. One the actor may not see — of a customer
+    hidden from them, or of a pool customer whose private details they do not see — gets
+    the same answer as one that does not exist, naming nothing."""
+    row = session.get(Contact, contact_id)
+    try:
+        if row is None:
+            raise NotFound
+        customer = get_visible_customer(session, actor, row.customer_id)
+        if not can_see_private(session, actor, customer.owner_id):
+            raise NotFound
+    except NotFound:
+        raise NotFound(t("err.not_allowed", actor.locale)) from None
+    ensure_can_edit_customer(session, actor, customer)
+    return row
+
+
 def list_contacts(session: Session, actor: Actor, *, customer_id: int) -> list[ContactRead]:
     """Contacts of a customer, primary first (NotFound if the customer is invisible;
     PermissionDenied for a rep on a pool customer)."""
@@ -116,10 +133,7 @@ def create_contact(session: Session, actor: Actor, *, data: ContactCreate | dict
 def update_contact(session: Session, actor: Actor, *, contact_id: int, data: ContactUpdate | dict[str, Any]) -> ContactRead:
     """Change a contact's fields (only those given)."""
     raw = data.model_dump(exclude_unset=True) if hasattr(data, "model_dump") else dict(data)
-    row = session.get(Contact, contact_id)
-    if row is None:
-        raise NotFound(t("err.not_found", actor.locale, detail=f"contact {contact_id}"))
-    _editable_customer(session, actor, row.customer_id)
+    row = _contact_to_change(session, actor, contact_id)
     clean, errors = validate_contact_fields(raw, actor.locale, partial=True)
     if errors:
         raise ValidationError(errors)
@@ -144,10 +158,7 @@ def set_primary_contact(session: Session, actor: Actor, *, contact_id: int) -> C
 
 def delete_contact(session: Session, actor: Actor, *, contact_id: int) -> None:
     """Remove a contact; if it was primary, the next contact (by name) becomes primary."""
-    row = session.get(Contact, contact_id)
-    if row is None:
-        raise NotFound(t("err.not_found", actor.locale, detail=f"contact {contact_id}"))
-    _editable_customer(session, actor, row.customer_id)
+    row = _contact_to_change(session, actor, contact_id)
     customer_id, was_primary = row.customer_id, row.is_primary
     audit.record(session, actor, "contact", row.id, "delete", {"name": [row.name, None]})
     session.delete(row)

@@ -46,6 +46,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from services.errors import BusyError
+from services.private_files import private_file
 
 T = TypeVar("T")
 
@@ -122,14 +123,15 @@ def sqlite_outside_transaction(connection, sql: str):
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """Create an engine: SQLite gets WAL, foreign keys, a busy timeout and IMMEDIATE write
-    transactions (folder created on first use); PostgreSQL gets ``pool_pre_ping`` and a lock
+    transactions (file and folder created owner-only on first use); PostgreSQL gets ``pool_pre_ping`` and a lock
     timeout. See the transaction rule in this module's docstring."""
     url = database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
-            Path(db).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            # owner-only (0600 in a 0700 folder); SQLite gives its -wal / -shm files the same mode
+            private_file(Path(db).expanduser().resolve())
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": LOCK_TIMEOUT_S})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

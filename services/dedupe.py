@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from services.access import Actor, visible_user_ids
+from services.access import Actor, can_see_private, visible_user_ids
 from services.models import Customer, User
 
 # Latin legal-form words dropped from the end of a name (as whole tokens, repeatedly).
@@ -34,6 +34,8 @@ CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "集团有限公司"
 _TOKEN_SPLIT = re.compile(r"[\W_]+", re.UNICODE)
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: digits and capitals without I O S V Z
 _CREDIT_CHARS = CREDIT_CHARS
+# keys that are private contact details (hidden on pool customers until claimed)
+PRIVATE_KEYS = frozenset({"phone", "email"})
 # the stored key column each normalised input is compared with
 _KEY_COLUMNS = {"name": Customer.name_norm, "phone": Customer.phone_norm, "email": Customer.email_norm,
                 "credit_code": Customer.credit_code}
@@ -125,7 +127,8 @@ def find_duplicates(
     reveals only what the actor may see: a visible match (own / team / pool) gives
     ``customer_id``, ``name``, ``owner_id``, ``owner_name``; an invisible one gives only
     ``owner_name`` and ``matched_on`` (``customer_id`` and ``name`` are None, ``hidden``
-    True). Each dict: customer_id, name, owner_id, owner_name, matched_on (list of field
+    True). A pool customer that matches only on private details (phone, email) the actor
+    may not see yet counts as invisible, so the check never answers "whose phone is this?". Each dict: customer_id, name, owner_id, owner_name, matched_on (list of field
     names), archived, hidden.
     """
     keys = {
@@ -155,6 +158,14 @@ def find_duplicates(
     for row in session.execute(stmt).all():
         matched = [f for f, key in keys.items() if getattr(row, _KEY_COLUMNS[f].key) == key]
         visible = visible_owner_ids is None or row.owner_id is None or row.owner_id in visible_owner_ids
+        if visible and not can_see_private(session, actor, row.owner_id, visible=visible_owner_ids):
+            # a pool customer shown without its private details: a match on them must not
+            # tell whose phone / email it is, so it is reported like a hidden customer's
+            public = [f for f in matched if f not in PRIVATE_KEYS]
+            if public:
+                matched = public
+            else:
+                visible = False
         out.append(
             {
                 "customer_id": row.id if visible else None,

@@ -702,7 +702,7 @@ class _Generator:
         region_ids = list(self.ids("team", s.regions))
         team_ids = list(self.ids("team", s.teams))
         user_cols = ["id", "username", "display_name", "email", "role", "team_id", "password_hash", "locale",
-                     "capacity", "active", "failed_logins", "created_at"]
+                     "capacity", "active", "created_at"]
         from services.passwords import hash_password
 
         pw = hash_password(DEMO_PASSWORD)  # argon2 is slow by design: one hash shared by every demo login
@@ -711,7 +711,7 @@ class _Generator:
         def user(username: str, role: str, team: int, capacity: int) -> int:
             uid = self.ids("user", 1)[0]
             email = f"{username}@demo.salesops.example"
-            users.append((uid, username, self.person(), email, role, team, pw, self.lang, capacity, True, 0, created))
+            users.append((uid, username, self.person(), email, role, team, pw, self.lang, capacity, True, created))
             self.logins.append((username, role))
             return uid
 

@@ -18,7 +18,13 @@ from sqlmodel import Session
 from services import audit
 from services.access import Actor, visible_user_ids
 from services.access import require_admin as _require_admin
-from services.auth import find_user, normalize_username, revoke_user_sessions
+from services.auth import (
+    clear_sign_in_locks,
+    find_user,
+    locked_until,
+    normalize_username,
+    revoke_user_sessions,
+)
 from services.errors import NotFound, ValidationError
 from services.i18n import LOCALES, normalize_locale, t
 from services.models import (
@@ -33,7 +39,7 @@ from services.models import (
     UserRead,
     UserUpdate,
 )
-from services.passwords import MIN_LENGTH, hash_password
+from services.passwords import MIN_LENGTH, hash_password, verify_password
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -115,8 +121,16 @@ def _user_by_name(session: Session, actor: Actor, username: str) -> User:
     return row
 
 
-def _read(user: User) -> UserRead:
-    return UserRead.model_validate(user, from_attributes=True)
+def _read(session: Session, user: User) -> UserRead:
+    return _reads(session, [user])[0]
+
+
+def _reads(session: Session, rows: list[User]) -> list[UserRead]:
+    """Read models with ``locked_until``: the end of the lock on sign-ins from browsers the
+    user never signed in from (``services.auth``), or None."""
+    locks = locked_until(session, [u.username for u in rows])
+    return [UserRead.model_validate(u, from_attributes=True).model_copy(update={"locked_until": locks.get(u.username)})
+            for u in rows]
 
 
 def _active_admins(session: Session) -> int:
@@ -140,7 +154,7 @@ def list_users(session: Session, actor: Actor, *, include_inactive: bool = True)
         q = q.where(User.id.in_(sorted(ids)))
     if not include_inactive:
         q = q.where(User.active.is_(True))
-    return [_read(u) for u in session.scalars(q).all()]
+    return _reads(session, list(session.scalars(q).all()))
 
 
 def get_user(session: Session, actor: Actor, *, username: str) -> UserRead:
@@ -149,7 +163,7 @@ def get_user(session: Session, actor: Actor, *, username: str) -> UserRead:
     ids = visible_user_ids(session, actor)
     if ids is not None and user.id not in ids:
         raise NotFound(t("err.not_found", actor.locale, detail=username))
-    return _read(user)
+    return _read(session, user)
 
 
 def create_user(session: Session, actor: Actor, *, data: UserCreate) -> UserRead:
@@ -177,7 +191,7 @@ def create_user(session: Session, actor: Actor, *, data: UserCreate) -> UserRead
     session.flush()
     audit.record(session, actor, "user", user.id, "create",
                  {"username": name, "role": user.role, "team_id": user.team_id})
-    return _read(user)
+    return _read(session, user)
 
 
 def update_user(session: Session, actor: Actor, *, username: str, data: UserUpdate) -> UserRead:
@@ -211,7 +225,7 @@ def update_user(session: Session, actor: Actor, *, username: str, data: UserUpda
         audit.record(session, actor, "user", user.id, "update", changes)
     if deactivating:
         revoke_user_sessions(session, user.id)
-    return _read(user)
+    return _read(session, user)
 
 
 def change_role(session: Session, actor: Actor, *, username: str, role: str) -> UserRead:
@@ -246,25 +260,35 @@ def set_password(session: Session, actor: Actor, *, username: str, password: str
     if errors:
         raise ValidationError(errors)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     session.add(user)
     session.flush()
+    clear_sign_in_locks(session, user.username)
     revoke_user_sessions(session, user.id, keep=keep_session)
     audit.record(session, actor, "user", user.id, "password", {"password": ["***", "***"]})
 
 
+def change_own_password(session: Session, actor: Actor, *, current_password: str, new_password: str,
+                        keep_session: str | None = None) -> None:
+    """Any signed-in user: replace their own password, giving the current one first (so a
+    browser left signed in cannot be used to take the account over). Same rules as
+    ``set_password``; the user's other sessions end, ``keep_session`` stays open."""
+    user = session.get(User, actor.id) if actor.id is not None else None
+    if user is None:
+        raise NotFound(t("err.not_allowed", actor.locale))
+    if not current_password:
+        raise ValidationError({"current_password": t("err.required", actor.locale)})
+    if not verify_password(user.password_hash, current_password[:MAX_PASSWORD]):
+        raise ValidationError({"current_password": t("auth.current_password_wrong", actor.locale)})
+    set_password(session, actor, username=user.username, password=new_password, keep_session=keep_session)
+
+
 def unlock_user(session: Session, actor: Actor, *, username: str) -> UserRead:
-    """Admin only: lift a lock-out after too many wrong passwords."""
+    """Admin only: lift the lock-outs after too many wrong sign-ins (from every client)."""
     _require_admin(actor)
     user = _user_by_name(session, actor, username)
-    before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
-    user.failed_logins = 0
-    user.locked_until = None
-    session.add(user)
-    session.flush()
-    audit.record(session, actor, "user", user.id, "unlock", audit.changed_fields(before, {"failed_logins": 0, "locked_until": None}))
-    return _read(user)
+    cleared = clear_sign_in_locks(session, user.username)
+    audit.record(session, actor, "user", user.id, "unlock", {"sign_in_locks": [cleared, 0]})
+    return _read(session, user)
 
 
 def set_own_locale(session: Session, actor: Actor, *, locale: str) -> Actor:

@@ -20,6 +20,10 @@ from services.access import Actor
 from services.db import make_engine, migrate, session_scope
 from services.models import Stage, Team, User
 
+# Tests (and the app servers they start) sign tokens with a secret of their own, never the
+# one of a real installation in data/.
+os.environ.setdefault("SALESOPS_SECRET_KEY", "test-" + uuid.uuid4().hex + uuid.uuid4().hex)
+
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_HINT = (
     "PostgreSQL not reachable at {url}: start the local server or set TEST_POSTGRES_URL="

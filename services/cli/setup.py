@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from services.cli.base import CliError, app, engine_of, failures, msg, safe_url, url_of, write
+from services.private_files import private_file
 
 
 class LangName(StrEnum):
@@ -124,7 +125,7 @@ def backup(
             raise CliError(msg("backup_exists", path=str(target)))
         if target.exists():
             target.unlink()
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_file(target)  # a copy of the company's data: owner-only, like the database
         src = sqlite3.connect(source, timeout=30)
         dst = sqlite3.connect(str(target))
         try:

@@ -56,8 +56,6 @@ class User(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=10)  # None → browser language
     capacity: Decimal = money_field(Decimal("0"))  # monthly contract amount the rep can carry
     active: bool = True
-    failed_logins: int = 0
-    locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
 
@@ -93,19 +91,35 @@ class UserRead(SQLModel):
     locale: str | None = None
     capacity: Decimal = Decimal("0")
     active: bool = True
-    locked_until: datetime | None = None
+    locked_until: datetime | None = None  # while sign-in from unknown browsers is locked (login_throttle)
     last_login_at: datetime | None = None
 
 
 class UserSession(SQLModel, table=True):
-    """A sign-in: the browser keeps a signed token naming this row; logout revokes it."""
+    """A sign-in. The browser keeps a token, signed with the installation's secret, that
+    names a random session id; only the id's SHA-256 is stored here, so the rows of a
+    database copy name no session. Logout revokes the row."""
 
     __tablename__ = "user_session"
-    id: str = Field(primary_key=True, max_length=64)
+    id_hash: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Wrong sign-ins per username and client (``services.auth``): ``client_key`` is the
+    hash of a browser's device id for a browser the user signed in from before, or ``""``
+    for every other client together. Keys are SHA-256 hashes, so a typed username (or a
+    password typed into the username field) is never stored as text."""
+
+    __tablename__ = "login_throttle"
+    username_key: str = Field(primary_key=True, max_length=64)
+    client_key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    locked_until: datetime | None = None
 
 
 class Setting(SQLModel, table=True):

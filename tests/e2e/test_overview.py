@@ -39,20 +39,33 @@ def test_sign_in_and_see_overview_with_chart(page, app_url, e2e_db_url):
     screenshot(page, "overview.png")
 
 
-def test_refresh_keeps_user_signed_in_and_logout_ends_it(page, app_url):
+def test_refresh_keeps_user_signed_in_without_a_token_in_the_url_and_logout_ends_it(page, browser, app_url):
     login(page, app_url, "rep1")
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    wait_for_app(page)
     page.reload()
     wait_for_app(page)
-    # still signed in: no password field, the overview is back
+    # still signed in: no sign-in form, the overview is back — and nothing in the address bar
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
-    assert page.locator("input[type='password']").count() == 0
+    assert page.locator("[data-testid='stForm'] input[type='password']").count() == 0
     signed_in_url = page.url
-    assert "s=" in signed_in_url
-    # sign out: back to the sign-in form, and the old URL no longer signs anyone in
+    assert "s=" not in signed_in_url and "?" not in signed_in_url
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["salesops_session"]["sameSite"] == "Strict"
+    # the same URL in another browser signs nobody in
+    other = browser.new_context(locale="en-US")
+    elsewhere = other.new_page()
+    elsewhere.goto(signed_in_url)
+    wait_for_app(elsewhere)
+    elsewhere.locator("input[type='password']").first.wait_for(timeout=30_000)
+    assert elsewhere.locator("[data-testid='stMetric']").count() == 0
+    other.close()
+    # sign out: back to the sign-in form, the cookie is gone, and a reload stays signed out
     page.get_by_role("button", name="Sign out").click()
     page.locator("input[type='password']").first.wait_for(timeout=30_000)
-    page.goto(signed_in_url)
+    wait_for_app(page)
+    assert "salesops_session" not in {c["name"] for c in page.context.cookies()}
+    page.reload()
     wait_for_app(page)
     page.locator("input[type='password']").first.wait_for(timeout=30_000)
     assert page.locator("[data-testid='stMetric']").count() == 0

@@ -1,5 +1,6 @@
 """AppTest of streamlit_app.py: the sign-in gate, first-run setup, the navigation each role
-gets, the token kept in the URL, sign-out, and the language switch."""
+gets, the token kept in a cookie (never the URL), sign-out, changing one's password, and the
+language switch."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from dashboard import auth as dashboard_auth
+from dashboard.auth import COOKIES_KEY, DEVICE_COOKIE, SESSION_COOKIE
 from dashboard.nav import PAGES, visible_pages
 from services.db import make_engine, session_scope
 from services.demo import DEMO_PASSWORD
@@ -46,34 +49,59 @@ def test_unauthenticated_visitor_sees_only_the_sign_in_page(demo_db_url):
     assert "rep1" in shown and DEMO_PASSWORD in shown
 
 
-def test_sign_in_keeps_the_token_in_the_url_and_a_reload_restores_it(demo_db_url):
+def cookie(at: AppTest, name: str = SESSION_COOKIE) -> str | None:
+    """The value this session asked the browser to keep in cookie ``name``."""
+    try:
+        wanted = at.session_state[COOKIES_KEY]
+    except KeyError:
+        return None
+    return wanted.get(name, (None, 0))[0]
+
+
+def reloaded(monkeypatch, cookies: dict[str, str]) -> AppTest:
+    """A browser refresh: a new session that has only the browser's cookies (AppTest cannot
+    send cookies, so the one reader of them answers from ``cookies``)."""
+    monkeypatch.setattr(dashboard_auth, "browser_cookie", cookies.get)
+    return app()
+
+
+def test_sign_in_keeps_the_token_in_a_cookie_not_the_url_and_a_reload_restores_it(demo_db_url, monkeypatch):
     at = sign_in(app().run(), "rep1", DEMO_PASSWORD)
     assert not at.exception and not at.error
     assert at.session_state["actor"].username == "rep1"
-    token = at.query_params["s"]
-    assert token
-    # a browser refresh: a new session that only has the URL
-    again = app()
-    again.query_params["s"] = token
-    again.run()
+    assert "s" not in at.query_params
+    token = cookie(at)
+    assert token and cookie(at, DEVICE_COOKIE)
+    again = reloaded(monkeypatch, {SESSION_COOKIE: token}).run()
     assert not again.exception
     assert again.session_state["actor"].username == "rep1"
     assert "pages/overview.py" in registered(again)
 
 
-def test_wrong_password_shows_the_message_and_keeps_the_form(demo_db_url):
-    at = sign_in(app().run(), "rep2", "not-the-password")
-    assert [unescape(e.value) for e in at.error] == [t("auth.bad_credentials", "en")]  # rep2's language
+def test_a_token_in_the_address_bar_signs_nobody_in(demo_db_url):
+    at = sign_in(app().run(), "rep1", DEMO_PASSWORD)
+    pasted = app()
+    pasted.query_params["s"] = cookie(at)
+    pasted.run()
+    assert "actor" not in pasted.session_state
+    assert "s" not in pasted.query_params  # and it is taken out of the URL
+
+
+def test_wrong_password_shows_the_message_in_the_visitors_language_and_keeps_the_form(demo_db_url):
+    at = app()
+    at.context["locale"] = "zh-CN"  # a Chinese browser; rep2's own language is English
+    sign_in(at.run(), "rep2", "not-the-password")
+    assert [unescape(e.value) for e in at.error] == [t("auth.bad_credentials", "zh_CN")]
     assert "actor" not in at.session_state
     assert at.text_input(key="signin_username").value == "rep2"
 
 
-def test_sign_out_revokes_the_session_and_clears_the_url(demo_db_url):
+def test_sign_out_revokes_the_session_and_deletes_the_cookie(demo_db_url, monkeypatch):
     at = sign_in(app().run(), "manager1", DEMO_PASSWORD)
-    token = at.query_params["s"]
+    token = cookie(at)
     at.sidebar.button(key="sign_out").click().run()
     assert "actor" not in at.session_state
-    assert "s" not in at.query_params
+    assert cookie(at) is None and at.session_state[COOKIES_KEY][SESSION_COOKIE] == (None, 0)
     assert [ti.key for ti in at.text_input] == ["signin_username", "signin_password"]
     engine = make_engine(demo_db_url)
     with session_scope(engine) as s:
@@ -82,10 +110,34 @@ def test_sign_out_revokes_the_session_and_clears_the_url(demo_db_url):
         assert actor_from_token(s, token) is None
         assert s.scalars(select(UserSession).where(UserSession.revoked_at.is_not(None))).first() is not None
     engine.dispose()
-    stale = app()
-    stale.query_params["s"] = token
-    stale.run()
-    assert "actor" not in stale.session_state  # the old URL no longer signs in
+    stale = reloaded(monkeypatch, {SESSION_COOKIE: token}).run()
+    assert "actor" not in stale.session_state  # the old cookie no longer signs in
+
+
+def test_a_signed_in_user_changes_their_own_password_from_the_sidebar(fresh_db_url):
+    from services.passwords import hash_password
+    from tests.conftest import build_org
+
+    engine = make_engine(fresh_db_url)
+    org = build_org(engine)
+    with session_scope(engine) as s:
+        s.get(User, org.rep_n1.id).password_hash = hash_password("password-ok")
+    at = sign_in(app().run(), "rep_n1", "password-ok")
+    at.sidebar.text_input(key="cp_current").input("not-my-password")
+    at.sidebar.text_input(key="cp_new").input("brand-new-pass")
+    at.sidebar.text_input(key="cp_repeat").input("brand-new-pass")
+    at.sidebar.button(key="FormSubmitter:change_password-" + t(
+        "auth.change_password", "en")).click().run()
+    assert t("auth.current_password_wrong", "en") in shown_text(at)
+    at.sidebar.text_input(key="cp_current").input("password-ok")
+    at.sidebar.button(key="FormSubmitter:change_password-" + t("auth.change_password", "en")).click().run()
+    assert not at.exception
+    assert t("auth.password_changed", "en") in " ".join(x.value for x in at.sidebar.success)
+    assert at.session_state["actor"].username == "rep_n1"  # this session stays open
+    from services.auth import authenticate
+
+    assert authenticate(engine, username="rep_n1", password="brand-new-pass").username == "rep_n1"
+    engine.dispose()
 
 
 @pytest.mark.parametrize("role", ["admin", "director", "manager", "rep"])
@@ -173,7 +225,7 @@ def test_no_demo_logins_outside_demo_mode(fresh_db_url):
 
 
 @pytest.mark.parametrize(("saved", "shown"), [(None, "en"), ("zh_CN", "zh_CN")])
-def test_sign_in_keeps_the_browser_language_unless_the_user_chose_one(fresh_db_url, saved, shown):
+def test_sign_in_keeps_the_browser_language_unless_the_user_chose_one(fresh_db_url, saved, shown, monkeypatch):
     """An English browser: a user without a saved language stays in English after signing in
     (and after a reload); a user who chose Chinese gets Chinese."""
     from services.passwords import hash_password
@@ -192,12 +244,39 @@ def test_sign_in_keeps_the_browser_language_unless_the_user_chose_one(fresh_db_u
     assert at.session_state["locale"] == shown
     assert at.session_state["actor"].locale == shown  # services answer in that language too
     assert at.sidebar.button(key="sign_out").label == t("auth.sign_out", shown)
-    reload = app()
+    reload = reloaded(monkeypatch, {SESSION_COOKIE: cookie(at)})
     reload.context["locale"] = "en-US"
-    reload.query_params["s"] = at.query_params["s"]
     reload.run()
     assert reload.session_state["actor"].locale == shown
     assert reload.sidebar.button(key="sign_out").label == t("auth.sign_out", shown)
     with session_scope(engine) as s:
         assert s.get(User, org.rep_n1.id).locale == saved  # signing in saves no choice
     engine.dispose()
+
+
+def test_a_page_that_fails_shows_a_short_message_and_logs_the_details(demo_db_url, demo_actors, monkeypatch, caplog):
+    from dashboard import overview_views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/salesops/secret/path exploded")
+
+    monkeypatch.setattr(overview_views, "load_kpis", broken)
+    at = app()
+    at.session_state["actor"] = demo_actors["rep"]
+    at.context["locale"] = "en-US"
+    with caplog.at_level("ERROR", logger="salesops.pages"):
+        at.run()
+    assert not at.exception  # Streamlit shows no traceback box
+    [error] = [unescape(e.value) for e in at.error]
+    reference = error.rsplit(" ", 1)[-1].rstrip(".")
+    assert error == t("err.page_failed", "en", reference=reference)
+    assert "exploded" not in error and "/srv" not in error
+    assert "exploded" in caplog.text and reference in caplog.text  # the details are in the server log
+    assert at.sidebar.button(key="sign_out")  # the rest of the app still works
+
+
+def test_the_browser_is_told_no_error_details():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"

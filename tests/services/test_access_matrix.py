@@ -15,8 +15,10 @@ Every public function of the listed service modules whose first parameters are
 from __future__ import annotations
 
 import inspect
+import re
 from datetime import timedelta
 from decimal import Decimal
+from itertools import count
 
 import pytest
 from sqlalchemy import func, select
@@ -31,6 +33,7 @@ from services import (
     customer360,
     customers,
     deals,
+    dedupe,
     exporting,
     importing,
     reference,
@@ -40,7 +43,7 @@ from services import (
 )
 from services.customers import CustomerFilter, _norm_columns
 from services.db import session_scope
-from services.errors import NotFound, PermissionDenied
+from services.errors import DuplicateError, NotFound, PermissionDenied, ValidationError
 from services.models import (
     Activity,
     Channel,
@@ -59,9 +62,11 @@ from services.models import (
     Team,
     TeamCreate,
     TeamUpdate,
+    User,
     UserCreate,
     UserUpdate,
 )
+from services.passwords import hash_password
 from services.periods import Period
 from services.reference import NameUpdate, ProductUpdate, StageUpdate
 from tests.conftest import build_org
@@ -94,6 +99,8 @@ OWNER_PHONE = "13800138000"
 POOL_NAME = "Pool Prospect Co"
 POOL_PHONE = "13912345678"
 POOL_EMAIL = "buyer@poolprospect.example"
+MATRIX_PASSWORD = "matrix-pass-1"
+MATRIX_PASSWORD_HASH = hash_password(MATRIX_PASSWORD)
 
 
 # ---------------------------------------------------------------------------
@@ -107,13 +114,17 @@ def build_world(engine, org) -> World:
     archived customer; one public-pool customer with private details and a contact."""
     st = org.stages
     n1 = org.rep_n1.id
+    ids = count(4101)  # distinctive ids, so a message that names one is caught (test_refused_calls_name_nothing_hidden)
     with session_scope(engine) as s:
+        for user in s.scalars(select(User)).all():  # distinctive names, for the same reason
+            user.display_name = f"{user.username.title()} Person"
+            user.password_hash = MATRIX_PASSWORD_HASH
         east = Team(name="East", kind="team", parent_id=org.company_id)
         channel, reason, product = Channel(name="Web"), LostReason(name="Price"), Product(name="Widget")
         s.add_all([east, channel, reason, product])
 
         def customer(name, owner, **kw):
-            c = Customer(name=name, owner_id=owner, created_at=NOW - timedelta(days=120),
+            c = Customer(id=next(ids), name=name, owner_id=owner, created_at=NOW - timedelta(days=120),
                          updated_at=NOW - timedelta(days=120), **_norm_columns({"name": name, **{
                              k: v for k, v in kw.items() if k in ("phone", "email")}}), **kw)
             s.add(c)
@@ -126,13 +137,13 @@ def build_world(engine, org) -> World:
         archived = customer("Archived Holdings", n1, region="Northshire", archived=True)
         pool = customer(POOL_NAME, None, phone=POOL_PHONE, email=POOL_EMAIL, address="9 Pool Lane",
                         region="Poolland", pool_entered_at=NOW - timedelta(days=1))
-        k1 = Contact(customer_id=c1.id, name="Alfred", phone="13700000001", is_primary=True)
-        k2 = Contact(customer_id=c1.id, name="Bruce", is_primary=False)
-        kp = Contact(customer_id=pool.id, name="Pool Person", phone="13700000009", is_primary=True)
+        k1 = Contact(id=next(ids), customer_id=c1.id, name="Alfred", phone="13700000001", is_primary=True)
+        k2 = Contact(id=next(ids), customer_id=c1.id, name="Bruce", is_primary=False)
+        kp = Contact(id=next(ids), customer_id=pool.id, name="Pool Person", phone="13700000009", is_primary=True)
         s.add_all([k1, k2, kp])
 
         def deal(name, stage, amount, closed=None):
-            d = Deal(name=name, customer_id=c1.id, owner_id=n1, stage_id=st[stage], amount=Decimal(amount),
+            d = Deal(id=next(ids), name=name, customer_id=c1.id, owner_id=n1, stage_id=st[stage], amount=Decimal(amount),
                      opened_on=TODAY - timedelta(days=90), closed_on=closed,
                      expected_close=TODAY + timedelta(days=30) if closed is None else closed,
                      created_at=NOW - timedelta(days=90), stage_changed_at=NOW - timedelta(days=5))
@@ -144,24 +155,24 @@ def build_world(engine, org) -> World:
         d_won = deal("Northwind licence", "Won", "1000", TODAY - timedelta(days=10))
         d_won2 = deal("Northwind support", "Won", "300", TODAY - timedelta(days=8))
         d_lost = deal("Northwind hardware", "Lost", "200", TODAY - timedelta(days=9))
-        a_planned = Activity(kind="visit", customer_id=c1.id, owner_id=n1, planned_at=NOW - timedelta(days=2))
-        a_done = Activity(kind="call", customer_id=c1.id, owner_id=n1, done_at=NOW - timedelta(days=60),
+        a_planned = Activity(id=next(ids), kind="visit", customer_id=c1.id, owner_id=n1, planned_at=NOW - timedelta(days=2))
+        a_done = Activity(id=next(ids), kind="call", customer_id=c1.id, owner_id=n1, done_at=NOW - timedelta(days=60),
                           outcome="Interested")
         s.add_all([a_planned, a_done])
-        k = Contract(number="HT-MATRIX-0001", deal_id=d_won.id, customer_id=c1.id, owner_id=n1,
+        k = Contract(id=next(ids), number="HT-MATRIX-0001", deal_id=d_won.id, customer_id=c1.id, owner_id=n1,
                      amount=Decimal("1000"), signed_on=TODAY - timedelta(days=30),
                      start_on=TODAY - timedelta(days=30), term_months=12, status="signed")
         s.add(k)
         s.flush()
-        p1 = PaymentPlan(contract_id=k.id, installment=1, due_on=TODAY - timedelta(days=20), amount=Decimal("400"))
-        p2 = PaymentPlan(contract_id=k.id, installment=2, due_on=TODAY + timedelta(days=10), amount=Decimal("200"))
+        p1 = PaymentPlan(id=next(ids), contract_id=k.id, installment=1, due_on=TODAY - timedelta(days=20), amount=Decimal("400"))
+        p2 = PaymentPlan(id=next(ids), contract_id=k.id, installment=2, due_on=TODAY + timedelta(days=10), amount=Decimal("200"))
         s.add_all([p1, p2])
         s.flush()
-        pay = Payment(contract_id=k.id, plan_id=p1.id, received_on=TODAY - timedelta(days=15),
+        pay = Payment(id=next(ids), contract_id=k.id, plan_id=p1.id, received_on=TODAY - timedelta(days=15),
                       amount=Decimal("200"), recorded_by=n1)
-        t_open = ServiceTicket(customer_id=c1.id, title="Login fails", status="open",
+        t_open = ServiceTicket(id=next(ids), customer_id=c1.id, title="Login fails", status="open",
                                opened_at=NOW - timedelta(days=3))
-        t_resolved = ServiceTicket(customer_id=c1.id, title="Slow report", status="resolved",
+        t_resolved = ServiceTicket(id=next(ids), customer_id=c1.id, title="Slow report", status="resolved",
                                    opened_at=NOW - timedelta(days=6), resolved_at=NOW - timedelta(days=1),
                                    resolution="Index added", satisfaction=4)
         s.add_all([pay, t_open, t_resolved])
@@ -422,6 +433,9 @@ MATRIX: dict[str, Case] = {
     "analytics.scope_user_ids": Case(lambda s, a, w: analytics.scope_user_ids(s, a, "all"), OWNER,
                                      sees=lambda r, w: r is None or w.org.rep_n1.id in r),
     # users -------------------------------------------------------------------
+    "users.change_own_password": Case(
+        lambda s, a, w: users.change_own_password(s, a, current_password=MATRIX_PASSWORD, new_password="another-secret-9"),
+        EVERYONE, writes=True),
     "users.change_role": Case(lambda s, a, w: users.change_role(s, a, username="rep_n2", role="manager"), ADMIN,
                               writes=True),
     "users.change_team": Case(lambda s, a, w: users.change_team(s, a, username="rep_n2", team_id=w.org.team_s),
@@ -529,10 +543,26 @@ def changed_tables(before: dict, after: dict) -> list[str]:
     return sorted(name for name in before if before[name] != after[name])
 
 
-def run_as(engine, world: World, case: Case, role: str) -> tuple[str, list[str]]:
-    """("allowed" | "denied" | "error: …", tables changed by the call). Runs in its own
-    transaction, rolled back afterwards, so every role starts from the same world."""
+class NamedWorld:
+    """The world as one call sees it: remembers which of its records the call itself named
+    (a refused call may repeat the id it was given, never another hidden one)."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.named: set[str] = set()
+
+    def __getattr__(self, name: str):
+        self.named.add(name)
+        return getattr(self._world, name)
+
+
+def run_as(engine, world: World, case: Case, role: str) -> tuple[str, list[str], str, set[str]]:
+    """("allowed" | "denied" | "error: …", tables changed by the call, the refusal's message,
+    the world's records the call named). Runs in its own transaction, rolled back
+    afterwards, so every role starts from the same world."""
     actor = getattr(world.org, role)
+    named = NamedWorld(world)
+    message = ""
     with Session(engine, expire_on_commit=False) as s:
         try:
             conn = s.connection()
@@ -542,9 +572,9 @@ def run_as(engine, world: World, case: Case, role: str) -> tuple[str, list[str]]
                 conn.exec_driver_sql("BEGIN")
             before = snapshot(s)
             try:
-                result = case.call(s, actor, world)
-            except (NotFound, PermissionDenied):
-                outcome = "denied"
+                result = case.call(s, actor, named)
+            except (NotFound, PermissionDenied) as exc:
+                outcome, message = "denied", str(exc)
             except Exception as exc:  # any other error is a finding of its own
                 outcome = f"error: {type(exc).__name__}: {exc}"
             else:
@@ -552,15 +582,59 @@ def run_as(engine, world: World, case: Case, role: str) -> tuple[str, list[str]]
             changed = changed_tables(before, snapshot(s)) if not outcome.startswith("error") else []
         finally:
             s.rollback()
-    return outcome, changed
+    return outcome, changed, message, named.named
+
+
+# what rep_n1's records are called, and the private details of the pool customer
+OWNED_TEXTS = (OWNER_NAME, OWNER_PHONE, "owner@northwind.example", "1 North Rd", "Archived Holdings", "Alfred",
+               "Bruce", "13700000001", "Northwind expansion", "Northwind licence", "Northwind support",
+               "Northwind hardware", "HT-MATRIX-0001", "Login fails", "Slow report")
+OWNED_IDS = ("c1", "c_archived", "k1", "k2", "d_open", "d_won", "d_won2", "d_lost", "a_planned", "a_done",
+             "contract", "plan_overdue", "plan_due", "payment", "t_open", "t_resolved")
+POOL_PRIVATE_TEXTS = (POOL_PHONE, POOL_EMAIL, "9 Pool Lane", "Pool Person", "13700000009")
+
+
+def hidden_from(engine, world: World, role: str, named: set[str]) -> dict[str, str]:
+    """What the role may not see, as {what: text a message must not contain}: rep_n1's
+    records (names, details, ids — except those the call itself was given) for roles that
+    do not see them, the pool customer's private details for reps, and the names of the
+    users outside the role's view."""
+    actor = getattr(world.org, role)
+    hidden: dict[str, str] = {}
+    with Session(engine) as s:
+        visible = access.visible_user_ids(s, actor)
+        if not access.can_see_private(s, actor, world.org.rep_n1.id, visible=visible):
+            hidden.update({text: text for text in OWNED_TEXTS})
+            hidden.update({f"id of {name}": str(getattr(world, name)) for name in OWNED_IDS if name not in named})
+        if not access.can_see_private(s, actor, None, visible=visible):
+            hidden.update({text: text for text in POOL_PRIVATE_TEXTS})
+            if "pool_contact" not in named:
+                hidden["id of pool_contact"] = str(world.pool_contact)
+        for user_id, display_name in s.execute(select(User.id, User.display_name)).all():
+            if visible is not None and user_id not in visible:
+                hidden[f"name of user {user_id}"] = display_name
+    return hidden
+
+
+def leaks(message: str, hidden: dict[str, str]) -> list[str]:
+    """The entries of ``hidden`` that ``message`` contains (ids as whole numbers)."""
+    found = []
+    for what, text in hidden.items():
+        pattern = rf"(?<!\d){re.escape(text)}(?!\d)" if text.isdigit() else re.escape(text)
+        if re.search(pattern, message, flags=re.IGNORECASE):
+            found.append(what)
+    return found
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_access_matrix(engine, world, name):
+    """Who may call what; a refused call writes nothing, and its message names nothing the
+    actor may not see (no names or ids of hidden records, no other users' names, no private
+    details of pool customers)."""
     case = MATRIX[name]
     problems = []
     for role in ROLES:
-        outcome, changed = run_as(engine, world, case, role)
+        outcome, changed, message, named = run_as(engine, world, case, role)
         want = "allowed" if case.expect[role] else "denied"
         if outcome != want:
             problems.append(f"{role}: expected {want}, got {outcome}")
@@ -568,6 +642,8 @@ def test_access_matrix(engine, world, name):
             problems.append(f"{role}: refused, yet wrote to {changed}")
         elif outcome == "allowed" and case.writes and not changed:
             problems.append(f"{role}: allowed, but nothing was written")
+        if message and (found := leaks(message, hidden_from(engine, world, role, named))):
+            problems.append(f"{role}: the refusal {message!r} names {found}")
     assert not problems, f"{name}:\n  " + "\n  ".join(problems)
 
 
@@ -707,3 +783,73 @@ def test_import_match_note_does_not_reveal_a_hidden_customer(engine, world):
         notes = " ".join(str(o) for o in result.outcomes)
         assert f"#{world.c1}" not in notes and OWNER_PHONE not in notes
         s.rollback()
+
+
+# ---------------------------------------------------------------------------
+# refusals and warnings that must not answer questions about hidden records
+
+
+def test_duplicate_check_does_not_say_whose_phone_a_pool_number_is(engine, world):
+    rep = world.org.rep_n2
+    with Session(engine, expire_on_commit=False) as s:
+        [match] = dedupe.find_duplicates(s, rep, phone=POOL_PHONE)
+        assert match["hidden"] and match["customer_id"] is None and match["name"] is None
+        [match] = dedupe.find_duplicates(s, rep, email=POOL_EMAIL)
+        assert match["hidden"] and match["customer_id"] is None
+        # by its public name the pool customer is found — but the phone is not confirmed
+        [match] = dedupe.find_duplicates(s, rep, name=POOL_NAME, phone=POOL_PHONE)
+        assert match["customer_id"] == world.pool and match["matched_on"] == ["name"]
+        # a manager sees the pool in full
+        [match] = dedupe.find_duplicates(s, world.org.manager_s, phone=POOL_PHONE)
+        assert match["customer_id"] == world.pool and match["matched_on"] == ["phone"]
+        with pytest.raises(DuplicateError) as err:
+            customers.create_customer(s, rep, data={"name": "Totally New Co", "phone": POOL_PHONE})
+        shown = f"{err.value} {err.value.matches}"
+        assert POOL_NAME not in shown and str(world.pool) not in shown
+        s.rollback()
+
+
+@pytest.mark.parametrize("call", ["log_activity", "create_deal", "update_deal"])
+def test_naming_an_owner_one_may_not_assign_names_nobody(engine, world, call):
+    """A rep or manager who names an owner outside their view hears the same as for a user
+    id that does not exist — never that user's name."""
+    with session_scope(engine) as s:
+        mine = deals.create_deal(s, world.org.rep_s1, data={
+            "name": "South deal", "customer_id": customers.create_customer(
+                s, world.org.rep_s1, data={"name": "South Only Ltd"}), "stage_id": world.org.stages["Qualify"]})
+
+    def attempt(actor, owner_id) -> str:
+        with Session(engine, expire_on_commit=False) as s:
+            try:
+                if call == "log_activity":
+                    activities.log_activity(s, actor, data={"customer_id": mine.customer_id, "kind": "call",
+                                                            "owner_id": owner_id,
+                                                            "next_contact_on": TODAY + timedelta(days=3)})
+                elif call == "create_deal":
+                    deals.create_deal(s, actor, data={"name": "X", "customer_id": mine.customer_id,
+                                                      "stage_id": world.org.stages["Qualify"], "owner_id": owner_id})
+                else:
+                    deals.update_deal(s, actor, deal_id=mine.id, version=mine.version, changes={"owner_id": owner_id})
+            except (PermissionDenied, ValidationError) as exc:
+                return str(exc)
+            finally:
+                s.rollback()
+        raise AssertionError("the call went through")
+
+    for actor in (world.org.rep_s1, world.org.manager_s):
+        hidden_user = world.org.rep_n1  # North: outside both actors' view
+        told = attempt(actor, hidden_user.id)
+        assert "Rep_N1 Person" not in told and "Rep_N1" not in told
+        assert told == attempt(actor, 987654).replace("987654", str(hidden_user.id))
+
+
+@pytest.mark.parametrize("call", ["update_contact", "set_primary_contact", "delete_contact"])
+def test_another_teams_contact_answers_like_a_missing_one(engine, world, call):
+    args = {"update_contact": {"data": {"title": "CTO"}}}.get(call, {})
+    for actor in (world.org.rep_s1, world.org.manager_s, world.org.rep_n2):
+        answers = []
+        for contact_id in (world.k1, world.pool_contact if actor.role == "rep" else world.k2, 987654):
+            with Session(engine, expire_on_commit=False) as s, pytest.raises(NotFound) as err:
+                getattr(contacts, call)(s, actor, contact_id=contact_id, **args)
+            answers.append(str(err.value))
+        assert len(set(answers)) == 1 and str(world.c1) not in answers[0] and str(world.pool) not in answers[0]

@@ -109,6 +109,7 @@ def test_backup(run, demo_db, tmp_path):
     with sqlite3.connect(target) as con:
         assert con.execute("select count(*) from customer").fetchone()[0] == 120
         assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o600)  # the company's data: owner-only
     assert "--force" in one_line_error(run("backup", str(target)))
     assert run("backup", str(target), "--force").exit_code == 0
 

@@ -24,8 +24,8 @@ def test_admin_creates_a_user_who_can_sign_in(engine, org):
     with session_scope(engine) as s:
         made = users.create_user(s, org.admin, data=new_user(team_id=org.team_n, email="new@example.com"))
     assert made.username == "newrep" and made.team_id == org.team_n
+    assert auth.authenticate(engine, username="newrep", password="password123").role == "rep"
     with session_scope(engine) as s:
-        assert auth.authenticate(s, username="newrep", password="password123").role == "rep"
         row = s.scalars(select(AuditLog).where(AuditLog.entity == "user", AuditLog.action == "create")).one()
         assert "password" not in (row.changes or "")
 
@@ -85,11 +85,11 @@ def test_deactivate_ends_sessions_and_sign_in(engine, org):
         users.deactivate_user(s, org.admin, username="rep_n1")
     with session_scope(engine) as s:
         assert auth.actor_from_token(s, token) is None
-    with pytest.raises(PermissionDenied), session_scope(engine) as s:
-        auth.authenticate(s, username="rep_n1", password="password123")
+    with pytest.raises(PermissionDenied):
+        auth.authenticate(engine, username="rep_n1", password="password123")
     with session_scope(engine) as s:
         users.reactivate_user(s, org.admin, username="rep_n1")
-        assert auth.authenticate(s, username="rep_n1", password="password123").username == "rep_n1"
+    assert auth.authenticate(engine, username="rep_n1", password="password123").username == "rep_n1"
 
 
 def test_admin_cannot_lock_the_company_out(engine, org):
@@ -110,25 +110,28 @@ def test_reset_password_unlocks_and_revokes(engine, org):
         users.set_password(s, org.admin, username="rep_s1", password="first-pass")
         token = auth.issue_token(s, org.rep_s1)
     for _ in range(5):
-        with pytest.raises(PermissionDenied), session_scope(engine) as s:
-            auth.authenticate(s, username="rep_s1", password="wrong-pass")
+        with pytest.raises(PermissionDenied):
+            auth.authenticate(engine, username="rep_s1", password="wrong-pass")
     with session_scope(engine) as s:
         assert users.get_user(s, org.admin, username="rep_s1").locked_until is not None
         users.set_password(s, org.admin, username="rep_s1", password="second-pass")
     with session_scope(engine) as s:
         assert auth.actor_from_token(s, token) is None
-        assert auth.authenticate(s, username="rep_s1", password="second-pass").username == "rep_s1"
+        assert users.get_user(s, org.admin, username="rep_s1").locked_until is None
+    assert auth.authenticate(engine, username="rep_s1", password="second-pass").username == "rep_s1"
 
 
 def test_unlock(engine, org):
     with session_scope(engine) as s:
         users.set_password(s, org.admin, username="rep_s2", password="first-pass")
     for _ in range(5):
-        with pytest.raises(PermissionDenied), session_scope(engine) as s:
-            auth.authenticate(s, username="rep_s2", password="wrong-pass")
+        with pytest.raises(PermissionDenied):
+            auth.authenticate(engine, username="rep_s2", password="wrong-pass")
+    with pytest.raises(PermissionDenied, match=t("auth.locked", "zh_CN", minutes=15)):
+        auth.authenticate(engine, username="rep_s2", password="first-pass")
     with session_scope(engine) as s:
         assert users.unlock_user(s, org.admin, username="rep_s2").locked_until is None
-        assert auth.authenticate(s, username="rep_s2", password="first-pass").username == "rep_s2"
+    assert auth.authenticate(engine, username="rep_s2", password="first-pass").username == "rep_s2"
 
 
 def test_a_user_may_change_only_their_own_password(engine, org):
@@ -136,6 +139,28 @@ def test_a_user_may_change_only_their_own_password(engine, org):
         users.set_password(s, org.rep_n1, username="rep_n1", password="my-new-pass")
     with pytest.raises(PermissionDenied), session_scope(engine) as s:
         users.set_password(s, org.rep_n1, username="rep_n2", password="their-pass")
+
+
+def test_changing_ones_own_password_needs_the_current_one(engine, org):
+    with session_scope(engine) as s:
+        users.set_password(s, org.admin, username="rep_n1", password="first-pass")
+        kept = auth.issue_token(s, org.rep_n1)
+        other = auth.issue_token(s, org.rep_n1)
+    for current, field in (("", "current_password"), ("not-it-at-all", "current_password")):
+        with pytest.raises(ValidationError) as err, session_scope(engine) as s:
+            users.change_own_password(s, org.rep_n1, current_password=current, new_password="second-pass")
+        assert set(err.value.errors) == {field}
+    with pytest.raises(ValidationError) as err, session_scope(engine) as s:
+        users.change_own_password(s, org.rep_n1, current_password="first-pass", new_password="short")
+    assert err.value.errors == {"password": t("admin.err_password_short", "en", min=8)}
+    with session_scope(engine) as s:
+        users.change_own_password(s, org.rep_n1, current_password="first-pass", new_password="second-pass",
+                                  keep_session=auth.session_id_of(s, kept))
+    with session_scope(engine) as s:
+        assert auth.actor_from_token(s, kept) is not None and auth.actor_from_token(s, other) is None
+    assert auth.authenticate(engine, username="rep_n1", password="second-pass").username == "rep_n1"
+    with pytest.raises(PermissionDenied):
+        auth.authenticate(engine, username="rep_n1", password="first-pass")
 
 
 def test_update_user_changes_role_team_and_audits(engine, org):
