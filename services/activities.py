@@ -395,7 +395,8 @@ CALENDAR_COLUMNS = ["id", "day", "time", "kind", "status", "customer_id", "custo
 def week_calendar(session: Session, actor: Actor, *, week_start: date, owner_id: int | None = None,
                   tz: str | ZoneInfo | None = None, limit: int = 2000) -> pd.DataFrame:
     """Planned and done activities of the 7 days from ``week_start`` (local zone): one row
-    each with its local day and time; ``status`` is planned or done."""
+    each with its local day and time; ``status`` is planned or done. At most ``limit`` rows;
+    ``.attrs['total']`` is how many the week holds."""
     tz = local_tz(session, tz)
     ids = scoped_owner_ids(session, actor, owner_id)
     start, end = day_start_utc(week_start, tz), day_start_utc(week_start + timedelta(days=7), tz)
@@ -418,7 +419,10 @@ def week_calendar(session: Session, actor: Actor, *, week_start: date, owner_id:
                         "status": "done" if r.done_at else "planned", "customer_id": r.customer_id,
                         "customer_name": r.customer_name, "owner_name": r.owner_name, "outcome": r.outcome,
                         "duration_minutes": r.duration_minutes})
-    return pd.DataFrame.from_records(records, columns=CALENDAR_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=CALENDAR_COLUMNS)
+    frame.attrs["total"] = len(records) if len(records) < limit else int(session.scalar(
+        select(func.count()).select_from(Activity).where(owner_in(Activity.owner_id, ids), in_week)) or 0)
+    return frame
 
 
 @dataclass

@@ -531,7 +531,8 @@ def _frame(rows, columns) -> pd.DataFrame:
 def list_deals(session: Session, actor: Actor, *, owner_id: int | None = None, status: str | None = None,
                search: str | None = None, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """Deals the actor may see, newest first; ``status`` open / won / lost (stage kind);
-    ``search`` matches deal or customer name. Paged in SQL."""
+    ``search`` matches deal or customer name. Paged in SQL; ``.attrs['total']`` is how many
+    match in all."""
     ids = scoped_owner_ids(session, actor, owner_id)
     stmt = _deal_list_select().where(owner_in(Deal.owner_id, ids))
     if status:
@@ -540,7 +541,10 @@ def list_deals(session: Session, actor: Actor, *, owner_id: int | None = None, s
         like = f"%{search.strip()}%"
         stmt = stmt.where(or_(Deal.name.ilike(like), Customer.name.ilike(like)))
     rows = session.execute(stmt.order_by(Deal.id.desc()).limit(limit).offset(offset)).all()
-    return _frame(rows, DEAL_COLUMNS)
+    frame = _frame(rows, DEAL_COLUMNS)
+    frame.attrs["total"] = offset + len(rows) if len(rows) < limit else int(session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    return frame
 
 
 def list_customer_deals(session: Session, actor: Actor, *, customer_id: int) -> pd.DataFrame:
