@@ -55,6 +55,7 @@ from services.access import (
     require_role,
     visible_user_ids,
 )
+from services.collation import name_sort_key
 from services.dedupe import (
     _CREDIT_CHARS,
     credit_code_check_char,
@@ -267,10 +268,13 @@ def validate_customer_fields(
 
 
 def norm_columns(values: dict[str, Any]) -> dict[str, Any]:
-    """The normalised dedupe columns that follow from name / phone / email."""
+    """The normalised columns that follow from name / phone / email: the dedupe keys and the
+    name's sort key (pinyin for Chinese, ``services.collation``) — the one place that derives
+    them, so every write path stores them."""
     out: dict[str, Any] = {}
     if "name" in values:
         out["name_norm"] = normalize_name(values["name"]) or (values["name"] or "").casefold()[:200]
+        out["name_sort"] = name_sort_key(values["name"])
     if "phone" in values:
         out["phone_norm"] = normalize_phone(values["phone"])
     if "email" in values:
@@ -303,7 +307,7 @@ class CustomerFilter:
 
 
 SORTABLE = {
-    "name": Customer.name_norm,
+    "name": Customer.name_sort,
     "tier": Customer.tier,
     "status": Customer.status,
     "owner_name": User.display_name,

@@ -38,6 +38,7 @@ from services.clock import as_utc, local_date, local_tz
 from services.errors import ConflictError, FieldNotFound, ValidationError
 from services.i18n import t
 from services.models import (
+    CLOSED_STAGE_PROBABILITY,
     Channel,
     Customer,
     Deal,
@@ -303,7 +304,7 @@ def move_deal(session: Session, actor: Actor, *, deal_id: int, stage_id: int, ve
     if target.kind == "open":
         row.probability = target.probability
     else:
-        row.probability = 100 if target.kind == "won" else 0
+        row.probability = CLOSED_STAGE_PROBABILITY[target.kind]
         row.closed_on = closed_on
         if target.kind == "lost":
             row.lost_reason_id, row.lost_note = lost_reason_id, (lost_note or "").strip() or None
