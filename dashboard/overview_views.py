@@ -18,7 +18,7 @@ from dashboard.i18n import current_locale, money, number, percent, tr
 from dashboard.state import data_version, db_key, get_engine
 from services import analytics
 from services.access import Actor
-from services.db import session_scope
+from services.db import read_scope
 from services.periods import Period, last_months
 
 TREND_MONTHS = 12
@@ -26,20 +26,20 @@ TREND_MONTHS = 12
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _kpis(db: str, actor: Actor, period: Period, scope: str, today: date, version: int) -> analytics.OverviewKPIs:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return analytics.overview_kpis(s, actor, period=period, scope=scope, today=today)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _trend(db: str, actor: Actor, scope: str, today: date, version: int) -> pd.DataFrame:
     window = last_months(today, TREND_MONTHS)
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return analytics.monthly_won_trend(s, actor, start=window.start, end=window.end, scope=scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _pipeline(db: str, actor: Actor, scope: str, version: int) -> pd.DataFrame:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return analytics.pipeline_by_stage(s, actor, scope=scope)
 
 
@@ -129,7 +129,10 @@ def pipeline_section(df: pd.DataFrame) -> None:
     if df.empty or df["count"].sum() == 0:
         st.info(tr("overview.no_data"))
         return
+    shown = df.assign(label=[tr("overview.pipeline_bar", stage=stage, amount=money(amount), n=number(n))
+                             for stage, amount, n in zip(df["stage"], df["amount"], df["count"], strict=True)])
     chart = charts.funnel_chart(
-        df, value_title=tr("charts.amount"), count_title=tr("charts.deals"), stage_title=tr("charts.stage"),
+        shown, label="label", value_title=tr("charts.amount"), count_title=tr("charts.deals"),
+        stage_title=tr("charts.stage"),
     )
     st.altair_chart(chart, width="stretch")
