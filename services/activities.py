@@ -57,6 +57,8 @@ from services.validation import validate
 
 MAX_DURATION_MINUTES = 24 * 60
 FORGOTTEN_BUCKETS = (7, 15, 30, 90, 180)
+#: No activity is dated before this day (a typo such as 1900 is refused, never stored).
+EARLIEST_DAY = date(2000, 1, 1)
 
 # ---------------------------------------------------------------------------
 # writes
@@ -78,7 +80,8 @@ def _activity_values(data: ActivityCreate | Mapping[str, Any], actor: Actor) -> 
 def log_activity(session: Session, actor: Actor, *, data: ActivityCreate | Mapping[str, Any],
                  now: datetime | None = None, require_next_contact: bool | None = None) -> ActivityRead:
     """Log a done activity or plan one. Rules: kind from ``ACTIVITY_KINDS``; duration 0–1440
-    minutes; a done activity (``done_at`` set, or neither time given → done now) needs a
+    minutes; not dated before ``EARLIEST_DAY``; a done activity (``done_at`` set, or neither
+    time given → done now) needs a
     ``next_contact_on`` on or after its day unless the setting
     ``activity_next_contact_required`` is off; done time not in the future; the customer must
     be visible and editable to the actor; deal and contact must belong to that customer.
@@ -115,6 +118,10 @@ def _check_activity_fields(session: Session, a: ActivityCreate, now: datetime, t
         errors["kind"] = t("err.not_in_list", loc, options=", ".join(ACTIVITY_KINDS))
     if a.duration_minutes is not None and not 0 <= a.duration_minutes <= MAX_DURATION_MINUTES:
         errors["duration_minutes"] = t("err.range", loc, min=0, max=MAX_DURATION_MINUTES)
+    for name in ("done_at", "planned_at"):
+        when = getattr(a, name)
+        if when is not None and local_date(when, tz) < EARLIEST_DAY:
+            errors[name] = t("err.min", loc, min=EARLIEST_DAY.isoformat())
     if a.done_at is not None:
         if a.done_at > now + timedelta(minutes=5):
             errors["done_at"] = t("activities.err.done_in_future", loc)
