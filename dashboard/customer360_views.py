@@ -302,6 +302,9 @@ def timeline_tab(p: customer360.CustomerProfile) -> None:
                         "owner_name": "common.owner", "deal_name": "customer360.deal",
                         "outcome": "customer360.outcome", "notes": "common.notes", "next_contact_on": "customer360.next_follow_up"},
            time_cols=("at", "next_contact_on"))
+    total = p.timeline.attrs.get("total", len(p.timeline))
+    if total > len(p.timeline):
+        st.caption(tr("common.showing_of", shown=len(p.timeline), total=total))
 
 
 def deals_tab(p: customer360.CustomerProfile) -> None:

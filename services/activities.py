@@ -488,7 +488,8 @@ def list_customer_activities(session: Session, actor: Actor, *, customer_id: int
     """The customer's timeline, newest first (planned ones by their planned time). The
     customer must be visible (else ``NotFound``). Whoever may see the customer's private
     details (its owner's chain, managers) sees every activity on it, including those of
-    previous owners; for a pool customer a rep sees only activities they may see by owner."""
+    previous owners; for a pool customer a rep sees only activities they may see by owner.
+    At most ``limit`` rows; ``.attrs['total']`` is how many there are."""
     customer = get_visible_customer(session, actor, customer_id)
     tz = local_tz(session, tz)
     when = func.coalesce(Activity.done_at, Activity.planned_at)
@@ -505,15 +506,22 @@ def list_customer_activities(session: Session, actor: Actor, *, customer_id: int
     )
     if not can_see_private(session, actor, customer.owner_id) or customer.owner_id is None:
         stmt = stmt.where(owner_filter(session, actor, Activity.owner_id))
+    rows = session.execute(stmt).all()
+    total = len(rows)
+    if total == limit:  # cut: count them all (same visibility) so the page can say "100 of 340"
+        total = int(session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(Activity.id).order_by(None).limit(None).subquery())) or 0)
     records = []
-    for a, owner_name, deal_name, contact_name in session.execute(stmt).all():
+    for a, owner_name, deal_name, contact_name in rows:
         at = as_utc(a.done_at or a.planned_at)
         records.append({"id": a.id, "kind": a.kind, "status": "done" if a.done_at else "planned",
                         "at": at.astimezone(tz) if at else None, "owner_name": owner_name,
                         "deal_id": a.deal_id, "deal_name": deal_name, "contact_name": contact_name,
                         "duration_minutes": a.duration_minutes, "outcome": a.outcome, "notes": a.notes,
                         "next_step": a.next_step, "next_contact_on": a.next_contact_on, "location": a.location})
-    return pd.DataFrame.from_records(records, columns=TIMELINE_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=TIMELINE_COLUMNS)
+    frame.attrs["total"] = total
+    return frame
 
 
 def customer_choices(session: Session, actor: Actor, *, search: str | None = None, limit: int = 50,
