@@ -40,6 +40,12 @@ def flash_messages() -> None:
     forms.messages(FLASH, {"status": tr("contracts.status_label")})
 
 
+def _fit_1280(widths: dict[str, int]) -> dict[str, Any]:
+    """Column widths (label key → px) that keep every column of a list on screen at 1280 px
+    wide, the meeting screen (names are cut inside their column instead)."""
+    return {tr(key): st.column_config.Column(width=px) for key, px in widths.items()}
+
+
 def _money_col(values) -> list[str]:
     return [money(v, compact=False) for v in values]
 
@@ -173,7 +179,10 @@ def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
         tr("contracts.due_to_date"): _money_col(frame["due_to_date"]),
         tr("contracts.collected"): _money_col(frame["collected"]),
         tr("contracts.collection_ratio"): [percent(r) for r in frame["collection_ratio"]],
-    }), height=260)
+    }), height=260, column_config=_fit_1280({
+        "contracts.number": 128, "contracts.customer": 150, "contracts.owner": 58, "contracts.amount": 92,
+        "contracts.signed_on": 84, "contracts.status_label": 52, "contracts.due_to_date": 92,
+        "contracts.collected": 92, "contracts.collection_ratio": 60}))
     labels = {int(r.id): f"{r.number} · {r.customer_name}" for r in frame.itertuples()}
     chosen = st.selectbox(tr("contracts.select_contract"), list(labels), format_func=labels.__getitem__,
                           key="contract_selected")

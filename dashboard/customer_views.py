@@ -302,7 +302,7 @@ def grid_options_for(actor: Actor, rows: list[dict[str, Any]], ch: dict[str, Any
         grid.text_column("notes", _label("notes"), editable=editable, width=260),
         grid.text_column("id", tr("customers.col_id"), width=80),
     ]
-    return grid.grid_options(cols)
+    return grid.grid_options(cols, locale=current_locale())
 
 
 def current_errors() -> dict[Any, str]:
