@@ -17,7 +17,7 @@ from dashboard import forms
 from dashboard.i18n import choose_placeholder, number, tr
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
-from dashboard.widgets import choice, company_tz, dash_missing, data_table, date_field, number_field
+from dashboard.widgets import choice, chosen, company_tz, dash_missing, data_table, date_field, number_field
 from services import activities as svc
 from services.access import Actor
 from services.db import read_scope
@@ -106,7 +106,7 @@ def _local_now() -> datetime:
 
 def _init_log_defaults() -> None:
     now = _local_now()
-    defaults = {"kind": "call", "state": "done", "at": now.replace(second=0, microsecond=0).time(),
+    defaults = {"at": now.replace(second=0, microsecond=0).time(),
                 "deal": None, "contact": None, "outcome": "", "notes": "", "next_step": "", "location": ""}
     for name, value in defaults.items():
         st.session_state.setdefault(f"{LOG}_{name}", value)
@@ -120,9 +120,9 @@ def _submit_log(actor: Actor, customer_id: int) -> None:
         forms.refuse(LOG, forms.Outcome(field_errors={"done_at": tr("err.required")}))
         return
     when = datetime.combine(day, ss[f"{LOG}_at"] or time(9), tzinfo=tz)
-    done = ss[f"{LOG}_state"] == "done"
+    done = chosen(f"{LOG}_state") == "done"
     data = {
-        "kind": ss[f"{LOG}_kind"], "customer_id": customer_id, "owner_id": actor.id,
+        "kind": chosen(f"{LOG}_kind"), "customer_id": customer_id, "owner_id": actor.id,
         "deal_id": ss[f"{LOG}_deal"], "contact_id": ss[f"{LOG}_contact"],
         "done_at": when if done else None, "planned_at": None if done else when,
         "duration_minutes": ss[f"{LOG}_duration"], "outcome": ss[f"{LOG}_outcome"], "notes": ss[f"{LOG}_notes"],
@@ -238,7 +238,7 @@ def _submit_done(actor: Actor, key: str, item: str, activity_id: int | None, cus
         def work(s):
             return svc.complete_activity(s, actor, activity_id=activity_id, outcome=outcome, next_contact_on=next_on)
     else:
-        data = {"kind": ss.get(f"{key}_kind") or "call", "customer_id": customer_id, "outcome": outcome,
+        data = {"kind": chosen(f"{key}_kind") or "call", "customer_id": customer_id, "outcome": outcome,
                 "next_contact_on": next_on}
 
         def work(s):
@@ -397,9 +397,7 @@ def forgotten_section(actor: Actor, owner_id: int | None, today: date) -> None:
     """Counts per bucket (7/15/30/90/180 days without contact) and one page of a bucket,
     each customer with "open" and "log activity"."""
     key = "act_forgotten_bucket"
-    bucket = st.session_state.get(key)
-    if bucket not in svc.FORGOTTEN_BUCKETS:  # a label left from another language: keep the last bucket
-        bucket = st.session_state.get(f"{key}__kept")
+    bucket = chosen(key)  # the bucket itself (7 … 180), never its label (see widgets.choice)
     bucket = bucket if bucket in svc.FORGOTTEN_BUCKETS else svc.FORGOTTEN_BUCKETS[0]
     page = int(st.session_state.get("act_forgotten_page", 1) or 1) - 1
     res = _forgotten(db_key(), actor, owner_id, today, bucket, max(page, 0), data_version())

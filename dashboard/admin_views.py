@@ -99,8 +99,7 @@ USER_EDIT = ("display_name", "role", "team", "email", "capacity", "active")
 
 
 def _create_user(actor: Actor) -> None:
-    ss = st.session_state
-    v = {f: ss.get(forms.widget_key("uc", f)) for f in USER_NEW}
+    v = {f: forms.value("uc", f) for f in USER_NEW}
     data = {"username": v["username"] or "", "display_name": v["display_name"] or "", "password": v["password"],
             "role": v["role"], "team_id": v["team"], "email": v["email"] or None, "capacity": v["capacity"]}
     _submit("uc", lambda s: users.create_user(s, actor, data=data), USER_NEW,
@@ -108,8 +107,7 @@ def _create_user(actor: Actor) -> None:
 
 
 def _update_user(actor: Actor, username: str, form: str) -> None:
-    ss = st.session_state
-    v = {f: ss.get(forms.widget_key(form, f)) for f in USER_EDIT}
+    v = {f: forms.value(form, f) for f in USER_EDIT}
     data = {"display_name": v["display_name"] or "", "role": v["role"], "team_id": v["team"],
             "email": v["email"] or None, "capacity": v["capacity"], "active": v["active"]}
     forms.submit(form, lambda s: users.update_user(s, actor, username=username, data=data), success=tr("common.saved"))
@@ -214,8 +212,7 @@ TEAM_NEW = ("name", "kind", "parent", "manager", "region")
 
 
 def _create_team(actor: Actor) -> None:
-    ss = st.session_state
-    v = {f: ss.get(forms.widget_key("tc", f)) for f in TEAM_NEW}
+    v = {f: forms.value("tc", f) for f in TEAM_NEW}
     data = {"name": v["name"] or "", "kind": v["kind"], "parent_id": v["parent"], "manager_id": v["manager"],
             "region": v["region"] or None}
     _submit("tc", lambda s: users.create_team(s, actor, data=data), TEAM_NEW,
@@ -223,8 +220,7 @@ def _create_team(actor: Actor) -> None:
 
 
 def _update_team(actor: Actor, team_id: int, form: str) -> None:
-    ss = st.session_state
-    v = {f: ss.get(forms.widget_key(form, f)) for f in (*TEAM_NEW, "active")}
+    v = {f: forms.value(form, f) for f in (*TEAM_NEW, "active")}
     data = {"name": v["name"] or "", "kind": v["kind"], "parent_id": v["parent"], "manager_id": v["manager"],
             "region": v["region"] or None, "active": v["active"]}
     forms.submit(form, lambda s: users.update_team(s, actor, team_id=team_id, data=data), success=tr("common.saved"))
@@ -435,10 +431,9 @@ SETTINGS_FORM = "set"
 
 
 def _save_settings(actor: Actor) -> None:
-    ss = st.session_state
 
     def v(name: str) -> Any:
-        return ss.get(forms.widget_key(SETTINGS_FORM, name))
+        return forms.value(SETTINGS_FORM, name)
 
     def whole(value: Any) -> Any:
         return int(value) if isinstance(value, float) and value.is_integer() else value

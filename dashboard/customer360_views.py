@@ -232,8 +232,7 @@ CONTACT_FIELDS = ("name", "title", "phone", "email", "notes", "primary")
 
 
 def _save_contact(actor: Actor, form: str, customer_id: int, contact_id: int | None) -> None:
-    ss = st.session_state
-    values = {f: ss.get(forms.widget_key(form, f)) for f in CONTACT_FIELDS}
+    values = {f: forms.value(form, f) for f in CONTACT_FIELDS}
     values["is_primary"] = bool(values.pop("primary"))
     if contact_id is None:
         def work(s):
@@ -340,8 +339,7 @@ TICKET_FIELDS = ("title", "category", "priority", "description")
 
 
 def _open_ticket(actor: Actor, form: str, customer_id: int) -> None:
-    ss = st.session_state
-    data = {"customer_id": customer_id, **{f: ss.get(forms.widget_key(form, f)) for f in TICKET_FIELDS}}
+    data = {"customer_id": customer_id, **{f: forms.value(form, f) for f in TICKET_FIELDS}}
     forms.submit(form, lambda s: ticket_service.open_ticket(s, actor, data=data), fields=TICKET_FIELDS,
                  success=lambda tk: tr("tickets.created_number", id=tk.id))
 

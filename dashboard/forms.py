@@ -37,10 +37,21 @@ def widget_key(form: str, name: str) -> str:
     return f"{form}_{name}"
 
 
+def value(form: str, name: str) -> Any:
+    """A field's submitted value, read in a submit callback (a choice's newest option)."""
+    from dashboard.widgets import chosen
+
+    return chosen(widget_key(form, name))
+
+
 def clear(form: str, names: Iterable[str]) -> None:
-    """Forget the values of a form's fields (their widgets come back at their defaults)."""
+    """Forget the values of a form's fields (their widgets come back at their defaults),
+    also a choice's widget in every language (``widgets.choice``)."""
+    ss = st.session_state
     for name in names:
-        st.session_state.pop(widget_key(form, name), None)
+        key = widget_key(form, name)
+        for k in [k for k in ss if k == key or str(k).startswith(key + "__")]:
+            del ss[k]
 
 
 def submit(form: str, work: Callable[[Session], Any], *, fields: Iterable[str] = (),

@@ -191,31 +191,41 @@ LATEST = date(2199, 12, 31)
 def choice(widget: Callable[..., Any], label: str, options: Sequence[Any], labels: Mapping[Any, str], *, key: str,
            default: Any = None, **kwargs: Any) -> Any:
     """A radio / selectbox / segmented control over stable ``options`` (codes, ids) shown
-    with ``labels``, whose stored value survives a change of its labels.
+    with ``labels``, whose value survives a change of its labels.
 
-    Streamlit keeps such a widget's value as the label the user saw; when the labels change
-    (another language, a count in the label) that label no longer matches and the widget
-    would hand back the old label itself. The last value is kept beside the widget
-    (``<key>__kept``) and put back instead, so state holds the option, never its label."""
+    Streamlit keeps such a widget's value as the label the user saw; after a language switch
+    (or a count in a label changing) that label matches nothing, and a page that read the
+    value got the old label itself. So the option chosen is kept under ``key`` (the stable
+    key pages and services read), the widget itself lives under ``<key>__<locale>``
+    (``widget_key``), and whenever it is drawn anew it starts at the kept option."""
     options = list(options)
     ss = st.session_state
-    kept_key = f"{key}__kept"
-    fallback = default if default in options else (options[0] if options and widget is not st.segmented_control
-                                                      else None)
-    restored = False
-    if key in ss and ss[key] is not None and ss[key] not in options:
-        kept = ss.get(kept_key)
-        ss[key] = kept if kept in options else fallback
-        restored = True
-    shown = {o: labels.get(o, str(o)) for o in options}
+    kept = chosen(key)
+    if kept not in options:
+        kept = default if default in options else (
+            options[0] if options and widget is not st.segmented_control and kwargs.get("index", 0) is not None
+            else None)
     if widget is st.segmented_control:
-        if not restored and key not in ss:
-            kwargs.setdefault("default", fallback)
-    elif not restored and key not in ss and "index" not in kwargs:
-        kwargs["index"] = options.index(fallback) if fallback in options else None
-    value = widget(label, options, format_func=shown.__getitem__, key=key, **kwargs)
-    ss[kept_key] = value
+        kwargs["default"] = kept
+    else:
+        kwargs["index"] = options.index(kept) if kept in options else None
+    shown = {o: labels.get(o, str(o)) for o in options}
+    value = widget(label, options, format_func=shown.__getitem__, key=widget_key(key), **kwargs)
+    ss[key] = value
     return value
+
+
+def widget_key(key: str) -> str:
+    """The key of the widget ``choice`` draws for ``key`` in the current language."""
+    return f"{key}__{current_locale()}"
+
+
+def chosen(key: str) -> Any:
+    """The option chosen in ``choice(key=…)`` — read this in callbacks (they run before the
+    page, so the widget holds the newest choice); any other field's value as stored."""
+    ss = st.session_state
+    live = widget_key(key)
+    return ss[live] if live in ss else ss.get(key)
 
 
 def keep_tabs(key: str, tabs: Mapping[str, str]) -> dict[str, Any]:

@@ -144,8 +144,22 @@ def login(page, app_url: str, username: str, password: str = DEMO_PASSWORD, path
     wait_for_app(page)
 
 
+_RUN_SHOTS: Path | None = None
+
+
 def screenshot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
+    """A full-page PNG: into docs/screenshots/ only when ``SALESOPS_REFRESH_SCREENSHOTS=1``
+    asks to refresh them, else into a temporary folder (tests never change tracked files)."""
+    global _RUN_SHOTS
+    if os.environ.get("SALESOPS_REFRESH_SCREENSHOTS") == "1":
+        folder = SHOTS
+    else:
+        if _RUN_SHOTS is None:
+            import tempfile
+
+            _RUN_SHOTS = Path(tempfile.mkdtemp(prefix="salesops-shots-"))
+        folder = _RUN_SHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -12,7 +12,6 @@ import streamlit as st
 from sqlalchemy import select
 
 from services import settings
-from services.activities import FORGOTTEN_BUCKETS
 from services.contracts import create_contract_from_deal
 from services.db import make_engine, read_scope, session_scope
 from services.i18n import t
@@ -32,20 +31,20 @@ def test_a_stored_choice_survives_switching_the_language_twice(small_company):
     中文 → English; before, the label came back and the service refused it."""
     rep = small_company[1]["rep"]
     at = open_page(ACTIVITIES, rep)
-    at.radio(key="act_forgotten_bucket").set_value(30)
+    at.radio(key="act_forgotten_bucket__en").set_value(30)
     rerun(at)
     for lang in ("zh_CN", "en", "zh_CN"):
         at.session_state["locale"] = lang
         rerun(at)  # no ValidationError "bucket: must be one of …"
-        assert at.radio(key="act_forgotten_bucket").value == 30
-        assert at.session_state["act_forgotten_bucket"] in FORGOTTEN_BUCKETS
+        assert at.radio(key=f"act_forgotten_bucket__{lang}").value == 30
+        assert at.session_state["act_forgotten_bucket"] == 30
     # the period picker of the Overview keeps its code the same way
     ov = open_page("pages/overview.py", rep)
-    ov.radio(key="overview_kind").set_value("quarter")
+    ov.radio(key="overview_kind__en").set_value("quarter")
     rerun(ov)
     ov.session_state["locale"] = "zh_CN"
     rerun(ov)
-    assert ov.radio(key="overview_kind").value == "quarter"
+    assert ov.radio(key="overview_kind__zh_CN").value == "quarter"
 
 
 def _pick_customer(at, suffix=" 1"):

@@ -74,10 +74,10 @@ def _noon_utc(day):
 def run_page(actor, *, locale="en", scope=None, period=None) -> AppTest:
     at = open_page(PAGE, actor, locale=locale)
     if period:
-        at.radio(key="overview_kind").set_value(period)
+        at.radio(key=f"overview_kind__{locale}").set_value(period)
         rerun(at)
     if scope:
-        at.radio(key="overview_scope").set_value(scope)
+        at.radio(key=f"overview_scope__{locale}").set_value(scope)
         rerun(at)
     return at
 
@@ -132,7 +132,7 @@ def test_overview_numbers_differ_by_role(small_company):
 def test_rep_has_no_scope_choice_and_manager_switches_to_own(small_company):
     url, actors = small_company
     rep = run_page(actors["rep"])
-    assert not [r for r in rep.radio if r.key == "overview_scope"]
+    assert not [r for r in rep.radio if r.key.startswith("overview_scope")]
     mgr = run_page(actors["manager"], scope="me")
     assert metrics(mgr) == expected(url, actors["manager"], "me")
     assert metrics(mgr)["Won revenue"] == format_money(0, "en")
