@@ -12,6 +12,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from dashboard import charts
 from dashboard.i18n import current_locale, money, number, percent, tr
@@ -53,6 +54,28 @@ def load_trend(actor: Actor, scope: str, today: date) -> pd.DataFrame:
 
 def load_pipeline(actor: Actor, scope: str) -> pd.DataFrame:
     return _pipeline(db_key(), actor, scope, data_version())
+
+
+def getting_started(actor: Actor) -> None:
+    """On a new company's Overview, tell the admin what to do next: add teams and users,
+    import customers, or load the demo company."""
+    from dashboard.runner import read
+    from services import users
+
+    have = read(lambda s: users.getting_started(s, actor))
+    if not have or all(have.values()):
+        return
+    with st.container(border=True):
+        st.markdown(f"**{tr('overview.start_title')}**")
+        steps = [("teams", "pages/admin.py", "overview.start_teams"), ("users", "pages/admin.py", "overview.start_users"),
+                 ("customers", "pages/import_export.py", "overview.start_import")]
+        for what, target, label in steps:
+            if not have[what]:
+                try:
+                    st.page_link(target, label=tr(label), icon=":material/arrow_forward:")
+                except StreamlitAPIException:  # the page is not registered (e.g. run on its own)
+                    st.markdown(f"- {tr(label)}")
+        st.caption(tr("overview.start_demo"))
 
 
 def kpi_cards(k: analytics.OverviewKPIs) -> None:

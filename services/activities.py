@@ -373,7 +373,8 @@ def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today
     follow-ups (``next_contact_on`` of owned customers without a planned activity) in three
     buckets — ``overdue`` (before today, the most recently due first), ``today`` and
     ``this_week`` (after today up to Sunday), each by due time, each at most ``limit`` rows
-    with the full count in ``.attrs['total']``. Reps see their own; managers their teams,
+    with the full count in ``.attrs['total']``, and who to call (``contact_name``,
+    ``contact_phone``). Reps see their own; managers their teams,
     optionally one rep (``owner_id``)."""
     tz = local_tz(session, tz)
     ids = scoped_owner_ids(session, actor, owner_id)
@@ -392,7 +393,35 @@ def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today
         rows, total = _agenda_bucket(conn, _agenda_statements(name, owners, sqlite, limit), params,
                                      newest_first=name == "overdue", limit=limit, tz=tz)
         out[name] = _agenda_frame(rows, total)
+    _add_contacts(session, out)
     return out
+
+
+def _add_contacts(session: Session, frames: dict[str, pd.DataFrame]) -> None:
+    """``contact_name`` / ``contact_phone`` of each agenda row: the activity's contact, else
+    the customer's primary contact (else its first). One query for all rows shown; the
+    agenda lists only customers the actor owns or manages, whose contacts they may see."""
+    activity_ids = sorted({int(a) for f in frames.values() for a in f["activity_id"] if a is not None})
+    customer_ids = sorted({int(c) for f in frames.values() for c in f["customer_id"]})
+    if not customer_ids:
+        for frame in frames.values():
+            frame["contact_name"], frame["contact_phone"] = [], []
+        return
+    chosen = dict(session.execute(select(Activity.id, Activity.contact_id).where(
+        Activity.id.in_(activity_ids), Activity.contact_id.is_not(None))).all()) if activity_ids else {}
+    contacts = session.execute(
+        select(Contact.id, Contact.customer_id, Contact.name, Contact.phone)
+        .where(Contact.customer_id.in_(customer_ids))
+        .order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id)).all()
+    by_id = {c.id: (c.name, c.phone) for c in contacts}
+    first: dict[int, tuple] = {}
+    for c in contacts:
+        first.setdefault(c.customer_id, (c.name, c.phone))
+    for frame in frames.values():
+        picked = [by_id.get(chosen.get(a)) if a is not None and chosen.get(a) in by_id else first.get(c, (None, None))
+                  for a, c in zip(frame["activity_id"], frame["customer_id"], strict=True)]
+        frame["contact_name"] = [p[0] for p in picked]
+        frame["contact_phone"] = [p[1] for p in picked]
 
 
 CALENDAR_COLUMNS = ["id", "day", "time", "kind", "status", "customer_id", "customer_name", "owner_name",

@@ -262,6 +262,21 @@ def unlock_user(session: Session, actor: Actor, *, username: str) -> UserRead:
     return _read(user)
 
 
+def getting_started(session: Session, actor: Actor) -> dict[str, bool]:
+    """For a new company's Overview (admins only): what exists yet — ``teams`` (any below
+    the company), ``users`` (anyone besides admins), ``customers``. An empty answer for
+    everyone else (the hints are the admin's)."""
+    from services.models import Customer
+
+    if actor.role != "admin":
+        return {}
+    return {
+        "teams": bool(session.scalar(select(func.count()).select_from(Team).where(Team.kind != "company"))),
+        "users": bool(session.scalar(select(func.count()).select_from(User).where(User.role != "admin"))),
+        "customers": bool(session.scalar(select(func.count()).select_from(Customer))),
+    }
+
+
 def set_own_locale(session: Session, actor: Actor, *, locale: str) -> Actor:
     """Any user: save their interface language. Returns the updated Actor."""
     loc = normalize_locale(locale)

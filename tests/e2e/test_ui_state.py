@@ -62,7 +62,7 @@ def test_forgotten_bucket_survives_switching_the_language_twice(page, app_url):
             no_exception(page)  # was: ValidationError bucket: must be one of 7, 15, 30, 90, 180
             assert selected(page, t("activities.forgotten", lang))  # the tab stayed too
             label = t("activities.forgotten_bucket", lang, days=30)
-            checked = page.locator(".st-key-act_forgotten_bucket [data-testid='stRadioOption'][data-selected='true']",
+            checked = page.locator("[class*='st-key-act_forgotten_bucket'] [data-testid='stRadioOption'][data-selected='true']",
                                    has_text=label)
             assert checked.count() == 1
     finally:

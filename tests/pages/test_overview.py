@@ -154,3 +154,17 @@ def test_overview_without_actor_stops(small_company):
 def test_overview_on_demo_company(demo_db_url, demo_actors, role):
     at = run_page(demo_actors[role])
     assert metrics(at) == expected(demo_db_url, demo_actors[role], DEFAULT_SCOPE[role])
+
+
+def test_a_new_companys_overview_tells_the_admin_what_to_do_next(org_company):
+    """Right after setup (teams and users exist in build_org, no customer yet) the admin is
+    pointed at importing customers; a rep sees no such hints."""
+    from services.i18n import t
+
+    url, eng, org = org_company
+    at = open_page(PAGE, org.admin)
+    text = "\n".join(m.value for m in at.markdown)
+    assert t("overview.start_title", "en") in text and t("overview.start_import", "en") in text
+    assert t("overview.start_teams", "en") not in text  # the teams are there already
+    rep = open_page(PAGE, org.rep_n1)
+    assert t("overview.start_title", "en") not in "\n".join(m.value for m in rep.markdown)

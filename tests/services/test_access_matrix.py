@@ -430,6 +430,7 @@ MATRIX: dict[str, Case] = {
     "users.deactivate_user": Case(lambda s, a, w: users.deactivate_user(s, a, username="rep_n2"), ADMIN,
                                   writes=True),
     "users.get_user": Case(lambda s, a, w: users.get_user(s, a, username="rep_n1"), OWNER),
+    "users.getting_started": Case(lambda s, a, w: users.getting_started(s, a), EVERYONE),
     "users.list_teams": Case(lambda s, a, w: users.list_teams(s, a), EVERYONE),
     "users.list_users": Case(lambda s, a, w: users.list_users(s, a), OWNER,
                              sees=lambda r, w: w.org.rep_n1.id in {u.id for u in r}),
