@@ -200,7 +200,7 @@ def log_form(actor: Actor) -> None:
 
 
 def timeline(actor: Actor, customer_id: int, *, limit: int = 10) -> None:
-    """The customer's latest activities (the customer 360 page shows the full timeline)."""
+    """The customer's latest activities (the Customer 360 page shows the full timeline)."""
     frame = _customer_activities(db_key(), actor, customer_id, limit, data_version())
     st.subheader(tr("activities.timeline"))
     if frame.empty:

@@ -58,7 +58,7 @@ LOCALE_CHOSEN_KEY = "locale_chosen"
 def ensure_navigation_mode() -> None:
     """Leave Streamlit's legacy "pages/ folder" mode before anything is drawn.
 
-    Our page scripts live in ``pages/`` (see DESIGN.md) but are routed by ``st.navigation``.
+    Our page scripts live in ``pages/`` (docs/ARCHITECTURE.md) but are routed by ``st.navigation``.
     Streamlit 1.67 decides per process whether a ``pages/`` folder means the legacy
     multipage mode, and only a call to ``st.navigation`` switches that off. So the very first
     run after the server starts goes through legacy mode: a deep link runs the page script

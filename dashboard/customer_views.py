@@ -25,7 +25,7 @@ from services import exporting
 from services import settings as company_settings
 from services.access import Actor
 from services.db import read_scope
-from services.models import CUSTOMER_STATUSES, TIERS
+from services.models import CUSTOMER_STATUSES, DEFAULT_STATUS, DEFAULT_TIER, TIERS
 
 GRID_FIELDS = ("name", "tier", "status", "owner_id", "industry", "region", "channel_id", "phone", "email",
                "next_contact_on", "credit_code", "notes")
@@ -343,7 +343,8 @@ def add_row(actor: Actor, current: pd.DataFrame) -> None:
     n = _ss().get(KEYS.new_n, 0) + 1
     _ss()[KEYS.new_n] = n
     blank = {c: None for c in (rows[0].keys() if rows else ["id", *GRID_FIELDS])}
-    blank.update({"id": None, grid.KEY_FIELD: f"new-{n}", "tier": "C", "status": "lead", "owner_id": actor.id})
+    blank.update({"id": None, grid.KEY_FIELD: f"new-{n}", "tier": DEFAULT_TIER, "status": DEFAULT_STATUS,
+                  "owner_id": actor.id})
     _ss()[KEYS.work] = [blank, *rows]
     _ss()[KEYS.gen] = _ss().get(KEYS.gen, 0) + 1
 

@@ -1,5 +1,7 @@
-"""Drawing and state for the import page: upload → mapping → preview → check (dry run,
-downloadable report) → duplicate policy → import with a progress bar → summary.
+"""Drawing and state for the import page: upload (a file that cannot be read is refused in
+one message; an encoding that is not UTF-8 / GBK is asked for) → mapping → preview → check
+(dry run, downloadable report) → duplicate policy → import in committed batches with a
+progress bar → summary (and, if it stopped, how many rows were written).
 
 All the rules live in ``services.importing``; this module only keeps the user's choices in
 session state (plain values: bytes, dicts) and shows results.
@@ -13,14 +15,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import tr
+from dashboard.i18n import current_locale, tr
 from dashboard.state import bump_data_version, get_engine
 from dashboard.text import plain
 from dashboard.widgets import data_table
 from services import importing
 from services.access import Actor
-from services.db import session_scope
 from services.errors import DomainError, ValidationError
+from services.importing import FileRefused
 
 K = "import_"
 
@@ -29,31 +31,49 @@ def _ss() -> Any:
     return st.session_state
 
 
+ENCODINGS = ("", "gb18030", "shift_jis", "big5", "euc_kr", "cp1252", "latin-1", "utf-16")
+_ASK_ENCODING = ("other_encoding", "unsure_encoding", "not_this_encoding", "unknown_encoding")
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
-def _read(digest: str, _data: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+def _read(digest: str, _data: bytes, encoding: str | None, locale: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     """Read a file once per content (the digest keys the cache; the leading underscore
     keeps Streamlit from hashing the bytes a second time)."""
-    table = importing.read_table(_data)
+    table = importing.read_table(_data, locale=locale, encoding=encoding)
     return table.headers, table.rows
 
 
-def upload(kind: str) -> tuple[str, bytes, list[str], list[tuple[int, list[Any]]]] | None:
-    """The uploaded file (name, bytes, headers, rows) or None. A new file or kind clears the
-    previous results."""
+def _encoding_choice() -> str | None:
+    """The encoding the user chose for a CSV the detection refused ("" = detect)."""
+    labels = {e: e or tr("importing.encoding_auto") for e in ENCODINGS}
+    return st.selectbox(tr("importing.encoding"), ENCODINGS, format_func=labels.get, key=K + "encoding") or None
+
+
+def upload(kind: str) -> tuple[str, bytes, list[str], list[tuple[int, list[Any]]], str | None] | None:
+    """The uploaded file (name, bytes, headers, rows, chosen encoding) or None. A new file or
+    kind clears the previous results."""
     f = st.file_uploader(tr("importing.upload"), type=["csv", "xlsx", "txt"], key=K + "file")
     if f is None:
         return None
     data = f.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     if _ss().get(K + "digest") != (digest, kind):
+        if _ss().get(K + "digest", (None,))[0] != digest:
+            _ss().pop(K + "encoding", None)
         _ss()[K + "digest"] = (digest, kind)
         _ss().pop(K + "result", None)
+    encoding = _encoding_choice() if _ss().get(K + "encoding") else None
     try:
-        headers, rows = _read(digest, data)
+        headers, rows = _read(digest, data, encoding, current_locale())
+    except FileRefused as exc:
+        st.error(plain(tr("importing.cannot_read", detail=exc.errors["file"])))
+        if exc.key in _ASK_ENCODING and not encoding:
+            _encoding_choice()
+        return None
     except ValidationError as exc:
         st.error(plain(tr("importing.cannot_read", detail="; ".join(exc.errors.values()))))
         return None
-    return f.name, data, headers, rows
+    return f.name, data, headers, rows, encoding
 
 
 def mapping_editor(kind: str, headers: list[str]) -> dict[str, str]:
@@ -102,17 +122,18 @@ def options(actor: Actor) -> tuple[str, bool]:
 
 
 def run(actor: Actor, kind: str, data: bytes, mapping: dict[str, str], policy: str, create_missing: bool,
-        *, dry_run: bool) -> None:
-    """Run the import (or the check) with a progress bar; keep the result for the summary."""
+        *, dry_run: bool, encoding: str | None = None) -> None:
+    """Run the import (or the check) in committed batches with a progress bar; keep the
+    result for the summary."""
     bar = st.progress(0.0, text=tr("importing.checking" if dry_run else "importing.running"))
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=tr("importing.progress", done=done, total=total))
 
     try:
-        with session_scope(get_engine()) as s:
-            result = importing.import_file(s, actor, kind=kind, path=data, mapping=mapping, on_duplicate=policy,
-                                           dry_run=dry_run, create_missing=create_missing, progress=progress)
+        result = importing.run_import(get_engine(), actor, kind=kind, path=data, mapping=mapping,
+                                      on_duplicate=policy, dry_run=dry_run, create_missing=create_missing,
+                                      progress=progress, encoding=encoding)
     except ValidationError as exc:
         bar.empty()
         for field, message in exc.errors.items():
@@ -123,7 +144,7 @@ def run(actor: Actor, kind: str, data: bytes, mapping: dict[str, str], policy: s
         st.error(plain(str(exc)))
         return
     bar.progress(1.0, text=tr("importing.progress", done=result.total_rows, total=result.total_rows))
-    if not dry_run:
+    if result.written:
         bump_data_version()
     _ss()[K + "result"] = {"summary": result.to_dict(), "report": result.errors_csv()}
 
@@ -138,6 +159,9 @@ def summary() -> None:
     text = tr(key, created=res["created"], updated=res["updated"], skipped=res["skipped"],
               errors=res["error_rows"], total=res["total_rows"])
     (st.info if res["dry_run"] else st.success)(text)
+    if res["failure"]:
+        first, last = res["failed_rows"] or (0, 0)
+        st.error(plain(tr("importing.stopped", first=first, last=last, reason=res["failure"], written=res["written"])))
     if res["created_refs"]:
         st.caption(tr("importing.refs_created", refs=", ".join(f"{k} {v}" for k, v in res["created_refs"].items())))
     st.subheader(tr("importing.report"))

@@ -1,18 +1,27 @@
-"""Per-process engine, the signed-in actor and a data-version counter.
+"""Per-process engine, the signed-in actor and the data version.
 
-Write paths call ``bump_data_version()``; ``st.cache_data`` functions take
-``data_version()`` as an argument so their results refresh after a change.
+``st.cache_data`` loaders take ``data_version()`` as an argument so their results refresh
+after a change. The version moves on two clocks: a write through this process
+(``bump_data_version()``, called by ``dashboard.runner.run_service``) moves it at once; a
+write by another app server on the same database (or by the CLI, an import, a daily job)
+shows up in the audit log — every change writes an audit row — whose newest id this process
+reads at most every ``POLL_SECONDS``, so other servers' changes appear within that time on
+the next rerun.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 
 import streamlit as st
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from services.access import Actor
-from services.db import database_url, make_engine, migrate
+from services.db import database_url, make_engine, migrate, read_scope
+from services.models import AuditLog
 
 ACTOR_KEY = "actor"
 
@@ -54,15 +63,31 @@ def set_actor(actor: Actor | None) -> None:
         st.session_state[ACTOR_KEY] = actor
 
 
+#: How often (seconds) a process looks for changes made elsewhere (other servers, the CLI).
+POLL_SECONDS = 2.0
+
+
 def data_version() -> int:
-    """Process-wide counter so every session sees other users' writes on its next rerun."""
-    return _version_box()["v"]
+    """The version cached reads are keyed on: this process's own writes plus the newest audit
+    row id (changes by anyone, seen within ``POLL_SECONDS``)."""
+    box = _version_box()
+    now = time.monotonic()
+    if now - box["checked"] >= POLL_SECONDS:
+        box["checked"] = now
+        with contextlib.suppress(Exception):  # the database being away must not break every page
+            box["seen"] = _newest_change(get_engine())
+    return box["v"] + box["seen"]
 
 
 def bump_data_version() -> None:
     _version_box()["v"] += 1
 
 
+def _newest_change(engine: Engine) -> int:
+    with read_scope(engine) as s:
+        return int(s.scalar(select(func.max(AuditLog.id))) or 0)
+
+
 @st.cache_resource(show_spinner=False)
-def _version_box() -> dict[str, int]:
-    return {"v": 0}
+def _version_box() -> dict[str, float]:
+    return {"v": 0, "seen": 0, "checked": float("-inf")}

@@ -2,7 +2,7 @@
 
 Storyboard: title and intro → what to import → upload → column mapping (suggested from the
 headers) → preview → duplicate policy → "Check" (dry run: the validation report, downloadable)
-→ "Import" with a progress bar → summary and report. Export lives on the customer grid.
+→ "Import" in committed batches with a progress bar → summary and report. Export lives on the customer grid.
 """
 
 import streamlit as st
@@ -22,7 +22,7 @@ kind = st.selectbox(tr("importing.kind"), KINDS, format_func=kind_labels.get, ke
 uploaded = views.upload(kind)
 if uploaded is None:
     st.stop()
-name, data, headers, rows = uploaded
+name, data, headers, rows, encoding = uploaded
 
 mapping = views.mapping_editor(kind, headers)
 views.preview(headers, rows, mapping)
@@ -31,7 +31,7 @@ st.subheader(tr("importing.step_import"))
 policy, create_missing = views.options(actor)
 check_col, run_col = st.columns(2)
 if check_col.button(tr("importing.check"), key="import_check"):
-    views.run(actor, kind, data, mapping, policy, create_missing, dry_run=True)
+    views.run(actor, kind, data, mapping, policy, create_missing, dry_run=True, encoding=encoding)
 if run_col.button(tr("importing.run"), type="primary", key="import_run"):
-    views.run(actor, kind, data, mapping, policy, create_missing, dry_run=False)
+    views.run(actor, kind, data, mapping, policy, create_missing, dry_run=False, encoding=encoding)
 views.summary()

@@ -139,6 +139,39 @@ def owner_scope_key(ids: set[int] | None, params: dict) -> str:
     return "ids"
 
 
+def owner_scope_term(col, owners: str) -> ColumnElement:
+    """The SQL of an owner scope shape from ``owner_scope_key`` for reused statements:
+    everyone (``"all"``), no one (``"none"``), the ``:owner`` parameter (``"one"``) or the
+    expanding ``:owners`` list (``"ids"``)."""
+    if owners == "all":
+        return true()
+    if owners == "none":
+        return false()
+    if owners == "one":
+        return col == bindparam("owner")
+    return col.in_(bindparam("owners", expanding=True))
+
+
+def load_visible(session: Session, actor: Actor, model, record_id: int, *, field: str | None = None,
+                 visible: ColumnElement | None = None, join: tuple | None = None, for_update: bool = False):
+    """The ``model`` row ``record_id`` if the actor may see it — by default when its owner
+    (``model.owner_id``) is visible to them, else by the ``visible`` term (over ``join``, a
+    ``(table, on)`` pair) — locked ``FOR UPDATE`` when the caller will change it. Otherwise
+    ``FieldNotFound`` on ``field`` (default ``<table>_id``), never telling whether a hidden
+    record exists."""
+    stmt = select(model)
+    if join is not None:
+        stmt = stmt.join(*join)
+    stmt = stmt.where(model.id == record_id,
+                      visible if visible is not None else owner_filter(session, actor, model.owner_id))
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise FieldNotFound({field or f"{model.__tablename__}_id": t("err.unknown_ref", actor.locale, value=record_id)})
+    return row
+
+
 def owner_filter(session: Session, actor: Actor, owner_col, *, visible: set[int] | None | str = "compute") -> ColumnElement:
     """SQL filter on an owner column for records that have no public pool (deals,
     activities, contracts, payouts, …)."""

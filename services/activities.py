@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -35,6 +35,7 @@ from services.access import (
     owner_filter,
     owner_in,
     owner_scope_key,
+    owner_scope_term,
     scoped_owner_ids,
     visible_editable_customer,
     visible_user_ids,
@@ -161,18 +162,20 @@ def apply_activity_effects(session: Session, *, customer_id: int, deal_id: int |
     """What an activity changes elsewhere, each as one conditional UPDATE (the transaction
     rule): the customer's ``last_contact_at`` only moves forward (it ends as the newest done
     activity's time however many are logged at once) and ``next_contact_on`` takes the
-    activity's; the deal's ``last_activity_at`` only moves forward and ``next_step`` takes the
+    activity's unless a newer activity is already on record; the deal's ``last_activity_at`` only moves forward and ``next_step`` takes the
     activity's. A change of a field users edit (next contact date, next step) bumps the row's
     version, so an edit form or grid opened before it cannot silently overwrite it."""
     done = as_utc(done_at)
     values: dict[str, Any] = {}
+    newest = true()
     if done is not None:
-        values["last_contact_at"] = case(
-            (or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < done), done),
-            else_=Customer.last_contact_at)
+        newest = or_(Customer.last_contact_at.is_(None), Customer.last_contact_at <= done)
+        values["last_contact_at"] = case((newest, done), else_=Customer.last_contact_at)
     if next_contact_on is not None:
-        changed = Customer.next_contact_on.is_distinct_from(next_contact_on)
-        values.update(next_contact_on=next_contact_on, version=Customer.version + case((changed, 1), else_=0),
+        # the follow-up date comes from the newest activity (an older one logged late leaves it)
+        changed = and_(newest, Customer.next_contact_on.is_distinct_from(next_contact_on))
+        values.update(next_contact_on=case((changed, next_contact_on), else_=Customer.next_contact_on),
+                      version=Customer.version + case((changed, 1), else_=0),
                       updated_at=case((changed, now), else_=Customer.updated_at))
     if values:
         session.execute(update(Customer).where(Customer.id == customer_id).values(**values)
@@ -284,22 +287,13 @@ def _open_activity(sqlite: bool):
     return func.likely(cond) if sqlite else cond
 
 
-def _owners_term(col, owners: str):
-    """``owner_in`` as a statement shape: everyone / no one / the ``owners`` parameter."""
-    if owners == "all":
-        return true()
-    if owners == "none":
-        return false()
-    return col.in_(bindparam("owners", expanding=True))
-
-
 @lru_cache(maxsize=64)
 def _agenda_statements(bucket: str, owners: str, sqlite: bool, limit: int):
     """The planned / follow-up / count statements of one agenda bucket, built once per shape
     (values are bound parameters: owners, start, tomorrow, week_end, today, tomorrow_day,
     week_end_day) so SQLAlchemy reuses the compiled SQL without rebuilding expressions."""
-    planned = [_open_activity(sqlite), _owners_term(Activity.owner_id, owners)]
-    follow = [Customer.owner_id.is_not(None), _owners_term(Customer.owner_id, owners), Customer.archived.is_(False)]
+    planned = [_open_activity(sqlite), owner_scope_term(Activity.owner_id, owners)]
+    follow = [Customer.owner_id.is_not(None), owner_scope_term(Customer.owner_id, owners), Customer.archived.is_(False)]
     if bucket == "overdue":
         planned.append(Activity.planned_at < bindparam("start"))
         follow.append(Customer.next_contact_on < bindparam("today"))

@@ -14,10 +14,10 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor, can_see_private, ensure_can_edit_customer, get_visible_customer
-from services.customers import valid_email, valid_phone
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import Contact, ContactCreate, ContactRead, ContactUpdate
+from services.models.fields import valid_email, valid_phone
 from services.validation import as_text, is_missing
 
 CONTACT_FIELDS = ("name", "title", "phone", "email", "is_primary", "notes")

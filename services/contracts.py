@@ -31,6 +31,7 @@ from services import audit
 from services.access import (
     Actor,
     get_visible_customer,
+    load_visible,
     owner_filter,
     owner_in,
     scoped_owner_ids,
@@ -76,16 +77,6 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))
 
 
-def _visible_contract(session: Session, actor: Actor, contract_id: int, *, for_update: bool = False) -> Contract:
-    stmt = select(Contract).where(Contract.id == contract_id, owner_filter(session, actor, Contract.owner_id))
-    if for_update:
-        stmt = stmt.with_for_update()
-    row = session.scalars(stmt).first()
-    if row is None:
-        raise FieldNotFound({"contract_id": t("err.unknown_ref", actor.locale, value=contract_id)})
-    return row
-
-
 def _next_number(session: Session, day: date) -> str:
     """The day's next contract number from its sequence (``services.sequences``); a new
     day's sequence starts after the highest number already issued that day."""
@@ -113,10 +104,7 @@ def create_contract_from_deal(session: Session, actor: Actor, *, deal_id: int, a
     today = local_date(now, tz)
     # the deal's row lock queues concurrent creations for the same deal (PostgreSQL; SQLite's
     # write lock already does): the second sees the first's contract and is told its number
-    deal = session.scalars(select(Deal).where(Deal.id == deal_id, owner_filter(session, actor, Deal.owner_id))
-                           .with_for_update()).first()
-    if deal is None:
-        raise FieldNotFound({"deal_id": t("err.unknown_ref", loc, value=deal_id)})
+    deal = load_visible(session, actor, Deal, deal_id, field="deal_id", for_update=True)
     errors: dict[str, str] = {}
     stage = session.get(Stage, deal.stage_id)
     live = session.scalar(select(Contract.number).where(Contract.deal_id == deal.id, Contract.status != "cancelled"))
@@ -169,13 +157,13 @@ def create_contract_from_deal(session: Session, actor: Actor, *, deal_id: int, a
 
 def get_contract(session: Session, actor: Actor, *, contract_id: int) -> ContractRead:
     """One contract the actor may see (by owner)."""
-    return ContractRead.model_validate(_visible_contract(session, actor, contract_id))
+    return ContractRead.model_validate(load_visible(session, actor, Contract, contract_id, field="contract_id"))
 
 
 def set_contract_status(session: Session, actor: Actor, *, contract_id: int, status: str, version: int) -> ContractRead:
     """Change status along ``TRANSITIONS`` (optimistic locking on ``version``)."""
     loc = actor.locale
-    row = _visible_contract(session, actor, contract_id, for_update=True)
+    row = load_visible(session, actor, Contract, contract_id, field="contract_id", for_update=True)
     if row.version != version:
         raise ConflictError({row.id: {"status": (row.status, status)}})
     if status not in CONTRACT_STATUSES:
@@ -216,7 +204,7 @@ def add_installment(session: Session, actor: Actor, *, contract_id: int, due_on:
     amount; due date not before the contract was signed; not on completed or cancelled
     contracts."""
     loc = actor.locale
-    row = _visible_contract(session, actor, contract_id, for_update=True)
+    row = load_visible(session, actor, Contract, contract_id, field="contract_id", for_update=True)
     errors: dict[str, str] = {}
     value = check_amount(amount, "amount", loc, errors, required=True, positive=True)
     if row.status not in PLANNABLE:
@@ -262,7 +250,7 @@ def plan_installments(session: Session, actor: Actor, *, contract_id: int, count
     first due on ``first_due_on`` (required) and then every ``every_months`` (1–12) months
     (``split_amount``); refused when nothing is left to plan."""
     loc = actor.locale
-    row = _visible_contract(session, actor, contract_id)
+    row = load_visible(session, actor, Contract, contract_id, field="contract_id")
     errors: dict[str, str] = {}
     if isinstance(count, float) and count.is_integer():
         count = int(count)
@@ -287,7 +275,7 @@ def plan_installments(session: Session, actor: Actor, *, contract_id: int, count
 def delete_installment(session: Session, actor: Actor, *, contract_id: int, plan_id: int) -> None:
     """Remove an installment that has no payments yet."""
     loc = actor.locale
-    _visible_contract(session, actor, contract_id, for_update=True)
+    load_visible(session, actor, Contract, contract_id, field="contract_id", for_update=True)
     plan = session.get(PaymentPlan, plan_id)
     if plan is None or plan.contract_id != contract_id:
         raise FieldNotFound({"plan_id": t("err.unknown_ref", loc, value=plan_id)})
@@ -320,7 +308,7 @@ def record_payment(session: Session, actor: Actor, *, contract_id: int, plan_id:
     loc = actor.locale
     now = as_utc(now) or utcnow()
     today = local_date(now, local_tz(session))
-    row = _visible_contract(session, actor, contract_id, for_update=True)
+    row = load_visible(session, actor, Contract, contract_id, field="contract_id", for_update=True)
     errors: dict[str, str] = {}
     value = check_amount(amount, "amount", loc, errors, required=True, positive=True)
     if row.status not in PAYABLE:
@@ -418,7 +406,7 @@ def _money_frame(rows, columns, money=("amount", "paid", "remaining")) -> pd.Dat
 def installments(session: Session, actor: Actor, *, contract_id: int, today: date) -> pd.DataFrame:
     """The contract's payment plan with paid, remaining and the derived status as of
     ``today``."""
-    _visible_contract(session, actor, contract_id)
+    load_visible(session, actor, Contract, contract_id, field="contract_id")
     stmt, _, _ = _installment_select(today)
     rows = session.execute(stmt.where(PaymentPlan.contract_id == contract_id).order_by(PaymentPlan.installment)).all()
     return _money_frame(rows, INSTALLMENT_COLUMNS)
@@ -498,7 +486,7 @@ def payments_received(session: Session, actor: Actor, *, start: date, end: date,
 
 def contract_payments(session: Session, actor: Actor, *, contract_id: int) -> pd.DataFrame:
     """All payments of a contract, newest first."""
-    _visible_contract(session, actor, contract_id)
+    load_visible(session, actor, Contract, contract_id, field="contract_id")
     rows = session.execute(_payment_select().where(Payment.contract_id == contract_id)
                            .order_by(Payment.received_on.desc(), Payment.id.desc())).all()
     return _money_frame(rows, PAYMENT_COLUMNS, money=("amount",))

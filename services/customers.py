@@ -11,18 +11,16 @@ Rules in one place:
 
 from __future__ import annotations
 
-import math
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pydantic
 from sqlalchemy import (
     Date,
     DateTime,
@@ -32,7 +30,6 @@ from sqlalchemy import (
     bindparam,
     desc,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -52,12 +49,13 @@ from services.access import (
     ensure_can_edit_customer,
     ensure_owner_assignable,
     owner_scope_key,
+    owner_scope_term,
     require_role,
     visible_user_ids,
 )
 from services.collation import name_sort_key
 from services.dedupe import (
-    _CREDIT_CHARS,
+    CREDIT_CHARS,
     credit_code_check_char,
     find_duplicates,
     normalize_credit_code,
@@ -68,17 +66,18 @@ from services.dedupe import (
 from services.errors import ConflictError, DuplicateError, NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import (
-    CUSTOMER_STATUSES,
     TIERS,
     AuditLog,
     Channel,
     Customer,
+    CustomerCreate,
+    CustomerUpdate,
     Deal,
     Stage,
     User,
     utcnow,
 )
-from services.validation import as_text, is_missing
+from services.validation import FieldRuleError, as_text, cell_int, field_message, is_missing
 
 # Fields a user may set through create / the grid / import.
 EDITABLE_FIELDS = (
@@ -87,13 +86,7 @@ EDITABLE_FIELDS = (
 )
 PRIVATE_FIELDS = ("phone", "email", "address", "notes")
 DEDUPE_FIELDS = ("name", "phone", "email", "credit_code")
-TEXT_LIMITS = {"name": 200, "industry": 60, "region": 60, "address": 300, "notes": 5000}
 MAX_PAGE_SIZE = 500
-CHECK_CREDIT_CODE_CHECKSUM = True
-
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_PHONE_CHARS = re.compile(r"^\+?[0-9\s\-()]+$")
-_CREDIT = re.compile(f"^[{_CREDIT_CHARS}]{{18}}$")
 
 
 # ---------------------------------------------------------------------------
@@ -102,66 +95,13 @@ _CREDIT = re.compile(f"^[{_CREDIT_CHARS}]{{18}}$")
 
 def _as_int(value: Any) -> int | None:
     """A positive 32-bit id from int / integral float / digit text; else None."""
-    out = _as_int_any(value)
+    out = cell_int(value)
     return out if out is not None and 0 < out < 2**31 else None
-
-
-def _as_int_any(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,12}\s*", value):
-        return int(value)
-    try:  # numpy / pandas integer scalars
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return int(value)
-    except Exception:  # pragma: no cover
-        pass
-    return None
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.date()
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip()
-        m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?", text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                return None
-    return None
-
-
-def valid_email(text: str) -> bool:
-    return len(text) <= 200 and bool(_EMAIL.match(text))
-
-
-def valid_phone(text: str) -> bool:
-    """+, digits, spaces, dashes and brackets; 7–20 digits."""
-    if len(text) > 40 or not _PHONE_CHARS.match(text):
-        return False
-    digits = sum(ch.isdigit() for ch in text)
-    return 7 <= digits <= 20
 
 
 def valid_credit_code(text: str) -> bool:
     """18 characters of the GB 32100 set (no I O Z S V) with a matching check character."""
-    if not _CREDIT.match(text):
-        return False
-    return not CHECK_CREDIT_CODE_CHECKSUM or credit_code_check_char(text[:17]) == text[17]
+    return len(text) == 18 and all(ch in CREDIT_CHARS for ch in text) and credit_code_check_char(text[:17]) == text[17]
 
 
 def validate_customer_fields(
@@ -171,97 +111,40 @@ def validate_customer_fields(
     partial: bool = False,
     session: Session | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Check and clean customer input → ``(clean, errors)``; never raises on odd input.
-
-    Rules: name required, ≤ 200 characters; email address format; phone 7–20 digits (with
-    + - spaces brackets); credit code 18 characters of GB 32100 with its check character;
-    tier in TIERS, status in CUSTOMER_STATUSES (case-insensitive); next_contact_on a date
-    (ISO text accepted) in 1900–2200; text fields within their column limits. With a
-    ``session`` the owner must be an active user and the channel must exist.
-    ``partial=True`` checks only the fields present (for updates). Unknown keys are ignored.
-    Empty text ("", spaces, NaN) becomes None.
-    """
+    """Check and clean customer input → ``(clean, errors)`` by the rules on the customer
+    models (``services.models.customers.CustomerRules``; the new-customer model for a
+    create, the update model with ``partial=True``, where only the fields present are
+    checked); never raises on odd input. Each field is checked on its own, so one bad cell
+    does not hide the others' messages. With a ``session`` the owner must be an active user
+    and the channel must exist. Unknown keys are ignored; empty text becomes None."""
+    model = CustomerUpdate if partial else CustomerCreate
+    checker = model.__pydantic_validator__
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
     present = [f for f in EDITABLE_FIELDS if f in data] if partial else list(EDITABLE_FIELDS)
-
-    def err(field_name: str, key: str, **params) -> None:
-        errors[field_name] = t(key, locale, **params)
-
     for f in present:
-        raw = data.get(f)
-        if is_missing(raw):  # empty: required name; tier / status default (required in updates)
-            if f == "name" or (partial and f in ("tier", "status")):
-                err(f, "err.required")
-            else:
-                clean[f] = {"tier": "C", "status": "lead"}.get(f)
-            continue
-        if f in ("name", "industry", "region", "address", "notes"):
-            text = as_text(raw)
-            if text is None:
-                err(f, "customers.err_text")
-            elif f == "name" and not text:
-                err(f, "err.required")
-            elif len(text) > TEXT_LIMITS[f]:
-                err(f, "err.too_long", max=TEXT_LIMITS[f])
-            else:
-                clean[f] = text or None
-        elif f == "email":
-            text = as_text(raw)
-            if text is None or not valid_email(text):
-                err(f, "err.email_format")
-            else:
-                clean[f] = text
-        elif f == "phone":
-            text = as_text(raw)
-            text = unicodedata.normalize("NFKC", text) if text is not None else None
-            if text is None or not valid_phone(text):
-                err(f, "err.phone_format")
-            else:
-                clean[f] = text
-        elif f == "credit_code":
-            text = as_text(raw)
-            code = normalize_credit_code(text) if text is not None else None
-            if code is None or not _CREDIT.match(code):
-                err(f, "err.credit_code")
-            elif not valid_credit_code(code):
-                err(f, "customers.err_credit_checksum")
-            else:
-                clean[f] = code
-        elif f in ("tier", "status"):
-            vocab = TIERS if f == "tier" else CUSTOMER_STATUSES
-            text = as_text(raw)
-            value = None
-            if text is not None:
-                value = text.upper() if f == "tier" else text.lower()
-            if value not in vocab:
-                err(f, "err.not_in_list", options=", ".join(vocab))
-            else:
-                clean[f] = value
-        elif f in ("owner_id", "channel_id"):
-            value = _as_int(raw)
-            if value is None:
-                err(f, "err.integer")
-            else:
-                clean[f] = value
-        elif f == "next_contact_on":
-            value = _as_date(raw)
-            if value is None:
-                err(f, "err.date_format")
-            elif not (1900 <= value.year <= 2200):
-                err(f, "err.range", min="1900-01-01", max="2200-12-31")
-            else:
-                clean[f] = value
-
+        try:
+            if f not in data:  # a new customer's unnamed field: its default, or "required"
+                if f == "name":
+                    raise FieldRuleError("err.required")
+                clean[f] = model.model_fields[f].default
+                continue
+            if f == "name" and is_missing(data[f]):
+                raise FieldRuleError("err.required")
+            clean[f] = getattr(checker.validate_assignment(model.model_construct(), f, data[f]), f)
+        except FieldRuleError as exc:
+            errors[f] = exc.message(locale or "en")
+        except pydantic.ValidationError as exc:
+            errors[f] = field_message(exc.errors()[0], locale or "en")
     if session is not None:
-        if clean.get("owner_id") is not None and "owner_id" not in errors:
+        if clean.get("owner_id") is not None:
             ok = session.scalar(select(User.id).where(User.id == clean["owner_id"], User.active.is_(True)))
             if ok is None:
-                err("owner_id", "err.unknown_ref", value=clean["owner_id"])
-        if clean.get("channel_id") is not None and "channel_id" not in errors:
+                errors["owner_id"] = t("err.unknown_ref", locale, value=clean["owner_id"])
+        if clean.get("channel_id") is not None:
             ok = session.scalar(select(Channel.id).where(Channel.id == clean["channel_id"]))
             if ok is None:
-                err("channel_id", "err.unknown_ref", value=clean["channel_id"])
+                errors["channel_id"] = t("err.unknown_ref", locale, value=clean["channel_id"])
     for f in errors:
         clean.pop(f, None)
     return clean, errors
@@ -283,6 +166,48 @@ def norm_columns(values: dict[str, Any]) -> dict[str, Any]:
 
 
 _norm_columns = norm_columns  # the former private name, still imported by tests
+
+MAX_EXTERNAL_ID = 80
+
+
+def insert_customers(session: Session, actor: Actor, rows: list[dict[str, Any]], *, now: datetime | None = None,
+                     action: str = "create") -> list[int]:
+    """Validate and insert new customers — the one write path for a new customer row (grid,
+    form, import); returns their ids in order. Each row passes ``validate_customer_fields``
+    (what is missing takes the model's defaults: tier C, status lead); an ``external_id``
+    (≤ 80 characters) may come along. A row gets its normalised duplicate-check columns; one
+    without an owner is in the public pool from ``now``; each gets one audit row ``action``
+    with its values. Any invalid row raises ``ValidationError`` (``row_errors`` by position),
+    and an owner the actor may not assign ``PermissionDenied``, before anything is written.
+    The duplicate check is the caller's (a grid save refuses, an import matches)."""
+    loc = actor.locale
+    now = now or utcnow()
+    for owner_id in sorted({r.get("owner_id") for r in rows} - {None}):
+        ensure_owner_assignable(session, actor, owner_id)
+    prepared: list[dict[str, Any]] = []
+    row_errors: dict[Any, dict[str, str]] = {}
+    for i, raw in enumerate(rows):
+        clean, errs = validate_customer_fields({k: v for k, v in raw.items() if k in EDITABLE_FIELDS}, loc)
+        if not is_missing(raw.get("external_id")):
+            ext = as_text(raw["external_id"])
+            if ext is None:
+                errs["external_id"] = t("customers.err_text", loc)
+            elif len(ext) > MAX_EXTERNAL_ID:
+                errs["external_id"] = t("err.too_long", loc, max=MAX_EXTERNAL_ID)
+            else:
+                clean["external_id"] = ext
+        if errs:
+            row_errors[i] = errs
+        prepared.append(clean)
+    if row_errors:
+        raise ValidationError(row_errors=row_errors)
+    created = [Customer(**clean, **norm_columns(clean), created_at=now, updated_at=now,
+                        pool_entered_at=None if clean.get("owner_id") is not None else now) for clean in prepared]
+    session.add_all(created)
+    session.flush()
+    for row, clean in zip(created, prepared, strict=True):
+        audit.record(session, actor, "customer", row.id, action, {k: [None, v] for k, v in clean.items() if v is not None})
+    return [row.id for row in created]
 
 
 # ---------------------------------------------------------------------------
@@ -395,14 +320,7 @@ def _grid_conditions(key: tuple) -> list:
     in ``list_customers_page`` / ``access.can_see_private``): a rep must not learn a pool
     customer's hidden phone by searching for it."""
     owners, in_pool, is_manager, archived, by_owner, equal, no_contact, searched, search_keys = key
-    if owners == "all":
-        own = true()
-    elif owners == "none":
-        own = false()
-    elif owners == "one":
-        own = Customer.owner_id == bindparam("owner")
-    else:
-        own = Customer.owner_id.in_(bindparam("owners", expanding=True))
+    own = owner_scope_term(Customer.owner_id, owners)
     if in_pool is True:
         conds = [Customer.owner_id.is_(None)]
     elif in_pool is False:
@@ -843,15 +761,9 @@ def update_many(
 
     # write
     result = SaveResult()
-    for key, clean in creates:
-        row = Customer(**clean, **norm_columns(clean), created_at=now, updated_at=now)
-        if row.owner_id is None:
-            row.pool_entered_at = now
-        session.add(row)
-        session.flush()
-        audit.record(session, actor, "customer", row.id, "create",
-                     {k: [None, v] for k, v in clean.items() if v is not None})
-        result.created[key] = row.id
+    if creates:
+        ids = insert_customers(session, actor, [clean for _key, clean in creates], now=now)
+        result.created.update(zip([key for key, _clean in creates], ids, strict=True))
     for cid, version, clean in updates:
         row = rows[cid]
         before = _row_snapshot(row, list(clean))
@@ -999,6 +911,16 @@ def _claimed_by(session: Session, customer_id: int, locale: str) -> dict[str, st
     return {"owner_id": t("pool.err_already_claimed", locale, owner=name)}
 
 
+#: A claim this recent is reported to a rep who tried the same customer ("just claimed by …").
+JUST_CLAIMED = timedelta(minutes=10)
+
+
+def _claimed_just_now(session: Session, customer_id: int, now: datetime) -> bool:
+    return session.scalar(select(AuditLog.id).where(
+        AuditLog.entity == "customer", AuditLog.entity_id == str(customer_id), AuditLog.action == "claim",
+        AuditLog.at >= now - JUST_CLAIMED).limit(1)) is not None
+
+
 def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None = None) -> int:
     """Take pool customers as one's own. Rules (settings): a rep may own at most
     ``pool_rep_cap`` live customers; the previous owner must wait
@@ -1019,6 +941,9 @@ def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None
     for cid in wanted:
         row = by_id.get(cid)
         if row is None:
+            if _claimed_just_now(session, cid, now):  # it was in the pool a moment ago: say who got it
+                row_errors[cid] = _claimed_by(session, cid, loc)
+                continue
             raise NotFound(t("err.not_found", loc, detail=f"customer {cid}"))
         if row.owner_id is not None or row.archived:
             row_errors[cid] = (_claimed_by(session, cid, loc) if row.owner_id is not None

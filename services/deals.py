@@ -20,17 +20,21 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, case, false, func, or_, select
 from sqlmodel import Session
 
 from services import audit
 from services.access import (
     Actor,
     check_owner,
+    ensure_can_edit_customer,
+    ensure_owner_assignable,
     get_visible_customer,
+    load_visible,
     owner_filter,
     owner_in,
     owner_scope_key,
+    owner_scope_term,
     scoped_owner_ids,
     visible_editable_customer,
 )
@@ -69,10 +73,18 @@ def _history_text(value: Any) -> str | None:
     return str(value)
 
 
+def write_history(session: Session, deal_id: int, fld: str, old: Any, new: Any, *, by: Actor,
+                  at: datetime) -> None:
+    """One ``DealHistory`` row: ``fld`` (one of ``HISTORY_FIELDS``) went from ``old`` to
+    ``new`` at ``at``, changed by ``by`` — every write path of a deal records its changes
+    here (the caller has checked that ``by`` may change the deal)."""
+    session.add(DealHistory(deal_id=deal_id, field=fld, old_value=_history_text(old),
+                            new_value=_history_text(new), changed_by=by.id, changed_at=at))
+
+
 def _write_history(session: Session, actor: Actor, deal_id: int, fld: str, old: Any, new: Any,
                    at: datetime) -> None:
-    session.add(DealHistory(deal_id=deal_id, field=fld, old_value=_history_text(old),
-                            new_value=_history_text(new), changed_by=actor.id, changed_at=at))
+    write_history(session, deal_id, fld, old, new, by=actor, at=at)
 
 
 def _today(session: Session, now: datetime, tz: ZoneInfo | None = None) -> date:
@@ -122,6 +134,88 @@ def _read(row: Deal) -> DealRead:
     return DealRead.model_validate(row)
 
 
+#: A closed deal's probability; an open one takes its stage's default unless one is given.
+CLOSED_PROBABILITY = CLOSED_STAGE_PROBABILITY  # the stage model's rule (won 100 %, lost 0 %)
+MAX_EXTERNAL_ID = 80
+_NEW_DEAL_FIELDS = ("name", "customer_id", "owner_id", "product_id", "amount", "stage_id", "probability",
+                    "expected_close", "opened_on", "closed_on", "channel_id", "next_step", "lost_reason_id",
+                    "external_id")
+
+
+def check_new_deal(values: Mapping[str, Any], loc: str, *, stage_kind: str, stage_probability: int,
+                   today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """The rules of a new deal → ``(values, errors)``; never raises. Name required (≤ 200),
+    amount empty or 0…``MAX_AMOUNT``, probability 0–100, next step ≤ 300, external id ≤ 80;
+    ``opened_on`` defaults to ``today``. The stage's kind decides the rest: an open deal has
+    no close date and takes the stage's probability unless one is given; a won deal needs
+    its amount and its close date, a lost deal its close date, neither before ``opened_on``,
+    at probability 100 / 0."""
+    errors: dict[str, str] = {}
+    clean = {k: values.get(k) for k in _NEW_DEAL_FIELDS}
+    _check_common(clean, loc, errors, None)
+    for fld, limit in (("next_step", MAX_NEXT_STEP), ("external_id", MAX_EXTERNAL_ID)):
+        if clean[fld] is not None and len(clean[fld]) > limit:
+            errors[fld] = t("err.too_long", loc, max=limit)
+    clean["opened_on"] = clean["opened_on"] or today
+    closed = clean["closed_on"]
+    if stage_kind == "open":
+        if closed is not None:
+            errors["closed_on"] = t("deals.err.open_has_no_close_date", loc)
+        if clean["probability"] is None:
+            clean["probability"] = stage_probability
+    else:
+        clean["probability"] = CLOSED_PROBABILITY[stage_kind]
+        if stage_kind == "won" and clean["amount"] is None and "amount" not in errors:
+            errors["amount"] = t("deals.err.won_needs_amount", loc)
+        if closed is None:
+            errors["closed_on"] = t("deals.err.closed_needs_date", loc)
+        elif closed < clean["opened_on"]:
+            errors["closed_on"] = t("deals.err.close_before_open", loc, opened=clean["opened_on"].isoformat())
+    return clean, errors
+
+
+def insert_deals(session: Session, actor: Actor, rows: list[Mapping[str, Any]], *, now: datetime | None = None,
+                 action: str = "create") -> list[int]:
+    """Validate and insert new deals — the one write path for a new deal (the deal form,
+    import); returns their ids in order. Each row must name an active stage and passes
+    ``check_new_deal`` for that stage's kind; each deal gets its first stage history row
+    (from nothing) and one audit row ``action`` with its values. Any invalid row raises
+    ``ValidationError`` (``row_errors`` by position) before anything is written, and so does
+    an owner the actor may not assign (``PermissionDenied``) or a customer they may not edit.
+    The owner may be an inactive user (deals of former colleagues keep their history)."""
+    loc = actor.locale
+    now = as_utc(now) or utcnow()
+    today = _today(session, now)
+    for owner_id in sorted({r.get("owner_id") for r in rows} - {None}):
+        ensure_owner_assignable(session, actor, owner_id)
+    for customer_id in sorted({r.get("customer_id") for r in rows} - {None}):
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise FieldNotFound({"customer_id": t("err.unknown_ref", loc, value=customer_id)})
+        ensure_can_edit_customer(session, actor, customer)
+    prepared: list[dict[str, Any]] = []
+    row_errors: dict[Any, dict[str, str]] = {}
+    for i, raw in enumerate(rows):
+        stage = session.get(Stage, raw["stage_id"]) if raw.get("stage_id") is not None else None
+        if stage is None or not stage.active:
+            row_errors[i] = {"stage_id": t("err.unknown_ref", loc, value=raw.get("stage_id"))}
+            continue
+        clean, errs = check_new_deal(raw, loc, stage_kind=stage.kind, stage_probability=stage.probability,
+                                     today=today)
+        if errs:
+            row_errors[i] = errs
+        prepared.append(clean)
+    if row_errors:
+        raise ValidationError(row_errors=row_errors)
+    created = [Deal(**clean, stage_changed_at=now, created_at=now, updated_at=now) for clean in prepared]
+    session.add_all(created)
+    session.flush()
+    for row, clean in zip(created, prepared, strict=True):
+        write_history(session, row.id, "stage", None, row.stage_id, by=actor, at=now)
+        audit.record(session, actor, "deal", row.id, action, {k: v for k, v in clean.items() if v is not None})
+    return [row.id for row in created]
+
+
 def create_deal(session: Session, actor: Actor, *, data: DealCreate | Mapping[str, Any],
                 now: datetime | None = None) -> DealRead:
     """Create an open deal. Rules: name required; amount empty (early stage) or 0…10^11;
@@ -159,24 +253,11 @@ def create_deal(session: Session, actor: Actor, *, data: DealCreate | Mapping[st
     values["owner_id"] = check_owner(session, actor, create.owner_id)
     if not probability_given:
         values["probability"] = stage.probability
-    row = Deal(**{k: v for k, v in values.items() if k in Deal.model_fields},
-               stage_changed_at=now, created_at=now, updated_at=now)
-    session.add(row)
-    session.flush()
-    _write_history(session, actor, row.id, "stage", None, row.stage_id, now)
-    audit.record(session, actor, "deal", row.id, "create",
-                 {k: v for k, v in values.items() if v is not None})
-    return _read(row)
-
-
-def _visible_deal(session: Session, actor: Actor, deal_id: int, *, for_update: bool = False) -> Deal:
-    stmt = select(Deal).where(Deal.id == deal_id, owner_filter(session, actor, Deal.owner_id))
-    if for_update:
-        stmt = stmt.with_for_update()
-    row = session.scalars(stmt).first()
-    if row is None:
-        raise FieldNotFound({"deal_id": t("err.unknown_ref", actor.locale, value=deal_id)})
-    return row
+    try:
+        deal_id = insert_deals(session, actor, [values], now=now)[0]
+    except ValidationError as exc:
+        raise ValidationError(exc.row_errors.get(0, {})) from None
+    return _read(session.get(Deal, deal_id))
 
 
 def _check_version(row: Deal, version: int, yours: Mapping[str, Any]) -> None:
@@ -189,7 +270,7 @@ def _check_version(row: Deal, version: int, yours: Mapping[str, Any]) -> None:
 
 def get_deal(session: Session, actor: Actor, *, deal_id: int) -> DealRead:
     """One deal the actor may see (by owner); ``NotFound`` otherwise."""
-    return _read(_visible_deal(session, actor, deal_id))
+    return _read(load_visible(session, actor, Deal, deal_id, field="deal_id"))
 
 
 def update_deal(session: Session, actor: Actor, *, deal_id: int, version: int,
@@ -209,7 +290,7 @@ def update_deal(session: Session, actor: Actor, *, deal_id: int, version: int,
     values = validate(DealUpdate, raw, loc).model_dump(exclude_unset=True)
     if amount_given:
         values["amount"] = amount
-    row = _visible_deal(session, actor, deal_id, for_update=True)
+    row = load_visible(session, actor, Deal, deal_id, field="deal_id", for_update=True)
     _check_version(row, version, values)
     values = {k: v for k, v in values.items() if _history_text(getattr(row, k)) != _history_text(v)}
     if not values:
@@ -262,7 +343,7 @@ def move_deal(session: Session, actor: Actor, *, deal_id: int, stage_id: int, ve
     (and amount) history rows; a won deal returns ``offer_contract``."""
     loc = actor.locale
     now = as_utc(now) or utcnow()
-    row = _visible_deal(session, actor, deal_id, for_update=True)
+    row = load_visible(session, actor, Deal, deal_id, field="deal_id", for_update=True)
     _check_version(row, version, {"stage_id": stage_id})
     current = session.get(Stage, row.stage_id)
     target = _get_stage(session, stage_id, loc)
@@ -326,7 +407,7 @@ def reopen_deal(session: Session, actor: Actor, *, deal_id: int, version: int, s
     writes a stage history row."""
     loc = actor.locale
     now = as_utc(now) or utcnow()
-    row = _visible_deal(session, actor, deal_id, for_update=True)
+    row = load_visible(session, actor, Deal, deal_id, field="deal_id", for_update=True)
     _check_version(row, version, {})
     current = session.get(Stage, row.stage_id)
     if current is None or current.kind == "open":
@@ -409,12 +490,7 @@ def _board_statements(stage_ids: tuple[int, ...], stall_stages: tuple[int, ...],
     """The aggregate and card statements of a board shape, built once (values are bound
     parameters: today, cut_<stage>, owners, sid) so SQLAlchemy reuses the compiled SQL."""
     stalled = _stalled_expr(stall_stages)
-    if owners == "all":
-        own = true()
-    elif owners == "none":
-        own = false()
-    else:
-        own = Deal.owner_id.in_(bindparam("owners", expanding=True))
+    own = owner_scope_term(Deal.owner_id, owners)
     # Grouping by (owner, stage) when filtered by owners lets SQLite walk ix_deal_owner_stage_board
     # for exactly those owners (grouping by stage alone makes it scan every open deal); both
     # board indexes hold every column the aggregate reads (an index-only scan).
@@ -563,7 +639,7 @@ def list_customer_deals(session: Session, actor: Actor, *, customer_id: int) -> 
 def deal_history(session: Session, actor: Actor, *, deal_id: int) -> pd.DataFrame:
     """History rows of a visible deal, newest first, with stage and owner ids turned into
     names (``old_label`` / ``new_label``)."""
-    _visible_deal(session, actor, deal_id)
+    load_visible(session, actor, Deal, deal_id, field="deal_id")
     rows = session.execute(
         select(DealHistory.id, DealHistory.field, DealHistory.old_value, DealHistory.new_value,
                DealHistory.changed_at, User.display_name.label("changed_by"))

@@ -32,7 +32,8 @@ LATIN_SUFFIX_TOKENS = frozenset(
 CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "集团有限公司", "集团公司", "有限公司", "集团", "公司")
 
 _TOKEN_SPLIT = re.compile(r"[\W_]+", re.UNICODE)
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: digits and capitals without I O S V Z
+_CREDIT_CHARS = CREDIT_CHARS
 # the stored key column each normalised input is compared with
 _KEY_COLUMNS = {"name": Customer.name_norm, "phone": Customer.phone_norm, "email": Customer.email_norm,
                 "credit_code": Customer.credit_code}
@@ -103,8 +104,8 @@ def credit_code_check_char(first17: str) -> str:
     credit code (weights 3^i mod 31; the check value is 31 − Σ mod 31)."""
     total = 0
     for i, ch in enumerate(first17):
-        total += _CREDIT_CHARS.index(ch) * pow(3, i, 31)
-    return _CREDIT_CHARS[(31 - total % 31) % 31]
+        total += CREDIT_CHARS.index(ch) * pow(3, i, 31)
+    return CREDIT_CHARS[(31 - total % 31) % 31]
 
 
 def find_duplicates(

@@ -32,8 +32,9 @@ from services.access import (
     ensure_can_edit_customer,
     ensure_owner_assignable,
     get_visible_customer,
+    load_visible,
 )
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.errors import PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import (
     TICKET_CATEGORIES,
@@ -148,14 +149,10 @@ def open_ticket(session: Session, actor: Actor, *, data: Mapping[str, Any] | Any
 
 
 def _visible_ticket(session: Session, actor: Actor, ticket_id: int) -> ServiceTicket:
-    row = session.scalars(
-        select(ServiceTicket).join(Customer, Customer.id == ServiceTicket.customer_id)
-        .where(ServiceTicket.id == ticket_id,
-               or_(customer_filter(session, actor), ServiceTicket.assignee_id == actor.id))
-    ).first()
-    if row is None:
-        raise NotFound(t("err.not_found", actor.locale, detail=f"ticket {ticket_id}"))
-    return row
+    """Tickets are seen through their customer (or by their assignee)."""
+    return load_visible(session, actor, ServiceTicket, ticket_id, field="ticket_id",
+                        join=(Customer, Customer.id == ServiceTicket.customer_id),
+                        visible=or_(customer_filter(session, actor), ServiceTicket.assignee_id == actor.id))
 
 
 def _workable_ticket(session: Session, actor: Actor, ticket_id: int, *, assignee_may: bool) -> ServiceTicket:

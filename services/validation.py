@@ -7,7 +7,6 @@ in ``services.models``; this module applies them and words the messages.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,47 +15,15 @@ import pydantic
 
 from services.errors import ValidationError
 from services.i18n import t
-from services.models.fields import MAX_AMOUNT, clean_text
-
-
-def is_missing(value: Any) -> bool:
-    """An empty value: None, NaN, NaT, pd.NA or blank text."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    if isinstance(value, float):
-        return math.isnan(value)
-    if isinstance(value, Decimal):
-        return value.is_nan()
-    # pandas' missing markers, recognised without importing pandas here
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
-def as_text(value: Any) -> str | None:
-    """A cell value as clean text (the text rule applied; finite numbers written out).
-    ``None`` when the value is not text-like (bool, date, containers, unencodable)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, (float, Decimal)):
-        try:
-            if not math.isfinite(float(value)):
-                return None
-            text = str(int(value)) if abs(value) < 10**15 and value == int(value) else str(value)
-        except (ValueError, ArithmeticError):
-            return None
-    else:
-        return None
-    text = clean_text(text)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return text
+from services.models.fields import (  # noqa: F401 — the field rules callers use come from here
+    MAX_AMOUNT,
+    FieldRuleError,
+    as_text,
+    cell_date,
+    cell_int,
+    clean_text,
+    is_missing,
+)
 
 
 def check_amount(value: Any, field: str, locale: str, errors: dict[str, str], *, required: bool = False,
@@ -117,7 +84,8 @@ _MESSAGES = {
 }
 
 
-def _message(err: dict[str, Any], locale: str) -> str:
+def field_message(err: dict[str, Any], locale: str) -> str:
+    """One pydantic error (from ``exc.errors()``) as our message in ``locale``."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "string_type" and err.get("input") is None:
@@ -146,18 +114,6 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-class FieldRuleError(ValueError):
-    """Raised by a model's own validator to give a translated message: ``key`` in the
-    catalog with ``params``."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key, self.params = key, params
-
-    def message(self, locale: str) -> str:
-        return t(self.key, locale, **self.params)
-
-
 def validate(model: type[pydantic.BaseModel], values: Mapping[str, Any] | pydantic.BaseModel,
              locale: str) -> Any:
     """Validate ``values`` into ``model`` (its field rules); any broken rule becomes a
@@ -172,7 +128,7 @@ def validate(model: type[pydantic.BaseModel], values: Mapping[str, Any] | pydant
         errors: dict[str, str] = {}
         for err in exc.errors():
             field = str(err["loc"][0]) if err.get("loc") else "__all__"
-            errors.setdefault(field, _range_message(model, field, err, locale) or _message(err, locale))
+            errors.setdefault(field, _range_message(model, field, err, locale) or field_message(err, locale))
         raise ValidationError(errors) from None
 
 

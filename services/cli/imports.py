@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 from typer.core import TyperCommand
 
-from services.cli.base import CliError, engine_of, failures, import_app, msg, transaction
+from services.cli.base import CliError, cli_locale, engine_of, failures, import_app, msg, read
+from services.i18n import t
 
 # ---------------------------------------------------------------------------
 # imports
@@ -59,46 +62,65 @@ def _parse_map(items: list[str] | None) -> dict[str, str] | None:
     return mapping
 
 
+def _progress_line() -> Callable[[int, int], None] | None:
+    """A progress line on stderr when it is a terminal (a script's log stays clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        typer.echo(f"\r{msg('import_progress', done=f'{done:,}', total=f'{total:,}')}", err=True, nl=done >= total)
+
+    return show
+
+
 def _run_import(ctx: typer.Context, kind: str, file: Path, mapping: list[str] | None, on_duplicate: DuplicatePolicy,
-                create_missing: bool, dry_run: bool, as_json: bool, as_user: str | None) -> None:
+                create_missing: bool, dry_run: bool, as_json: bool, as_user: str | None,
+                encoding: str | None) -> None:
     with failures():
         from sqlalchemy import select
 
         from services.access import SYSTEM, Actor
-        from services.importing import import_file
+        from services.importing import run_import
         from services.models import User
 
         if not file.exists():
             raise CliError(msg("no_file", path=str(file)))
         columns = _parse_map(mapping)
         engine = engine_of(ctx)
-        with transaction(engine) as session:
-            actor = SYSTEM
-            if as_user:
-                user = session.scalars(select(User).where(User.username == as_user)).first()
-                if user is None or not user.active:
-                    raise CliError(msg("unknown_user", username=as_user))
-                actor = Actor.from_user(user)
-            result = import_file(session, actor, kind=kind, path=file, mapping=columns,
-                                 on_duplicate=on_duplicate.value, dry_run=dry_run, create_missing=create_missing)
-            if dry_run:
-                session.rollback()
+
+        def who(session) -> Actor:
+            if not as_user:
+                return SYSTEM
+            user = session.scalars(select(User).where(User.username == as_user)).first()
+            if user is None or not user.active:
+                raise CliError(msg("unknown_user", username=as_user))
+            return Actor.from_user(user)
+
+        actor = read(engine, who)
+        # batches, each committed on its own: the team keeps working while a big file goes in
+        result = run_import(engine, actor, kind=kind, path=file, mapping=columns, on_duplicate=on_duplicate.value,
+                            dry_run=dry_run, create_missing=create_missing, progress=_progress_line(),
+                            encoding=encoding)
         summary = result.to_dict()
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
-            return
-        typer.echo(msg("import_done" if not dry_run else "import_dry", kind=kind, created=summary["created"],
-                       updated=summary["updated"], skipped=summary["skipped"], errors=summary["error_rows"]))
-        for err in summary["errors"][:20]:
-            typer.echo(f"  row {err.get('row')} · {err.get('column')} · {err.get('value')!r}: {err.get('reason')}")
-        if len(summary["errors"]) > 20:
-            typer.echo(msg("more_errors", count=len(summary["errors"]) - 20))
+        else:
+            typer.echo(msg("import_done" if not dry_run else "import_dry", kind=kind, created=summary["created"],
+                           updated=summary["updated"], skipped=summary["skipped"], errors=summary["error_rows"]))
+            for err in summary["errors"][:20]:
+                typer.echo(f"  row {err.get('row')} · {err.get('column')} · {err.get('value')!r}: {err.get('reason')}")
+            if len(summary["errors"]) > 20:
+                typer.echo(msg("more_errors", count=len(summary["errors"]) - 20))
+        if result.failure:
+            first, last = result.failed_rows or (0, 0)
+            raise CliError(t("importing.stopped", cli_locale(), first=first, last=last, reason=result.failure,
+                             written=result.written))
 
 
 def _import_command(kind: str):
     def command(
         ctx: typer.Context,
-        file: Path = typer.Argument(..., help="CSV (UTF-8 or GBK) or XLSX file."),
+        file: Path = typer.Argument(..., help="CSV (UTF-8 or GBK) or XLSX file; written in batches of 500 rows."),
         mapping: list[str] | None = typer.Option(None, "--map", help='Column mapping "源列=field" (repeatable).'),
         on_duplicate: DuplicatePolicy = typer.Option(DuplicatePolicy.skip, "--on-duplicate",
                                                      help="skip | update | keep_both (manager)."),
@@ -107,8 +129,11 @@ def _import_command(kind: str):
         dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count only; write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary and every error as JSON."),
         as_user: str | None = typer.Option(None, "--as", help="Import as this user (default: system admin)."),
+        encoding: str | None = typer.Option(None, "--encoding",
+                                            help="Text encoding of a CSV file (e.g. gbk, shift_jis) when the "
+                                            "detection refuses it; default: detect UTF-8 / GBK."),
     ) -> None:
-        _run_import(ctx, kind, file, mapping, on_duplicate, create_missing, dry_run, as_json, as_user)
+        _run_import(ctx, kind, file, mapping, on_duplicate, create_missing, dry_run, as_json, as_user, encoding)
 
     command.__doc__ = f"Import {kind} from a CSV or XLSX file. Re-running the same file creates no duplicates."
     import_app.command(kind, cls=_ImportCommand)(command)

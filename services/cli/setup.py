@@ -10,18 +10,43 @@ from pathlib import Path
 
 import typer
 
-from services.cli.base import CliError, app, engine_of, failures, msg, safe_url, url_of
+from services.cli.base import CliError, app, engine_of, failures, msg, safe_url, url_of, write
+
+
+class LangName(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+LOCALES = {LangName.zh: "zh_CN", LangName.en: "en"}
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
-    """Create the database or migrate it to the latest schema."""
+def init(
+    ctx: typer.Context,
+    lang: LangName | None = typer.Option(None, help="Language of the default stages, lost reasons and channels "
+                                         "(and the company's default language); else the default language setting."),
+) -> None:
+    """Create the database or migrate it to the latest schema. On an empty database, also
+    create the default stages, lost reasons and channels, as the first-run screen does."""
     with failures():
         engine = engine_of(ctx, migrate_schema=True)
+        from services import settings as company_settings
         from services.db import is_empty
+        from services.reference import ensure_defaults
 
         typer.echo(msg("init_done", url=safe_url(url_of(ctx))))
         if is_empty(engine):
+
+            def defaults(session) -> tuple[str, dict[str, int]]:
+                locale = LOCALES[lang] if lang else company_settings.get(session, "default_language")
+                if lang:
+                    company_settings.put(session, "default_language", locale)
+                return locale, ensure_defaults(session, locale=locale)
+
+            locale, added = write(engine, defaults)
+            if any(added.values()):
+                typer.echo(msg("init_defaults", language=locale, **added))
             typer.echo(msg("init_next"))
         engine.dispose()
 
@@ -30,11 +55,6 @@ class ScaleName(StrEnum):
     tiny = "tiny"
     small = "small"
     large = "large"
-
-
-class LangName(StrEnum):
-    zh = "zh"
-    en = "en"
 
 
 @app.command()
@@ -54,7 +74,7 @@ def demo(
 
         if not is_empty(engine):
             raise CliError(msg("demo_not_empty"))
-        locale = "zh_CN" if lang == LangName.zh else "en"
+        locale = LOCALES[lang]
         if sys.stderr.isatty():
             with typer.progressbar(length=1000, label=msg("demo_label"), file=sys.stderr,
                                    show_eta=False, width=30) as bar:

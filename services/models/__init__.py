@@ -1,4 +1,4 @@
-"""The SalesOps domain model as SQLModel tables (see DESIGN.md, "Domain model").
+"""The SalesOps domain model as SQLModel tables (docs/ARCHITECTURE.md, "Domain model").
 
 Conventions: money is ``Decimal`` in ``Numeric(14, 2)``; timestamps are aware UTC
 ``datetime`` (``utcnow()``); calendar facts are ``date``. Editable entities have

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.models.fields import Editable, money_field, text_field, utcnow
+from services.models.fields import (
+    CUSTOMER_STATUSES,
+    LONG_TEXT,
+    TIERS,
+    Editable,
+    FieldRuleError,
+    as_text,
+    cell_date,
+    cell_int,
+    is_missing,
+    money_field,
+    text_field,
+    utcnow,
+    valid_email,
+    valid_phone,
+)
 
 
 class ChannelBase(Editable):
@@ -40,19 +57,120 @@ class ChannelRead(SQLModel):
     active: bool = True
 
 
-class CustomerBase(SQLModel):
+#: What a new customer is when nothing else is said (grid, form, import): tier C, a lead.
+DEFAULT_TIER = "C"
+DEFAULT_STATUS = "lead"
+
+
+def _cell_text(value: Any) -> str | None:
+    """A text-like cell (numbers written out), empty → None; anything else is refused."""
+    if is_missing(value):
+        return None
+    text = as_text(value)
+    if text is None:
+        raise FieldRuleError("customers.err_text")
+    return text or None
+
+
+_TEXT_FIELDS = ("name", "credit_code", "industry", "region", "phone", "email", "address", "notes")
+
+
+class CustomerRules(Editable):
+    """The rules of a customer's fields, shared by the new-customer model and the update
+    model (the lengths are on the fields): text-like cells (numbers written out) with empty
+    → None; email address format; phone 7–20 digits (+ - spaces brackets); credit code 18
+    characters of GB 32100 with its check character; tier and status from their lists
+    (case-insensitive); ids whole numbers > 0; next contact a date in 1900–2200."""
+
+    @field_validator(*_TEXT_FIELDS, mode="before", check_fields=False)
+    @classmethod
+    def _cell_text(cls, value: Any) -> Any:
+        return _cell_text(value)
+
+    @field_validator("email", check_fields=False)
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not valid_email(value):
+            raise FieldRuleError("err.email_format")
+        return value
+
+    @field_validator("phone", check_fields=False)
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = unicodedata.normalize("NFKC", value)
+        if not valid_phone(value):
+            raise FieldRuleError("err.phone_format")
+        return value
+
+    @field_validator("credit_code", mode="before", check_fields=False)
+    @classmethod
+    def _credit_code(cls, value: Any) -> Any:
+        from services.dedupe import CREDIT_CHARS, credit_code_check_char, normalize_credit_code
+
+        text = _cell_text(value)
+        if text is None:
+            return None
+        code = normalize_credit_code(text)
+        if code is None or len(code) != 18 or any(ch not in CREDIT_CHARS for ch in code):
+            raise FieldRuleError("err.credit_code")
+        if credit_code_check_char(code[:17]) != code[17]:
+            raise FieldRuleError("customers.err_credit_checksum")
+        return code
+
+    @field_validator("tier", "status", mode="before", check_fields=False)
+    @classmethod
+    def _vocabulary(cls, value: Any, info) -> Any:
+        if is_missing(value):
+            return cls._missing_vocabulary(info.field_name)
+        text = as_text(value)
+        vocab = TIERS if info.field_name == "tier" else CUSTOMER_STATUSES
+        norm = (text or "").upper() if info.field_name == "tier" else (text or "").lower()
+        if norm not in vocab:
+            raise FieldRuleError("err.not_in_list", options=", ".join(vocab))
+        return norm
+
+    @classmethod
+    def _missing_vocabulary(cls, name: str) -> Any:
+        return {"tier": DEFAULT_TIER, "status": DEFAULT_STATUS}[name]  # a new customer's defaults
+
+    @field_validator("owner_id", "channel_id", mode="before", check_fields=False)
+    @classmethod
+    def _id(cls, value: Any) -> Any:
+        if is_missing(value):
+            return None
+        number = cell_int(value)
+        if number is None or not 0 < number < 2**31:
+            raise FieldRuleError("err.integer")
+        return number
+
+    @field_validator("next_contact_on", mode="before", check_fields=False)
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        if is_missing(value):
+            return None
+        day = cell_date(value)
+        if day is None:
+            raise FieldRuleError("err.date_format")
+        if not 1900 <= day.year <= 2200:
+            raise FieldRuleError("err.range", min="1900-01-01", max="2200-12-31")
+        return day
+
+
+class CustomerBase(CustomerRules):
     name: str = Field(max_length=200)
     credit_code: str | None = Field(default=None, max_length=18)  # 统一社会信用代码
     industry: str | None = Field(default=None, max_length=60)
     region: str | None = Field(default=None, max_length=60)
-    tier: str = Field(default="C", max_length=1)
-    status: str = Field(default="lead", max_length=16)
+    tier: str = Field(default=DEFAULT_TIER, max_length=1)
+    status: str = Field(default=DEFAULT_STATUS, max_length=16)
     channel_id: int | None = Field(default=None, foreign_key="channel.id")
     owner_id: int | None = Field(default=None, foreign_key="user.id")
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
     address: str | None = Field(default=None, max_length=300)
-    notes: str | None = text_field()
+    notes: str | None = text_field(max_length=LONG_TEXT)
 
 
 class Customer(CustomerBase, table=True):
@@ -91,23 +209,30 @@ class Customer(CustomerBase, table=True):
 
 
 class CustomerCreate(CustomerBase):
-    pass
+    next_contact_on: date | None = None
 
 
-class CustomerUpdate(SQLModel):
-    name: str | None = None
-    credit_code: str | None = None
-    industry: str | None = None
-    region: str | None = None
-    tier: str | None = None
-    status: str | None = None
+class CustomerUpdate(CustomerRules):
+    """The fields an edit may change; only those given are checked. Tier and status may not
+    be emptied (there is no default for an existing customer)."""
+
+    name: str | None = Field(default=None, max_length=200)
+    credit_code: str | None = Field(default=None, max_length=18)
+    industry: str | None = Field(default=None, max_length=60)
+    region: str | None = Field(default=None, max_length=60)
+    tier: str | None = Field(default=None, max_length=1)
+    status: str | None = Field(default=None, max_length=16)
     channel_id: int | None = None
     owner_id: int | None = None
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-    notes: str | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    notes: str | None = Field(default=None, max_length=LONG_TEXT)
     next_contact_on: date | None = None
+
+    @classmethod
+    def _missing_vocabulary(cls, name: str) -> Any:
+        raise FieldRuleError("err.required")
 
 
 class CustomerRead(CustomerBase):

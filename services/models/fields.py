@@ -11,8 +11,10 @@ characters.
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import UTC, datetime
+import unicodedata
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +34,113 @@ def clean_text(value: str) -> str:
     """The text rule: control characters (NUL included; tab, newline, CR kept) removed,
     surrounding whitespace stripped."""
     return _CONTROL.sub("", value).strip()
+
+
+class FieldRuleError(ValueError):
+    """Raised by a model's own validator to give a translated message: ``key`` in the
+    catalog with ``params`` (``services.validation`` words it in the user's language)."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
+
+    def message(self, locale: str) -> str:
+        from services.i18n import t
+
+        return t(self.key, locale, **self.params)
+
+
+def is_missing(value: Any) -> bool:
+    """An empty value: None, NaN, NaT, pd.NA or blank text."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    # pandas' missing markers, recognised without importing pandas here
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def as_text(value: Any) -> str | None:
+    """A cell value as clean text (the text rule applied; finite numbers written out).
+    ``None`` when the value is not text-like (bool, date, containers, unencodable)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, (float, Decimal)):
+        try:
+            if not math.isfinite(float(value)):
+                return None
+            text = str(int(value)) if abs(value) < 10**15 and value == int(value) else str(value)
+        except (ValueError, ArithmeticError):
+            return None
+    else:
+        return None
+    text = clean_text(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
+
+
+def cell_int(value: Any) -> int | None:
+    """A whole number from int / integral float or Decimal / digit text (what grids and
+    spreadsheets send for an id); None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,12}\s*", value):
+        return int(value)
+    if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu":  # numpy / pandas integers
+        return int(value)
+    return None
+
+
+def cell_date(value: Any) -> date | None:
+    """A calendar date from a date / datetime (pandas Timestamps too) / "YYYY-MM-DD" text
+    (also with / or . and a time after it); None when it is not one."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?", text)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    return None
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9\s\-()]+$")
+
+
+def valid_email(text: str) -> bool:
+    return len(text) <= 200 and bool(_EMAIL.match(text))
+
+
+def valid_phone(text: str) -> bool:
+    """+, digits, spaces, dashes and brackets; 7–20 digits."""
+    if len(text) > 40 or not _PHONE_CHARS.match(text):
+        return False
+    digits = sum(ch.isdigit() for ch in text)
+    return 7 <= digits <= 20
 
 
 class Editable(SQLModel):

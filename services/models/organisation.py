@@ -11,8 +11,16 @@ from pydantic import field_validator
 from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from services.models.fields import MAX_AMOUNT, MONEY, ROLES, TEAM_KINDS, Editable, text_field, utcnow
-from services.validation import FieldRuleError
+from services.models.fields import (
+    MAX_AMOUNT,
+    MONEY,
+    ROLES,
+    TEAM_KINDS,
+    Editable,
+    FieldRuleError,
+    text_field,
+    utcnow,
+)
 
 NAME_MAX = 120  # names of teams, people, products, lost reasons
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

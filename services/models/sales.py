@@ -17,12 +17,12 @@ from services.models.fields import (
     MONEY,
     STAGE_KINDS,
     Editable,
+    FieldRuleError,
     money_field,
     text_field,
     utcnow,
 )
 from services.models.organisation import NAME_MAX, in_vocabulary
-from services.validation import FieldRuleError
 
 
 class ProductBase(Editable):

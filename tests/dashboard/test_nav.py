@@ -85,3 +85,19 @@ def test_menu_label_is_the_page_title(locale):
         assert {t(key, locale) for key in titles} == {t(page.title_key, locale)}, page.file
         checked += 1
     assert checked >= 8
+
+
+def test_another_servers_write_changes_the_data_version(engine, org, monkeypatch):
+    """Cached reads refresh when another app server (or the CLI) writes: the version follows
+    the newest audit row, read at most every POLL_SECONDS."""
+    from dashboard import state
+    from services.audit import record
+
+    monkeypatch.setattr(state, "get_engine", lambda: engine)
+    monkeypatch.setattr(state, "POLL_SECONDS", 0.0)
+    state._version_box().update(v=0, seen=0, checked=float("-inf"))
+    before = state.data_version()
+    assert state.data_version() == before  # nothing happened: the same key
+    with session_scope(engine) as s:  # a write elsewhere: not through this process's bump
+        record(s, org.admin, "customer", 1, "update", {"notes": ["a", "b"]})
+    assert state.data_version() > before

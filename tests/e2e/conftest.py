@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
+_TMP_SHOTS = Path(tempfile.gettempdir()) / "salesops-screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -144,21 +146,10 @@ def login(page, app_url: str, username: str, password: str = DEMO_PASSWORD, path
     wait_for_app(page)
 
 
-_RUN_SHOTS: Path | None = None
-
-
 def screenshot(page, name: str) -> Path:
-    """A full-page PNG: into docs/screenshots/ only when ``SALESOPS_REFRESH_SCREENSHOTS=1``
-    asks to refresh them, else into a temporary folder (tests never change tracked files)."""
-    global _RUN_SHOTS
-    if os.environ.get("SALESOPS_REFRESH_SCREENSHOTS") == "1":
-        folder = SHOTS
-    else:
-        if _RUN_SHOTS is None:
-            import tempfile
-
-            _RUN_SHOTS = Path(tempfile.mkdtemp(prefix="salesops-shots-"))
-        folder = _RUN_SHOTS
+    """A full-page PNG: into docs/screenshots/ when ``SALESOPS_REFRESH_SCREENSHOTS=1`` asks to
+    refresh them, else into a temporary folder (tests never write into tracked files)."""
+    folder = SHOTS if os.environ.get("SALESOPS_REFRESH_SCREENSHOTS") == "1" else _TMP_SHOTS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     page.screenshot(path=str(path), full_page=True)

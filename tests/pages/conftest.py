@@ -95,17 +95,9 @@ def by_label(widgets, label: str):
 def _build(url: str) -> None:
     engine = make_engine(url)
     migrate(engine)
-    try:
-        from services.demo import build_demo
-    except ImportError:  # demo builder not there yet: a small org with default reference data
-        from services.reference import ensure_defaults
-        from tests.conftest import build_org
+    from services.demo import build_demo
 
-        build_org(engine)
-        with session_scope(engine) as s:
-            ensure_defaults(s, locale="en")
-    else:
-        build_demo(engine, scale="small", seed=7, lang="en")
+    build_demo(engine, scale="small", seed=7, lang="en")
     engine.dispose()
 
 

@@ -46,6 +46,16 @@ def test_agenda_numbers_are_the_services(small_company):
     assert {m.label: m.value for m in at.metric}["Overdue"] == str(only["overdue"].attrs["total"])
 
 
+def test_agenda_counts_by_hand(small_company):
+    """rep_n1 (the small company): a visit planned 2 days ago on customer 0 (overdue), and
+    follow-ups due on customers 1 and 2 (yesterday and 2 days ago: overdue); customer 0's
+    follow-up today is covered by its planned visit. Nothing else today."""
+    url, actors = small_company
+    at = open_page(PAGE, actors["rep"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Overdue"], metrics["Today"]) == ("3", "0")
+
+
 def test_log_form_keeps_input_on_error_and_clears_on_success(small_company):
     url, actors = small_company
     rep = actors["rep"]

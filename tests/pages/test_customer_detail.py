@@ -12,10 +12,11 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from services import customer360
+from services.access import Actor, visible_user_ids
 from services.customers import _norm_columns
 from services.db import make_engine, session_scope
 from services.i18n import format_money, t
-from services.models import Contact, Customer, Deal, Product, ServiceTicket
+from services.models import Contact, Customer, Deal, Product, ServiceTicket, User
 from tests.pages.conftest import open_page, rerun, shown_text
 
 PAGE = "pages/customer_detail.py"
@@ -61,15 +62,18 @@ def test_picker_when_no_customer_is_chosen(demo_db_url, demo_actors, role):
 @pytest.mark.parametrize("role", ["rep", "manager"])
 def test_numbers_are_the_services_numbers(demo_db_url, demo_actors, role):
     actor = demo_actors[role]
-    cid, prof = _customer_of(demo_db_url, demo_actors["rep"])
-    if role == "manager":
+    if role == "manager":  # a customer of a rep in the manager's teams
         eng = make_engine(demo_db_url)
         with session_scope(eng) as s:
-            try:
-                prof = customer360.customer_profile(s, actor, customer_id=cid)
-            except Exception:
-                pytest.skip("demo manager does not manage the first rep")
+            team_rep = s.scalar(select(Customer.owner_id).where(
+                Customer.owner_id.in_(sorted(visible_user_ids(s, actor) - {actor.id}))).limit(1))
+            rep_actor = Actor.from_user(s.get(User, team_rep))
         eng.dispose()
+        cid, _ = _customer_of(demo_db_url, rep_actor)
+        with session_scope(make_engine(demo_db_url)) as s:
+            prof = customer360.customer_profile(s, actor, customer_id=cid)
+    else:
+        cid, prof = _customer_of(demo_db_url, demo_actors["rep"])
     at = start(actor, cid)
     shown_metrics = metrics(at)
     assert shown_metrics["Lifetime value (estimate)"] == format_money(prof.clv.value, "en")

@@ -128,6 +128,13 @@ def test_pool_view_and_claim(company):
     sent = at.session_state["cust_sent"]
     assert [r["name"] for r in sent] == ["Pool Co"] and sent[0]["phone"] is None
     assert "Pool rules" in shown_text(at)
-    # claim through the service the button calls (the grid selection is browser-only)
+    # claim through the service the button calls (the grid selection is browser-only); the
+    # page then shows it in the rep's own list and no longer in the pool
     with session_scope(eng) as s:
         cs.claim_from_pool(s, org.rep_n1, ids=[sent[0]["id"]])
+    rerun(at)
+    assert [r["name"] for r in at.session_state["cust_sent"]] == []
+    at.segmented_control(key="cust_view").set_value("mine")
+    rerun(at)
+    mine = {r["name"]: r for r in at.session_state["cust_sent"]}
+    assert "Pool Co" in mine and mine["Pool Co"]["owner_id"] == org.rep_n1.id

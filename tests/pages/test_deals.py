@@ -55,6 +55,16 @@ def test_board_shows_service_numbers(small_company, role):
     assert sum(m.value.startswith(":red[●]") for m in at.markdown) == stalled_cards
 
 
+def test_board_counts_and_sums_by_hand(small_company):
+    """rep_n1 has three open deals in Qualify (1,000 + 1,001 + 1,002) and three in Proposal
+    (2,000 + 2,001 + 2,002)."""
+    at = open_page(PAGE, small_company[1]["rep"])
+    captions = [c.value for c in at.caption]
+    for count, amount in ((3, Decimal("3003")), (3, Decimal("6003"))):
+        expected = t("deals.count_sum", "en", count=format_number(count), amount=format_money(amount, "en"))
+        assert any(c.startswith(expected) for c in captions), (expected, captions)
+
+
 def test_move_from_card_persists_and_writes_history(small_company):
     url, actors = small_company
     eng = make_engine(url)

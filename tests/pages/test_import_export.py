@@ -73,3 +73,41 @@ def test_bad_mapping_is_explained(org_company):
     rerun(at, at.button(key="import_check"))
     assert at.error and "name" in at.error[-1].value
     assert count(eng) == 0
+
+
+def test_a_file_in_another_encoding_is_refused_then_read_as_chosen(org_company):
+    _, eng, org = org_company
+    at = open_page(PAGE, org.admin)
+    sjis = "会社名,電話\n株式会社サンプル,03-1234-5678\n東京トレーディング株式会社,03-8765-4321\n".encode("shift_jis")
+    at.get("file_uploader")[0].set_value(("jp.csv", sjis, "text/csv"))
+    rerun(at)
+    assert len(at.error) == 1 and "Shift" in at.error[0].value and "CSV UTF" in at.error[0].value
+    assert not at.dataframe  # no preview of garbled text
+    at.selectbox(key="import_encoding").set_value("shift_jis")
+    rerun(at)
+    assert not at.error and at.dataframe
+    at.selectbox(key="import_map_customers_0").set_value("name")
+    rerun(at)
+    rerun(at, at.button(key="import_run"))
+    assert "2 created" in at.success[-1].value
+    with session_scope(eng) as s:
+        assert "株式会社サンプル" in s.scalars(select(Customer.name)).all()
+
+
+def test_a_workbook_with_far_away_cells_is_refused_in_one_message(org_company):
+    import io
+
+    from openpyxl import Workbook
+
+    _, eng, org = org_company
+    wb = Workbook()
+    wb.active.append(["客户名称"])
+    wb.active.append(["远方公司"])
+    wb.active["XFD1048576"] = "x"
+    out = io.BytesIO()
+    wb.save(out)
+    at = open_page(PAGE, org.manager_n)
+    at.get("file_uploader")[0].set_value(("far.xlsx", out.getvalue(), "application/octet-stream"))
+    rerun(at)
+    assert len(at.error) == 1 and "XFD1048576" in at.error[0].value
+    assert count(eng) == 0

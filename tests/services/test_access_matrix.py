@@ -1,7 +1,7 @@
 """The access matrix: every read and write service, called as every role on records owned
 by rep_n1 (team North).
 
-Expected (DESIGN "Who sees what"): the owner rep_n1 and the North manager may; rep_n2 (same
+Expected (docs/ARCHITECTURE.md, "Who sees what"): the owner rep_n1 and the North manager may; rep_n2 (same
 team), rep_s1 and the South manager may not; director and admin may (admin-only functions:
 only admin). "May not" is ``NotFound`` / ``PermissionDenied`` or — for lists and aggregates —
 rep_n1's records missing from the result. A refused call writes nothing (every table is
@@ -50,6 +50,7 @@ from services.models import (
     Customer,
     Deal,
     LostReason,
+    LostReasonCreate,
     Payment,
     PaymentPlan,
     Product,
@@ -63,7 +64,7 @@ from services.models import (
     UserUpdate,
 )
 from services.periods import Period
-from services.reference import NameUpdate, ProductUpdate, StageUpdate
+from services.reference import ChannelUpdate, LostReasonUpdate, ProductUpdate, StageUpdate
 from tests.conftest import build_org
 from tests.services.access_matrix_common import (
     ADMIN,
@@ -199,6 +200,7 @@ MATRIX: dict[str, Case] = {
     "access.ensure_owner_assignable": Case(
         lambda s, a, w: access.ensure_owner_assignable(s, a, w.org.rep_n1.id), OWNER),
     "access.get_visible_customer": Case(lambda s, a, w: access.get_visible_customer(s, a, w.c1), OWNER),
+    "access.load_visible": Case(lambda s, a, w: access.load_visible(s, a, Deal, w.d_open), OWNER),
     "access.managed_team_ids": Case(lambda s, a, w: access.managed_team_ids(s, a), EVERYONE),
     "access.owner_filter": Case(
         lambda s, a, w: set(s.scalars(select(Deal.id).where(access.owner_filter(s, a, Deal.owner_id)))), OWNER,
@@ -216,6 +218,9 @@ MATRIX: dict[str, Case] = {
                                       writes=True),
     "customers.create_customer": Case(
         lambda s, a, w: customers.create_customer(s, a, data={"name": "Fresh Start Ltd", "owner_id": w.org.rep_n1.id}),
+        OWNER, writes=True),
+    "customers.insert_customers": Case(
+        lambda s, a, w: customers.insert_customers(s, a, [{"name": "Inserted Ltd", "owner_id": w.org.rep_n1.id}]),
         OWNER, writes=True),
     "customers.distinct_values": Case(lambda s, a, w: customers.distinct_values(s, a, field_name="region"), OWNER,
                                       sees=lambda r, w: "Northshire" in r),
@@ -306,6 +311,10 @@ MATRIX: dict[str, Case] = {
         lambda s, a, w: activities.week_calendar(s, a, week_start=WEEK_START, tz="UTC"), OWNER,
         sees=lambda r, w: w.a_planned in ids_of(r)),
     # deals -------------------------------------------------------------------
+    "deals.insert_deals": Case(
+        lambda s, a, w: deals.insert_deals(s, a, [{"name": "Northwind renewal", "customer_id": w.c1,
+                                                   "stage_id": w.org.stages["Qualify"], "owner_id": w.org.rep_n1.id}]),
+        OWNER, writes=True),
     "deals.create_deal": Case(
         lambda s, a, w: deals.create_deal(s, a, data={"name": "Northwind add-on", "customer_id": w.c1,
                                                       "stage_id": w.org.stages["Qualify"],
@@ -450,8 +459,9 @@ MATRIX: dict[str, Case] = {
     # reference data (readable by all, changed by admin) ---------------------
     "reference.create_channel": Case(lambda s, a, w: reference.create_channel(s, a, data=ChannelCreate(name="Fair")),
                                      ADMIN, writes=True),
-    "reference.create_lost_reason": Case(lambda s, a, w: reference.create_lost_reason(s, a, name="Timing"), ADMIN,
-                                         writes=True),
+    "reference.create_lost_reason": Case(
+        lambda s, a, w: reference.create_lost_reason(s, a, data=LostReasonCreate(name="Timing")), ADMIN,
+        writes=True),
     "reference.create_product": Case(
         lambda s, a, w: reference.create_product(s, a, data=ProductCreate(name="Gadget", list_price=Decimal("10"),
                                                                           unit_cost=Decimal("5"))),
@@ -464,10 +474,10 @@ MATRIX: dict[str, Case] = {
     "reference.list_products": Case(lambda s, a, w: reference.list_products(s, a), EVERYONE),
     "reference.list_stages": Case(lambda s, a, w: reference.list_stages(s, a), EVERYONE),
     "reference.update_channel": Case(
-        lambda s, a, w: reference.update_channel(s, a, channel_id=w.channel, data=NameUpdate(name="Web 2")), ADMIN,
+        lambda s, a, w: reference.update_channel(s, a, channel_id=w.channel, data=ChannelUpdate(name="Web 2")), ADMIN,
         writes=True),
     "reference.update_lost_reason": Case(
-        lambda s, a, w: reference.update_lost_reason(s, a, reason_id=w.lost_reason, data=NameUpdate(name="Cost")),
+        lambda s, a, w: reference.update_lost_reason(s, a, reason_id=w.lost_reason, data=LostReasonUpdate(name="Cost")),
         ADMIN, writes=True),
     "reference.update_product": Case(
         lambda s, a, w: reference.update_product(s, a, product_id=w.product, data=ProductUpdate(name="Widget 2")),

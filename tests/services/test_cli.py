@@ -144,9 +144,20 @@ def test_report_kpi_matches_the_service(run, demo_db):
 
 
 def test_pool_reclaim_is_idempotent(run, demo_db):
+    """A tier-C customer silent for 100 days (the rule: 15) goes to the pool once."""
+    from datetime import UTC, datetime, timedelta
+
+    engine = make_engine(demo_db)
+    silent = datetime.now(UTC) - timedelta(days=100)
+    with session_scope(engine) as s:
+        rep = s.scalar(select(User.id).where(User.username == "rep1"))
+        s.add(Customer(name="Silent Stale Ltd", tier="C", owner_id=rep, created_at=silent, last_contact_at=silent))
     first = run("pool", "reclaim", "--json")
     assert first.exit_code == 0, first.output
-    assert json.loads(first.stdout)["reclaimed"] >= 0
+    assert json.loads(first.stdout)["reclaimed"] >= 1
+    with session_scope(engine) as s:
+        assert s.scalar(select(Customer.owner_id).where(Customer.name == "Silent Stale Ltd")) is None
+    engine.dispose()
     second = run("pool", "reclaim", "--json")
     assert json.loads(second.stdout) == {"reclaimed": 0}
 

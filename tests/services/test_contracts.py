@@ -228,7 +228,7 @@ def test_concurrent_contract_numbers_are_unique(engine, org):
             with session_scope(engine) as s:
                 numbers.append(create_contract_from_deal(s, org.rep_n1, deal_id=did, signed_on=TODAY,
                                                          term_months=1, now=NOW, log_signing=False).number)
-        except Exception as exc:  # SQLite may report "database is locked" under a write race
+        except Exception as exc:  # any failure is a finding: writers queue, they do not fail
             failures.append(exc)
 
     threads = [threading.Thread(target=work, args=(d,)) for d in deals]
@@ -236,10 +236,8 @@ def test_concurrent_contract_numbers_are_unique(engine, org):
         th.start()
     for th in threads:
         th.join()
-    if engine.dialect.name == "postgresql":
-        assert not failures, failures
-    assert len(numbers) == len(set(numbers))
-    assert len(numbers) + len(failures) == len(deals)
+    assert not failures, failures
+    assert len(numbers) == len(set(numbers)) == len(deals)
     assert all(n.startswith("HT-20261127-") for n in numbers)
 
 

@@ -1,4 +1,4 @@
-"""Deals and activities import (issue 4): messy real-world exports, --create-missing,
+"""Deals and activities import: messy real-world exports, --create-missing,
 idempotent re-runs, and property tests for the date and amount parsers."""
 
 from __future__ import annotations
