@@ -20,7 +20,7 @@ from dashboard.i18n import LANGUAGE_NAMES, tr
 from dashboard.runner import read, run_service, show_outcome
 from dashboard.state import data_version
 from dashboard.text import plain
-from dashboard.widgets import choice, data_table, number_field
+from dashboard.widgets import choice, data_table, fit_columns, number_field
 from services import reference, users
 from services import settings as company_settings
 from services.access import Actor
@@ -141,7 +141,9 @@ def users_tab(actor: Actor, read_only: bool) -> None:
         tr("admin.user_locked_until"): u.locked_until,
         tr("admin.user_last_login"): u.last_login_at,
     } for u in people])
-    data_table(table, width="stretch")
+    data_table(table, width="stretch", column_config=fit_columns({
+        "admin.user_username": 90, "admin.user_display_name": 110, "admin.user_role": 80, "admin.user_team_id": 250,
+        "admin.user_active": 50, "admin.user_locked_until": 110, "admin.user_last_login": 110}))
     if read_only:
         return
     team_ids = [None, *team_names]

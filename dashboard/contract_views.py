@@ -15,7 +15,7 @@ from dashboard import forms
 from dashboard.i18n import money, number, percent, tr
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
-from dashboard.widgets import data_table, date_field, money_input, number_field, to_money
+from dashboard.widgets import data_table, date_field, fit_columns, money_input, number_field, to_money
 from services import contracts as svc
 from services.access import Actor
 from services.db import read_scope
@@ -38,12 +38,6 @@ def _inst_status(s: str) -> str:
 
 def flash_messages() -> None:
     forms.messages(FLASH, {"status": tr("contracts.status_label")})
-
-
-def _fit_1280(widths: dict[str, int]) -> dict[str, Any]:
-    """Column widths (label key → px) that keep every column of a list on screen at 1280 px
-    wide, the meeting screen (names are cut inside their column instead)."""
-    return {tr(key): st.column_config.Column(width=px) for key, px in widths.items()}
 
 
 def _money_col(values) -> list[str]:
@@ -179,7 +173,7 @@ def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
         tr("contracts.due_to_date"): _money_col(frame["due_to_date"]),
         tr("contracts.collected"): _money_col(frame["collected"]),
         tr("contracts.collection_ratio"): [percent(r) for r in frame["collection_ratio"]],
-    }), height=260, column_config=_fit_1280({
+    }), height=260, column_config=fit_columns({
         "contracts.number": 128, "contracts.customer": 150, "contracts.owner": 58, "contracts.amount": 92,
         "contracts.signed_on": 84, "contracts.status_label": 52, "contracts.due_to_date": 92,
         "contracts.collected": 92, "contracts.collection_ratio": 60}))

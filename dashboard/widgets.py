@@ -173,6 +173,13 @@ def dash_missing(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def fit_columns(widths: Mapping[str, int]) -> dict[str, Any]:
+    """``column_config`` giving each column (by its label's catalog key) a width in px, so a
+    wide list keeps every column on screen at 1280 px, the meeting screen (long names are
+    cut inside their column instead of pushing the last columns off)."""
+    return {tr(key): st.column_config.Column(width=px) for key, px in widths.items()}
+
+
 def data_table(frame: pd.DataFrame, **kwargs) -> None:
     """``st.dataframe`` without the index and with missing cells as "—"."""
     st.dataframe(dash_missing(frame), hide_index=True, **kwargs)

@@ -174,3 +174,21 @@ def test_ticket_form_confirms_clears_and_a_repeat_is_refused(org_company):
     assert t("tickets.err.just_opened", "en", id=tid) in shown_text(at)
     with read_scope(eng) as s:
         assert len(s.scalars(select(ServiceTicket.id)).all()) == 1
+
+
+def test_the_chinese_ui_shows_no_english_widget_strings(small_company):
+    """Every empty picker has a Chinese placeholder (Streamlit's own is "Choose an option"),
+    AG Grid gets its strings in Chinese ("No Rows To Show" otherwise) and the uploader's
+    label names every accepted kind of file."""
+    from dashboard.grid import ag_locale_text, grid_options
+
+    admin = _in("zh_CN", small_company[1]["admin"])
+    for page in ("pages/activities.py", "pages/deals.py", "pages/contracts.py", "pages/admin.py",
+                 "pages/customers.py", "pages/import_export.py"):
+        at = open_page(page, admin, locale="zh_CN")
+        for box in at.selectbox:
+            if not box.proto.HasField("default"):  # nothing chosen: the placeholder shows
+                assert box.proto.placeholder.strip(), f"{page}: {box.label} would show 'Choose an option'"
+    opts = grid_options([{"field": "name", "headerName": "名称"}], locale="zh_CN")
+    assert opts["localeText"]["noRowsToShow"] == "没有可显示的行" == ag_locale_text("zh_CN")["noRowsToShow"]
+    assert "TXT" in t("importing.upload", "zh_CN") and "TXT" in t("importing.upload", "en")
