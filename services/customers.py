@@ -564,9 +564,10 @@ def assignable_owners(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def list_channels(session: Session) -> list[dict[str, Any]]:
-    """Active channels (id, name) for select boxes."""
-    rows = session.execute(select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name))
-    return [dict(r._mapping) for r in rows.all()]
+    """Active channels (id, name) for select boxes (``reference.active_channels``)."""
+    from services import reference
+
+    return [{"id": i, "name": n} for i, n in reference.active_channels(session)]
 
 
 def distinct_values(session: Session, actor: Actor, *, field_name: str, limit: int = 200) -> list[str]:

@@ -23,7 +23,7 @@ import pydantic
 from sqlalchemy import and_, bindparam, case, false, func, or_, select
 from sqlmodel import Session
 
-from services import audit
+from services import audit, reference
 from services.access import (
     Actor,
     check_owner,
@@ -691,6 +691,5 @@ def deal_options(session: Session) -> DealOptions:
             select(LostReason.id, LostReason.name).where(LostReason.active.is_(True)).order_by(LostReason.name)).all()],
         products=[(r.id, r.name) for r in session.execute(
             select(Product.id, Product.name).where(Product.active.is_(True)).order_by(Product.name)).all()],
-        channels=[(r.id, r.name) for r in session.execute(
-            select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name)).all()],
+        channels=reference.active_channels(session),
     )

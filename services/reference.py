@@ -285,6 +285,13 @@ def list_channels(session: Session, actor: Actor, *, include_inactive: bool = Fa
     return _list(session, Channel, ChannelRead, include_inactive, Channel.name)
 
 
+def active_channels(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the active channels by name — the one read of them for pickers (the
+    deal form, the customer grid and its filters)."""
+    return [(r.id, r.name) for r in session.execute(
+        select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name)).all()]
+
+
 def create_channel(session: Session, actor: Actor, *, data: ChannelCreate | Mapping[str, Any]) -> ChannelRead:
     """Admin only: a new channel (``ChannelBase``: name required, ≤80, unique)."""
     return _create(session, actor, ChannelBase, Channel, ChannelRead, "channel", data)

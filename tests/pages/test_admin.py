@@ -109,6 +109,8 @@ def test_director_gets_a_read_only_view(demo_db_url, demo_actors):
     assert [i.value for i in at.info][0] == t("admin.read_only", "en")
     assert not at.text_input  # no create / edit forms
     assert at.tabs[0].dataframe  # but the users are listed
+    hints = {t("admin.stages_hint", "en"), t("admin.deactivate_hint", "en")}
+    assert not hints & {c.value for c in at.caption}  # no editing hints on a view that cannot edit
 
 
 @pytest.mark.parametrize("role", ["manager", "rep"])
