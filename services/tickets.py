@@ -134,7 +134,8 @@ def open_ticket(session: Session, actor: Actor, *, data: Mapping[str, Any] | Any
     # a second click on "open ticket" must not open the same ticket twice
     twin = session.scalar(select(ServiceTicket.id).where(
         ServiceTicket.customer_id == customer_id, func.lower(ServiceTicket.title) == title.lower(),
-        ServiceTicket.status.in_(OPEN_STATUSES), ServiceTicket.opened_at >= opened_at - REPEAT_WINDOW))
+        ServiceTicket.status.in_(OPEN_STATUSES), ServiceTicket.opened_at >= opened_at - REPEAT_WINDOW,
+        ServiceTicket.opened_at <= opened_at + REPEAT_WINDOW))
     if twin is not None:
         raise ValidationError({"title": t("tickets.err.just_opened", loc, id=twin)})
     row = ServiceTicket(customer_id=customer_id, title=title, description=description, category=category,
