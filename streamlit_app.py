@@ -18,10 +18,11 @@ from dashboard.auth import (
 from dashboard.i18n import tr
 from dashboard.nav import build_navigation, error_boundary, start_daily_jobs
 from dashboard.state import get_engine
-from dashboard.widgets import company_today
+from dashboard.widgets import app_icon, company_today, page_style
 from services.db import is_empty
 
-st.set_page_config(page_title="SalesOps", page_icon=":material/insights:", layout="wide")
+st.set_page_config(page_title="SalesOps", page_icon=app_icon(), layout="wide")
+page_style()
 ensure_navigation_mode()
 
 engine = get_engine()

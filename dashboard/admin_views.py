@@ -1,7 +1,8 @@
 """Drawing helpers for the Admin page: users, teams, reference tables and settings.
 
-Every save is one transaction: a table of edits either saves whole or not at all, and on a
-validation error the edits stay on screen with the row and field named.
+Every save runs through ``dashboard.runner`` (forms through ``dashboard.forms``): one
+transaction, a table of edits saves whole or not at all, and on a refusal the edits stay on
+screen with the row and field named; a form that saved clears and confirms.
 """
 
 from __future__ import annotations
@@ -14,28 +15,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import LANGUAGE_NAMES, current_locale, tr
-from dashboard.state import bump_data_version, data_version, get_engine
+from dashboard import forms
+from dashboard.i18n import LANGUAGE_NAMES, tr
+from dashboard.runner import read, run_service, show_outcome
+from dashboard.state import data_version
 from dashboard.text import plain
-from dashboard.widgets import data_table
+from dashboard.widgets import choice, data_table, fit_columns, number_field
 from services import reference, users
 from services import settings as company_settings
 from services.access import Actor
-from services.db import session_scope
-from services.errors import DomainError, ValidationError
+from services.errors import ValidationError
 from services.i18n import LOCALES
-from services.models import (
-    ROLES,
-    STAGE_KINDS,
-    TEAM_KINDS,
-    ChannelCreate,
-    ProductCreate,
-    StageCreate,
-    TeamCreate,
-    TeamUpdate,
-    UserCreate,
-    UserUpdate,
-)
+from services.models import ROLES, STAGE_KINDS, TEAM_KINDS
+from services.validation import is_missing
 
 CURRENCIES = ("CNY", "USD", "EUR", "HKD", "JPY", "GBP")
 TIMEZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
@@ -46,19 +38,10 @@ TIMEZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", 
 # shared
 
 
-def _blank(v: Any) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def _same(a: Any, b: Any) -> bool:
-    if _blank(a) and _blank(b):
+    if is_missing(a) and is_missing(b):
         return True
-    if _blank(a) or _blank(b):
+    if is_missing(a) or is_missing(b):
         return False
     if isinstance(a, bool) or isinstance(b, bool):
         return bool(a) == bool(b)
@@ -75,10 +58,10 @@ def table_changes(original: list[dict[str, Any]], edited: pd.DataFrame, fields: 
     updates: list[tuple[int, dict[str, Any]]] = []
     creates: list[dict[str, Any]] = []
     for rec in edited.to_dict("records"):
-        values = {f: (None if _blank(rec.get(f)) else rec.get(f)) for f in fields}
+        values = {f: (None if is_missing(rec.get(f)) else rec.get(f)) for f in fields}
         row_id = rec.get("id")
-        if _blank(row_id):
-            if any(v is not None and v != "" for v in values.values()):
+        if is_missing(row_id):
+            if any(v is not None for v in values.values()):
                 creates.append(values)
             continue
         old = before.get(int(row_id))
@@ -90,50 +73,16 @@ def table_changes(original: list[dict[str, Any]], edited: pd.DataFrame, fields: 
     return updates, creates
 
 
-def show_errors(err: ValidationError, labels: dict[str, str]) -> None:
-    """One line per field (and per row for tables), naming the field and the rule."""
-    for field, message in err.errors.items():
-        st.error(f"{labels.get(field, field)}: {plain(message)}")
-    for row, errs in err.row_errors.items():
-        for field, message in errs.items():
-            st.error(f"{plain(tr('admin.row', row=row))} · {labels.get(field, field)}: {plain(message)}")
-
-
-def _run(action: Callable[[Any], Any], labels: dict[str, str], success: str | None = None) -> bool:
-    """Run ``action(session)`` in one transaction; show its errors or the success message."""
-    try:
-        with session_scope(get_engine()) as s:
-            action(s)
-    except ValidationError as err:
-        show_errors(err, labels)
-        return False
-    except DomainError as err:
-        st.error(plain(str(err)))
-        return False
-    bump_data_version()
-    st.toast(success or tr("common.saved"), icon=":material/check:")
-    return True
-
-
-def _read(fn: Callable[[Any], Any]) -> Any:
-    with session_scope(get_engine()) as s:
-        return fn(s)
-
-
-def _lk(key: str) -> str:
-    """Widget key per language: a select box with translated options is rebuilt when the
-    language changes (Streamlit would keep showing the old labels)."""
-    return f"{key}_{current_locale()}"
-
-
-def _int(v: Any, default: int | None = None) -> Any:
-    """Whole floats from the grid back to int (so pydantic accepts them); anything else is
-    passed on for the service to reject with its message."""
-    if _blank(v):
-        return default
+def _whole(v: Any) -> Any:
+    """Whole floats from a table back to int (so the model accepts them); anything else is
+    passed on for the service to refuse with its message."""
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v
+
+
+def _submit(form: str, work: Callable[[Any], Any], fields: tuple[str, ...], success: str) -> None:
+    forms.submit(form, work, fields=fields, success=success)
 
 
 # ---------------------------------------------------------------------------
@@ -145,9 +94,43 @@ def _user_labels() -> dict[str, str]:
             ("username", "display_name", "password", "role", "team_id", "email", "locale", "capacity", "active")}
 
 
+USER_NEW = ("username", "display_name", "password", "role", "team", "email", "capacity")
+USER_EDIT = ("display_name", "role", "team", "email", "capacity", "active")
+
+
+def _create_user(actor: Actor) -> None:
+    v = {f: forms.value("uc", f) for f in USER_NEW}
+    data = {"username": v["username"] or "", "display_name": v["display_name"] or "", "password": v["password"],
+            "role": v["role"], "team_id": v["team"], "email": v["email"] or None, "capacity": v["capacity"]}
+    _submit("uc", lambda s: users.create_user(s, actor, data=data), USER_NEW,
+            tr("admin.user_created", name=data["display_name"]))
+
+
+def _update_user(actor: Actor, username: str, form: str) -> None:
+    v = {f: forms.value(form, f) for f in USER_EDIT}
+    data = {"display_name": v["display_name"] or "", "role": v["role"], "team_id": v["team"],
+            "email": v["email"] or None, "capacity": v["capacity"], "active": v["active"]}
+    forms.submit(form, lambda s: users.update_user(s, actor, username=username, data=data), success=tr("common.saved"))
+
+
+def _reset_password(actor: Actor, username: str, form: str) -> None:
+    password = st.session_state.get(forms.widget_key(form, "password"))
+    forms.submit(form, lambda s: users.set_password(s, actor, username=username, password=password),
+                 fields=("password",), success=tr("admin.password_reset_done"))
+
+
+def _unlock(actor: Actor, username: str, form: str) -> None:
+    forms.submit(form, lambda s: users.unlock_user(s, actor, username=username), success=tr("common.saved"))
+
+
+def _user_labels() -> dict[str, str]:
+    return {f: tr(f"admin.user_{f}") for f in
+            ("username", "display_name", "password", "role", "team_id", "email", "locale", "capacity", "active")}
+
+
 def users_tab(actor: Actor, read_only: bool) -> None:
-    people = _read(lambda s: users.list_users(s, actor))
-    teams = _read(lambda s: users.team_tree(s, actor))
+    people = read(lambda s: users.list_users(s, actor))
+    teams = read(lambda s: users.team_tree(s, actor))
     team_names = {tm["id"]: tm["path"] for tm in teams}
     table = pd.DataFrame([{
         tr("admin.user_username"): u.username,
@@ -158,29 +141,33 @@ def users_tab(actor: Actor, read_only: bool) -> None:
         tr("admin.user_locked_until"): u.locked_until,
         tr("admin.user_last_login"): u.last_login_at,
     } for u in people])
-    data_table(table, width="stretch")
+    data_table(table, width="stretch", column_config=fit_columns({
+        "admin.user_username": 90, "admin.user_display_name": 110, "admin.user_role": 80, "admin.user_team_id": 250,
+        "admin.user_active": 50, "admin.user_locked_until": 110, "admin.user_last_login": 110}))
     if read_only:
         return
     team_ids = [None, *team_names]
     # format_func gets plain dict lookups: AppTest calls it outside the script run
     fmt_team = {None: tr("common.none"), **team_names}.get
-    fmt_role = {r: tr(f"auth.role_{r}") for r in ROLES}.get
+    roles = {r: tr(f"auth.role_{r}") for r in ROLES}
     labels = _user_labels()
+    labels["team"] = labels["team_id"]
 
-    with st.expander(tr("admin.user_create"), icon=":material/person_add:"), st.form("user_create"):
+    forms.messages("uc", labels)
+    with st.expander(tr("admin.user_create"), icon=":material/person_add:",
+                     expanded=forms.outcome("uc") is not None), st.form("user_create"):
         c1, c2 = st.columns(2)
-        username = c1.text_input(labels["username"], key="uc_username")
-        display_name = c2.text_input(labels["display_name"], key="uc_display_name")
-        password = c1.text_input(labels["password"], type="password", key="uc_password")
-        role = c2.selectbox(labels["role"], ROLES, index=ROLES.index("rep"), format_func=fmt_role, key=_lk("uc_role"))
-        team_id = c1.selectbox(labels["team_id"], team_ids, format_func=fmt_team, key="uc_team")
-        email = c2.text_input(labels["email"], key="uc_email")
-        capacity = c1.number_input(labels["capacity"], min_value=0.0, step=10000.0, key="uc_capacity")
-        if st.form_submit_button(tr("common.create"), type="primary", key="uc_submit"):
-            data = UserCreate(username=username, display_name=display_name, password=password, role=role,
-                              team_id=team_id, email=email or None, capacity=Decimal(str(capacity)))
-            if _run(lambda s: users.create_user(s, actor, data=data), labels):
-                st.rerun()
+        c1.text_input(labels["username"], key="uc_username")
+        c2.text_input(labels["display_name"], key="uc_display_name")
+        c1.text_input(labels["password"], type="password", key="uc_password")
+        with c2:
+            choice(st.selectbox, labels["role"], ROLES, roles, key="uc_role", default="rep")
+        c1.selectbox(labels["team_id"], team_ids, format_func=fmt_team, key="uc_team")
+        c2.text_input(labels["email"], key="uc_email")
+        with c1:
+            number_field(labels["capacity"], "uc_capacity", value=0, step=10000, places=2)
+        st.form_submit_button(tr("common.create"), type="primary", key="uc_submit", on_click=_create_user,
+                              args=(actor,))
 
     if not people:
         return
@@ -188,42 +175,62 @@ def users_tab(actor: Actor, read_only: bool) -> None:
     picked = st.selectbox(tr("admin.user_pick"), names, key="ue_pick",
                           format_func={u.username: f"{u.display_name} ({u.username})" for u in people}.get)
     user = next(u for u in people if u.username == picked)
+    k = f"ue_{user.id}"
+    forms.messages(k, labels)
     with st.form(f"user_edit_{user.id}"):
         st.markdown(f"**{tr('admin.user_edit')}: {plain(user.display_name)}**")
         c1, c2 = st.columns(2)
-        k = f"ue_{user.id}"
-        display_name = c1.text_input(labels["display_name"], value=user.display_name, key=f"{k}_display_name")
-        role = c2.selectbox(labels["role"], ROLES, index=ROLES.index(user.role), format_func=fmt_role, key=_lk(f"{k}_role"))
-        team_id = c1.selectbox(labels["team_id"], team_ids, index=team_ids.index(user.team_id) if user.team_id in team_ids else 0,
-                               format_func=fmt_team, key=f"{k}_team")
-        email = c2.text_input(labels["email"], value=user.email or "", key=f"{k}_email")
-        capacity = c1.number_input(labels["capacity"], min_value=0.0, step=10000.0, value=float(user.capacity or 0),
-                                   key=f"{k}_capacity")
-        active = c2.checkbox(labels["active"], value=user.active, key=f"{k}_active")
-        if st.form_submit_button(tr("common.save"), type="primary", key=f"{k}_submit"):
-            data = UserUpdate(display_name=display_name, role=role, team_id=team_id, email=email or None,
-                              capacity=Decimal(str(capacity)), active=active)
-            if _run(lambda s: users.update_user(s, actor, username=user.username, data=data), labels):
-                st.rerun()
+        c1.text_input(labels["display_name"], value=user.display_name, key=f"{k}_display_name")
+        with c2:
+            choice(st.selectbox, labels["role"], ROLES, roles, key=f"{k}_role", default=user.role)
+        c1.selectbox(labels["team_id"], team_ids, index=team_ids.index(user.team_id) if user.team_id in team_ids else 0,
+                     format_func=fmt_team, key=f"{k}_team")
+        c2.text_input(labels["email"], value=user.email or "", key=f"{k}_email")
+        with c1:
+            number_field(labels["capacity"], f"{k}_capacity", value=float(user.capacity or 0), step=10000, places=2)
+        c2.checkbox(labels["active"], value=user.active, key=f"{k}_active")
+        st.form_submit_button(tr("common.save"), type="primary", key=f"{k}_submit", on_click=_update_user,
+                              args=(actor, user.username, k))
     c1, c2 = st.columns(2)
-    with c1, st.form(f"user_password_{user.id}"):
-        new_password = st.text_input(tr("admin.user_new_password"), type="password", key=f"up_{user.id}_password")
-        if st.form_submit_button(tr("admin.user_reset_password"), key=f"up_{user.id}_submit"):
-            _run(lambda s: users.set_password(s, actor, username=user.username, password=new_password),
-                 {"password": tr("admin.user_new_password")}, tr("admin.password_reset_done"))
+    pw = f"up_{user.id}"
+    with c1:
+        forms.messages(pw, {"password": tr("admin.user_new_password")})
+        with st.form(f"user_password_{user.id}"):
+            st.text_input(tr("admin.user_new_password"), type="password", key=f"{pw}_password")
+            st.form_submit_button(tr("admin.user_reset_password"), key=f"{pw}_submit", on_click=_reset_password,
+                                  args=(actor, user.username, pw))
     with c2:
-        unlock = user.locked_until is not None and st.button(tr("admin.user_unlock"), key=f"unlock_{user.id}")
-        if unlock and _run(lambda s: users.unlock_user(s, actor, username=user.username), labels):
-            st.rerun()
+        forms.messages(f"unlock_{user.id}", labels)
+        if user.locked_until is not None:
+            st.button(tr("admin.user_unlock"), key=f"unlock_{user.id}", on_click=_unlock,
+                      args=(actor, user.username, f"unlock_{user.id}"))
 
 
 # ---------------------------------------------------------------------------
 # teams
 
 
+TEAM_NEW = ("name", "kind", "parent", "manager", "region")
+
+
+def _create_team(actor: Actor) -> None:
+    v = {f: forms.value("tc", f) for f in TEAM_NEW}
+    data = {"name": v["name"] or "", "kind": v["kind"], "parent_id": v["parent"], "manager_id": v["manager"],
+            "region": v["region"] or None}
+    _submit("tc", lambda s: users.create_team(s, actor, data=data), TEAM_NEW,
+            tr("admin.team_created", name=data["name"].strip()))
+
+
+def _update_team(actor: Actor, team_id: int, form: str) -> None:
+    v = {f: forms.value(form, f) for f in (*TEAM_NEW, "active")}
+    data = {"name": v["name"] or "", "kind": v["kind"], "parent_id": v["parent"], "manager_id": v["manager"],
+            "region": v["region"] or None, "active": v["active"]}
+    forms.submit(form, lambda s: users.update_team(s, actor, team_id=team_id, data=data), success=tr("common.saved"))
+
+
 def teams_tab(actor: Actor, read_only: bool) -> None:
-    tree = _read(lambda s: users.team_tree(s, actor, include_inactive=True))
-    managers = [u for u in _read(lambda s: users.list_users(s, actor, include_inactive=False))
+    tree = read(lambda s: users.team_tree(s, actor, include_inactive=True))
+    managers = [u for u in read(lambda s: users.list_users(s, actor, include_inactive=False))
                 if u.role in users.MANAGER_ROLES]
     manager_names = {u.id: u.display_name for u in managers}
     if tree:
@@ -245,41 +252,40 @@ def teams_tab(actor: Actor, read_only: bool) -> None:
     fmt_parent = {None: tr("common.none"), **paths}.get
     mgr_ids = [None, *manager_names]
     fmt_mgr = {None: tr("common.none"), **manager_names}.get
-    fmt_kind = {k: tr(f"admin.kind_{k}") for k in TEAM_KINDS}.get
+    kinds = {k: tr(f"admin.kind_{k}") for k in TEAM_KINDS}
 
-    with st.expander(tr("admin.team_create"), icon=":material/add:"), st.form("team_create"):
+    forms.messages("tc", labels)
+    with st.expander(tr("admin.team_create"), icon=":material/add:", expanded=forms.outcome("tc") is not None), \
+            st.form("team_create"):
         c1, c2 = st.columns(2)
-        name = c1.text_input(labels["name"], key="tc_name")
-        kind = c2.selectbox(labels["kind"], TEAM_KINDS, index=2, format_func=fmt_kind, key=_lk("tc_kind"))
-        parent_id = c1.selectbox(labels["parent_id"], parents, format_func=fmt_parent, key="tc_parent")
-        manager_id = c2.selectbox(labels["manager_id"], mgr_ids, format_func=fmt_mgr, key="tc_manager")
-        region = c1.text_input(labels["region"], key="tc_region")
-        if st.form_submit_button(tr("common.create"), type="primary", key="tc_submit"):
-            data = TeamCreate(name=name, kind=kind, parent_id=parent_id, manager_id=manager_id, region=region or None)
-            if _run(lambda s: users.create_team(s, actor, data=data), labels):
-                st.rerun()
+        c1.text_input(labels["name"], key="tc_name")
+        with c2:
+            choice(st.selectbox, labels["kind"], TEAM_KINDS, kinds, key="tc_kind", default="team")
+        c1.selectbox(labels["parent_id"], parents, format_func=fmt_parent, key="tc_parent")
+        c2.selectbox(labels["manager_id"], mgr_ids, format_func=fmt_mgr, key="tc_manager")
+        c1.text_input(labels["region"], key="tc_region")
+        st.form_submit_button(tr("common.create"), type="primary", key="tc_submit", on_click=_create_team,
+                              args=(actor,))
     if not tree:
         return
     picked = st.selectbox(tr("admin.team_pick"), [tm["id"] for tm in tree], format_func=paths.get, key="te_pick")
     team = next(tm for tm in tree if tm["id"] == picked)
+    k = f"te_{team['id']}"
+    forms.messages(k, labels)
     with st.form(f"team_edit_{team['id']}"):
         c1, c2 = st.columns(2)
-        k = f"te_{team['id']}"
-        name = c1.text_input(labels["name"], value=team["name"], key=f"{k}_name")
-        kind = c2.selectbox(labels["kind"], TEAM_KINDS, index=TEAM_KINDS.index(team["kind"]), format_func=fmt_kind,
-                            key=_lk(f"{k}_kind"))
+        c1.text_input(labels["name"], value=team["name"], key=f"{k}_name")
+        with c2:
+            choice(st.selectbox, labels["kind"], TEAM_KINDS, kinds, key=f"{k}_kind", default=team["kind"])
         own_parents = [p for p in parents if p != team["id"]]
-        parent_id = c1.selectbox(labels["parent_id"], own_parents, format_func=fmt_parent, key=f"{k}_parent",
-                                 index=own_parents.index(team["parent_id"]) if team["parent_id"] in own_parents else 0)
-        manager_id = c2.selectbox(labels["manager_id"], mgr_ids, format_func=fmt_mgr, key=f"{k}_manager",
-                                  index=mgr_ids.index(team["manager_id"]) if team["manager_id"] in mgr_ids else 0)
-        region = c1.text_input(labels["region"], value=team["region"] or "", key=f"{k}_region")
-        is_active = c2.checkbox(labels["active"], value=team["active"], key=f"{k}_active")
-        if st.form_submit_button(tr("common.save"), type="primary", key=f"{k}_submit"):
-            data = TeamUpdate(name=name, kind=kind, parent_id=parent_id, manager_id=manager_id,
-                              region=region or None, active=is_active)
-            if _run(lambda s: users.update_team(s, actor, team_id=team["id"], data=data), labels):
-                st.rerun()
+        c1.selectbox(labels["parent_id"], own_parents, format_func=fmt_parent, key=f"{k}_parent",
+                     index=own_parents.index(team["parent_id"]) if team["parent_id"] in own_parents else 0)
+        c2.selectbox(labels["manager_id"], mgr_ids, format_func=fmt_mgr, key=f"{k}_manager",
+                     index=mgr_ids.index(team["manager_id"]) if team["manager_id"] in mgr_ids else 0)
+        c1.text_input(labels["region"], value=team["region"] or "", key=f"{k}_region")
+        c2.checkbox(labels["active"], value=team["active"], key=f"{k}_active")
+        st.form_submit_button(tr("common.save"), type="primary", key=f"{k}_submit", on_click=_update_team,
+                              args=(actor, team["id"], k))
 
 
 # ---------------------------------------------------------------------------
@@ -289,6 +295,8 @@ def teams_tab(actor: Actor, read_only: bool) -> None:
 def _save_table(actor: Actor, key: str, rows: list[dict[str, Any]], edited: pd.DataFrame, fields: list[str],
                 create: Callable[[Any, dict[str, Any]], Any], update: Callable[[Any, int, dict[str, Any]], Any],
                 labels: dict[str, str]) -> bool:
+    """Save a table's edits in one transaction: every row is checked, a refused row names its
+    field and rule, and nothing is saved unless every row passes."""
     updates, creates = table_changes(rows, edited, fields)
     if not updates and not creates:
         st.info(tr("admin.no_changes"))
@@ -309,10 +317,12 @@ def _save_table(actor: Actor, key: str, rows: list[dict[str, Any]], edited: pd.D
         if row_errors:
             raise ValidationError(row_errors=row_errors)  # rolls back the whole table
 
-    if _run(action, labels):
+    done = run_service(action)
+    show_outcome(done, labels)
+    if done.ok:
         st.session_state[f"{key}_gen"] = st.session_state.get(f"{key}_gen", 0) + 1
-        return True
-    return False
+        st.toast(tr("common.saved"), icon=":material/check:")
+    return done.ok
 
 
 def _editor(key: str, rows: list[dict[str, Any]], fields: list[str], column_config: dict[str, Any],
@@ -323,6 +333,7 @@ def _editor(key: str, rows: list[dict[str, Any]], fields: list[str], column_conf
         frame,
         key=f"{key}_editor_{gen}_{data_version()}" if read_only else f"{key}_editor_{gen}",
         width="stretch",
+        hide_index=True,
         num_rows="fixed" if read_only else "add",
         disabled=True if read_only else ["id"],
         column_config={"id": st.column_config.NumberColumn("#", disabled=True, width="small"), **column_config},
@@ -331,7 +342,7 @@ def _editor(key: str, rows: list[dict[str, Any]], fields: list[str], column_conf
 
 def _table_section(actor: Actor, read_only: bool, key: str, rows: list[dict[str, Any]], fields: list[str],
                    column_config: dict[str, Any], create, update, labels: dict[str, str], hint: str | None = None) -> None:
-    if hint:
+    if hint and not read_only:
         st.caption(hint)
     edited = _editor(key, rows, fields, column_config, read_only)
     save = not read_only and st.button(tr("common.save"), key=f"{key}_save", type="primary")
@@ -340,28 +351,28 @@ def _table_section(actor: Actor, read_only: bool, key: str, rows: list[dict[str,
 
 
 def stages_tab(actor: Actor, read_only: bool) -> None:
-    rows = [s.model_dump() for s in _read(lambda s: reference.list_stages(s, actor, include_inactive=True))]
+    rows = [s.model_dump() for s in read(lambda s: reference.list_stages(s, actor, include_inactive=True))]
     fields = ["name", "sequence", "probability", "kind", "stall_days", "guidance", "active"]
     labels = {f: tr(f"admin.stage_{f}") for f in fields}
+    # no min / max on the number columns: the editor would clamp 150 to 100 without a word;
+    # the stage model refuses out-of-range values with their rule instead
     config = {
-        "name": st.column_config.TextColumn(labels["name"], required=True, max_chars=60),
-        "sequence": st.column_config.NumberColumn(labels["sequence"], step=1, min_value=0, max_value=10000),
-        "probability": st.column_config.NumberColumn(labels["probability"], step=1, min_value=0, max_value=100, format="%d%%"),
+        "name": st.column_config.TextColumn(labels["name"], required=True),
+        "sequence": st.column_config.NumberColumn(labels["sequence"], step=1),
+        "probability": st.column_config.NumberColumn(labels["probability"], step=1, format="%d%%"),
         "kind": st.column_config.SelectboxColumn(labels["kind"], options=list(STAGE_KINDS), required=True,
                                                  format_func={k: tr(f"deals.status_{k}") for k in STAGE_KINDS}.get),
-        "stall_days": st.column_config.NumberColumn(labels["stall_days"], step=1, min_value=0, max_value=3650),
+        "stall_days": st.column_config.NumberColumn(labels["stall_days"], step=1),
         "guidance": st.column_config.TextColumn(labels["guidance"], width="large"),
         "active": st.column_config.CheckboxColumn(labels["active"]),
     }
 
     def create(s, v):
-        data = StageCreate(name=v["name"] or "", sequence=_int(v["sequence"], 10), probability=_int(v["probability"], 10),
-                           kind=v["kind"] or "open", stall_days=_int(v["stall_days"], 14), guidance=v["guidance"])
+        data = {k: _whole(x) for k, x in v.items() if x is not None}
         return reference.create_stage(s, actor, data=data)
 
     def update(s, row_id, changes):
-        clean = {k: (_int(v) if k in ("sequence", "probability", "stall_days") else v) for k, v in changes.items()}
-        return reference.update_stage(s, actor, stage_id=row_id, data=reference.StageUpdate(**clean))
+        return reference.update_stage(s, actor, stage_id=row_id, data={k: _whole(v) for k, v in changes.items()})
 
     _table_section(actor, read_only, "stages", rows, fields, config, create, update, labels, tr("admin.stages_hint"))
 
@@ -375,53 +386,42 @@ def _named_tab(actor: Actor, read_only: bool, key: str, rows: list[dict[str, Any
 
 
 def lost_reasons_tab(actor: Actor, read_only: bool) -> None:
-    rows = [r.model_dump() for r in _read(lambda s: reference.list_lost_reasons(s, actor, include_inactive=True))]
-
-    def create(s, v):
-        row = reference.create_lost_reason(s, actor, name=v["name"] or "")
-        if v.get("active") is False:
-            reference.update_lost_reason(s, actor, reason_id=row.id, data=reference.NameUpdate(active=False))
-
-    _named_tab(actor, read_only, "lost_reasons", rows, create,
-               lambda s, i, c: reference.update_lost_reason(s, actor, reason_id=i, data=reference.NameUpdate(**c)))
+    rows = [r.model_dump() for r in read(lambda s: reference.list_lost_reasons(s, actor, include_inactive=True))]
+    _named_tab(actor, read_only, "lost_reasons", rows,
+               lambda s, v: reference.create_lost_reason(s, actor, data=v),
+               lambda s, i, c: reference.update_lost_reason(s, actor, reason_id=i, data=c))
 
 
 def channels_tab(actor: Actor, read_only: bool) -> None:
-    rows = [r.model_dump() for r in _read(lambda s: reference.list_channels(s, actor, include_inactive=True))]
-
-    def create(s, v):
-        row = reference.create_channel(s, actor, data=ChannelCreate(name=v["name"] or ""))
-        if v.get("active") is False:
-            reference.update_channel(s, actor, channel_id=row.id, data=reference.NameUpdate(active=False))
-
-    _named_tab(actor, read_only, "channels", rows, create,
-               lambda s, i, c: reference.update_channel(s, actor, channel_id=i, data=reference.NameUpdate(**c)))
+    rows = [r.model_dump() for r in read(lambda s: reference.list_channels(s, actor, include_inactive=True))]
+    _named_tab(actor, read_only, "channels", rows,
+               lambda s, v: reference.create_channel(s, actor, data=v),
+               lambda s, i, c: reference.update_channel(s, actor, channel_id=i, data=c))
 
 
 def products_tab(actor: Actor, read_only: bool) -> None:
     rows = [{**p.model_dump(), "list_price": float(p.list_price), "unit_cost": float(p.unit_cost)}
-            for p in _read(lambda s: reference.list_products(s, actor, include_inactive=True))]
+            for p in read(lambda s: reference.list_products(s, actor, include_inactive=True))]
     fields = ["name", "series", "list_price", "unit_cost", "active"]
     labels = {f: tr(f"admin.product_{f}") for f in fields}
     config = {
-        "name": st.column_config.TextColumn(labels["name"], required=True, max_chars=120),
-        "series": st.column_config.TextColumn(labels["series"], max_chars=60),
-        "list_price": st.column_config.NumberColumn(labels["list_price"], min_value=0, format="%.2f"),
-        "unit_cost": st.column_config.NumberColumn(labels["unit_cost"], min_value=0, format="%.2f"),
+        "name": st.column_config.TextColumn(labels["name"], required=True),
+        "series": st.column_config.TextColumn(labels["series"]),
+        "list_price": st.column_config.NumberColumn(labels["list_price"], format="localized"),
+        "unit_cost": st.column_config.NumberColumn(labels["unit_cost"], format="localized"),
         "active": st.column_config.CheckboxColumn(labels["active"], default=True),
     }
 
     def money(v):
-        return Decimal("0") if _blank(v) else Decimal(str(v))
+        return v if is_missing(v) else Decimal(str(v))
 
     def create(s, v):
-        data = ProductCreate(name=v["name"] or "", series=v["series"], list_price=money(v["list_price"]),
-                             unit_cost=money(v["unit_cost"]))
+        data = {k: (money(x) if k in ("list_price", "unit_cost") else x) for k, x in v.items() if x is not None}
         return reference.create_product(s, actor, data=data)
 
     def update(s, row_id, changes):
         clean = {k: (money(v) if k in ("list_price", "unit_cost") else v) for k, v in changes.items()}
-        return reference.update_product(s, actor, product_id=row_id, data=reference.ProductUpdate(**clean))
+        return reference.update_product(s, actor, product_id=row_id, data=clean)
 
     _table_section(actor, read_only, "products", rows, fields, config, create, update, labels, tr("admin.deactivate_hint"))
 
@@ -429,44 +429,63 @@ def products_tab(actor: Actor, read_only: bool) -> None:
 # ---------------------------------------------------------------------------
 # settings
 
+SETTINGS_FORM = "set"
+
+
+def _save_settings(actor: Actor) -> None:
+
+    def v(name: str) -> Any:
+        return forms.value(SETTINGS_FORM, name)
+
+    def whole(value: Any) -> Any:
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    new = {"base_currency": v("currency"), "fiscal_year_start_month": whole(v("fy_month")), "timezone": v("timezone"),
+           "default_language": v("language"), "session_days": whole(v("session_days")),
+           "pool_reclaim_days": {tier: whole(v(f"reclaim_{tier}")) for tier in ("A", "B", "C")},
+           "pool_rep_cap": whole(v("cap")), "pool_claim_cooldown_days": whole(v("cooldown")),
+           "pool_exempt_open_deals": bool(v("exempt")), "activity_next_contact_required": bool(v("next_required"))}
+    forms.submit(SETTINGS_FORM, lambda s: company_settings.update_settings(s, actor, values=new),
+                 success=tr("common.saved"))
+
 
 def settings_tab(actor: Actor, read_only: bool) -> None:
-    values = _read(company_settings.get_all)
+    values = read(company_settings.get_all)
     labels = {k: tr(f"admin.setting_{k}") for k in company_settings.VALIDATORS}
     reclaim = dict(values.get("pool_reclaim_days") or {})
     tz_options = list(TIMEZONES) if values["timezone"] in TIMEZONES else [values["timezone"], *TIMEZONES]
+    key = lambda name: forms.widget_key(SETTINGS_FORM, name)  # noqa: E731
+    forms.messages(SETTINGS_FORM, labels)
     with st.form("settings"):
         st.markdown(f"**{tr('admin.settings_company')}**")
         c1, c2 = st.columns(2)
-        currency = c1.selectbox(labels["base_currency"], CURRENCIES, index=_index(CURRENCIES, values["base_currency"]))
-        fy_month = c2.number_input(labels["fiscal_year_start_month"], min_value=1, max_value=12, step=1,
-                                   value=int(values["fiscal_year_start_month"]), key="set_fy_month")
-        timezone = c1.selectbox(labels["timezone"], tz_options, index=_index(tz_options, values["timezone"]))
-        language = c2.selectbox(labels["default_language"], LOCALES, index=_index(LOCALES, values["default_language"]),
-                                format_func=LANGUAGE_NAMES.get)
-        session_days = c1.number_input(labels["session_days"], min_value=1, max_value=90, step=1,
-                                       value=int(values["session_days"]))
+        c1.selectbox(labels["base_currency"], CURRENCIES, index=_index(CURRENCIES, values["base_currency"]),
+                     key=key("currency"))
+        with c2:
+            number_field(labels["fiscal_year_start_month"], key("fy_month"), value=int(values["fiscal_year_start_month"]))
+        c1.selectbox(labels["timezone"], tz_options, index=_index(tz_options, values["timezone"]), key=key("timezone"))
+        with c2:
+            choice(st.selectbox, labels["default_language"], LOCALES, LANGUAGE_NAMES, key=key("language"),
+                   default=values["default_language"])
+        with c1:
+            number_field(labels["session_days"], key("session_days"), value=int(values["session_days"]))
         st.markdown(f"**{tr('admin.settings_pool')}**")
         cols = st.columns(3)
-        days = {tier: cols[i].number_input(tr("admin.setting_reclaim_tier", tier=tier), min_value=0, max_value=3650,
-                                           step=1, value=int(reclaim.get(tier, 30)))
-                for i, tier in enumerate(("A", "B", "C"))}
+        for i, tier in enumerate(("A", "B", "C")):
+            with cols[i]:
+                number_field(tr("admin.setting_reclaim_tier", tier=tier), key(f"reclaim_{tier}"),
+                             value=int(reclaim.get(tier, 30)))
         c1, c2 = st.columns(2)
-        cap = c1.number_input(labels["pool_rep_cap"], min_value=0, max_value=1_000_000, step=10, value=int(values["pool_rep_cap"]))
-        cooldown = c2.number_input(labels["pool_claim_cooldown_days"], min_value=0, max_value=3650, step=1,
-                                   value=int(values["pool_claim_cooldown_days"]))
-        exempt = st.checkbox(labels["pool_exempt_open_deals"], value=bool(values["pool_exempt_open_deals"]))
+        with c1:
+            number_field(labels["pool_rep_cap"], key("cap"), value=int(values["pool_rep_cap"]), step=10)
+        with c2:
+            number_field(labels["pool_claim_cooldown_days"], key("cooldown"), value=int(values["pool_claim_cooldown_days"]))
+        st.checkbox(labels["pool_exempt_open_deals"], value=bool(values["pool_exempt_open_deals"]), key=key("exempt"))
         st.markdown(f"**{tr('admin.settings_activities')}**")
-        next_required = st.checkbox(labels["activity_next_contact_required"],
-                                    value=bool(values["activity_next_contact_required"]))
-        saved = st.form_submit_button(tr("common.save"), type="primary", disabled=read_only, key="set_submit")
-    if saved and not read_only:
-        new = {"base_currency": currency, "fiscal_year_start_month": int(fy_month), "timezone": timezone,
-               "default_language": language, "session_days": int(session_days),
-               "pool_reclaim_days": {k: int(v) for k, v in days.items()}, "pool_rep_cap": int(cap),
-               "pool_claim_cooldown_days": int(cooldown), "pool_exempt_open_deals": bool(exempt),
-               "activity_next_contact_required": bool(next_required)}
-        _run(lambda s: company_settings.update_settings(s, actor, values=new), labels)
+        st.checkbox(labels["activity_next_contact_required"], value=bool(values["activity_next_contact_required"]),
+                    key=key("next_required"))
+        st.form_submit_button(tr("common.save"), type="primary", disabled=read_only, key="set_submit",
+                              on_click=None if read_only else _save_settings, args=(actor,))
 
 
 def _index(options, value) -> int:

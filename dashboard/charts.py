@@ -21,18 +21,25 @@ PRIMARY, TARGET, GOOD, BAD, MUTED = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[
 MONEY_FORMAT = ",.0f"
 # Axis labels for money: 万 / 亿 in Chinese, SI (120K, 1.2M) otherwise. Fixed Vega expressions,
 # nothing built from data.
+# The thresholds are those of services.i18n.format_money (the cards'), so an axis and a card
+# read the same way; zero is "0".
 _ZH_MONEY_LABELS = (
     "abs(datum.value) >= 100000000 ? format(datum.value / 100000000, ',.4~r') + '亿'"
     " : abs(datum.value) >= 10000 ? format(datum.value / 10000, ',.4~r') + '万'"
     " : format(datum.value, ',')"
 )
+_EN_MONEY_LABELS = (
+    "abs(datum.value) >= 1000000 ? format(datum.value / 1000000, ',.4~r') + 'M'"
+    " : abs(datum.value) >= 10000 ? format(datum.value / 1000, ',.4~r') + 'K'"
+    " : format(datum.value, ',')"
+)
 
 
 def money_axis(locale: str | None = None, **kwargs) -> alt.Axis:
-    """An axis whose labels read as money amounts in the user's language."""
-    if locale and locale.lower().startswith("zh"):
-        return alt.Axis(labelExpr=_ZH_MONEY_LABELS, **kwargs)
-    return alt.Axis(format="~s", **kwargs)
+    """An axis whose labels read as money amounts in the user's language (万/亿 in Chinese,
+    K/M otherwise — like the cards)."""
+    zh = bool(locale and locale.lower().startswith("zh"))
+    return alt.Axis(labelExpr=_ZH_MONEY_LABELS if zh else _EN_MONEY_LABELS, **kwargs)
 
 
 @alt.theme.register(THEME, enable=True)
@@ -123,19 +130,29 @@ def funnel_chart(
     value: str = "amount",
     count: str | None = "count",
     order: str | None = "sequence",
+    label: str | None = None,
     value_title: str = "",
     count_title: str = "",
     stage_title: str = "",
     title: str = "",
 ) -> alt.LayerChart:
     """A centred funnel: one horizontal bar per stage, in ``order``, width = ``value``,
-    labelled with ``count`` when given."""
+    labelled with the text column ``label`` when given (it should name what the width
+    measures, e.g. "¥61.4万 · 7 deals"), else with ``count``."""
     data = df.sort_values(order) if order else df
-    stages = list(data[stage])
     tooltip = [alt.Tooltip(f"{stage}:N", title=stage_title or stage),
                alt.Tooltip(f"{value}:Q", title=value_title or value, format=MONEY_FORMAT)]
     if count:
         tooltip.append(alt.Tooltip(f"{count}:Q", title=count_title or count))
+    if label:
+        # the axis names each bar with what it measures: no number inside the bar to misread
+        rows = list(data[label])
+        base = alt.Chart(data).encode(y=alt.Y(f"{label}:N", sort=rows, title=stage_title,
+                                              axis=alt.Axis(ticks=False, labelLimit=320)))
+        bars = base.mark_bar(color=PRIMARY, cornerRadius=2).encode(
+            x=alt.X(f"{value}:Q", stack="center", axis=None), tooltip=tooltip)
+        return bars.properties(title=title, width="container", height=alt.Step(40))
+    stages = list(data[stage])
     base = alt.Chart(data).encode(y=alt.Y(f"{stage}:N", sort=stages, title=stage_title, axis=alt.Axis(ticks=False)))
     bars = base.mark_bar(color=PRIMARY, cornerRadius=2).encode(
         x=alt.X(f"{value}:Q", stack="center", axis=None),
@@ -143,9 +160,8 @@ def funnel_chart(
     )
     # centred bars share their middle at half the widest bar: put the labels there
     middle = float(data[value].max() or 0) / 2
-    label_field = count or value
     labels = base.mark_text(color="white", align="center", baseline="middle", fontWeight=600).encode(
-        text=alt.Text(f"{label_field}:Q", format=",.0f"),
+        text=alt.Text(f"{count or value}:Q", format=",.0f"),
         x=alt.datum(middle),
     )
     return alt.layer(bars, labels).properties(title=title, width="container", height=alt.Step(40))

@@ -11,14 +11,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.activity_views import call_service, clear_keys, field_error, flash, show_errors
+from dashboard import forms
 from dashboard.i18n import money, number, percent, tr
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
-from dashboard.widgets import data_table, money_input, to_money
+from dashboard.widgets import data_table, date_field, fit_columns, money_input, number_field, to_money
 from services import contracts as svc
 from services.access import Actor
-from services.db import session_scope
+from services.db import read_scope
 from services.models import CONTRACT_STATUSES
 from services.periods import period_for
 
@@ -37,7 +37,7 @@ def _inst_status(s: str) -> str:
 
 
 def flash_messages() -> None:
-    flash(FLASH)
+    forms.messages(FLASH, {"status": tr("contracts.status_label")})
 
 
 def _money_col(values) -> list[str]:
@@ -69,7 +69,7 @@ def _installment_table(frame: pd.DataFrame, *, with_contract: bool = True) -> No
 @st.cache_data(ttl=120, show_spinner=False)
 def _lists(db: str, actor: Actor, owner_id: int | None, today: date, version: int) -> dict[str, Any]:
     month, week = period_for("month", today), period_for("week", today)
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return {
             "due": svc.due_installments(s, actor, start=month.start, end=month.end, today=today, owner_id=owner_id),
             "overdue": svc.overdue_installments(s, actor, today=today, owner_id=owner_id),
@@ -87,14 +87,23 @@ def _total_card(label: str, amount: Any) -> None:
     st.columns(4)[0].metric(label, money(amount), border=True)
 
 
+def _capped(frame: pd.DataFrame, total: int | None = None) -> None:
+    """"Showing 200 of 270" under a list the service cut."""
+    total = frame.attrs.get("count", len(frame)) if total is None else total
+    if total > len(frame):
+        st.caption(tr("common.showing_of", shown=number(len(frame)), total=number(total)))
+
+
 def due_section(lists: dict[str, Any]) -> None:
-    _total_card(tr("contracts.remaining"), sum(lists["due"]["remaining"], start=0))
+    _total_card(tr("contracts.remaining"), lists["due"].attrs.get("remaining", 0))
     _installment_table(lists["due"])
+    _capped(lists["due"])
 
 
 def overdue_section(lists: dict[str, Any]) -> None:
-    _total_card(tr("contracts.overdue_amount"), sum(lists["overdue"]["remaining"], start=0))
+    _total_card(tr("contracts.overdue_amount"), lists["overdue"].attrs.get("remaining", 0))
     _installment_table(lists["overdue"])
+    _capped(lists["overdue"])
 
 
 def collected_section(lists: dict[str, Any]) -> None:
@@ -109,6 +118,7 @@ def collected_section(lists: dict[str, Any]) -> None:
         tr("contracts.installment"): frame["installment"], tr("contracts.amount"): _money_col(frame["amount"]),
         tr("contracts.method"): frame["method"],
     }))
+    _capped(frame)
 
 
 def by_rep_section(lists: dict[str, Any]) -> None:
@@ -134,7 +144,7 @@ def by_rep_section(lists: dict[str, Any]) -> None:
 @st.cache_data(ttl=120, show_spinner=False)
 def _contracts(db: str, actor: Actor, owner_id: int | None, status: str | None, search: str, page: int, today: date,
                version: int) -> tuple[pd.DataFrame, int]:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         frame = svc.list_contracts(s, actor, today=today, owner_id=owner_id, status=status, search=search or None,
                                    limit=PAGE_SIZE, offset=page * PAGE_SIZE)
         total = svc.count_contracts(s, actor, owner_id=owner_id, status=status, search=search or None)
@@ -151,7 +161,7 @@ def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
                           key="contract_status_filter")
     page = int(c3.number_input(tr("common.page"), min_value=1, step=1, key="contract_page")) - 1
     frame, total = _contracts(db_key(), actor, owner_id, status, search, page, today, data_version())
-    st.caption(f"{number(total)} {tr('common.rows')}")
+    st.caption(tr("common.showing_of", shown=number(len(frame)), total=number(total)))
     if frame.empty:
         st.caption(tr("contracts.nothing"))
         return
@@ -163,7 +173,10 @@ def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
         tr("contracts.due_to_date"): _money_col(frame["due_to_date"]),
         tr("contracts.collected"): _money_col(frame["collected"]),
         tr("contracts.collection_ratio"): [percent(r) for r in frame["collection_ratio"]],
-    }), height=260)
+    }), height=260, column_config=fit_columns({
+        "contracts.number": 128, "contracts.customer": 150, "contracts.owner": 58, "contracts.amount": 92,
+        "contracts.signed_on": 84, "contracts.status_label": 52, "contracts.due_to_date": 92,
+        "contracts.collected": 92, "contracts.collection_ratio": 60}))
     labels = {int(r.id): f"{r.number} · {r.customer_name}" for r in frame.itertuples()}
     chosen = st.selectbox(tr("contracts.select_contract"), list(labels), format_func=labels.__getitem__,
                           key="contract_selected")
@@ -173,7 +186,7 @@ def list_section(actor: Actor, owner_id: int | None, today: date) -> None:
 
 @st.cache_data(ttl=120, show_spinner=False)
 def _detail(db: str, actor: Actor, contract_id: int, today: date, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return (svc.installments(s, actor, contract_id=contract_id, today=today),
                 svc.contract_payments(s, actor, contract_id=contract_id))
 
@@ -182,50 +195,37 @@ def _set_status(actor: Actor, contract_id: int, version: int, key: str) -> None:
     status = st.session_state.get(key)
     if not status:
         return
-    _, errors = call_service(lambda s: svc.set_contract_status(s, actor, contract_id=contract_id, status=status,
-                                                               version=version))
     st.session_state.pop(key, None)
-    if errors:
-        st.session_state[f"{FLASH}_errors"] = errors
-    else:
-        st.session_state[FLASH] = tr("contracts.status_saved")
+    forms.submit(FLASH, lambda s: svc.set_contract_status(s, actor, contract_id=contract_id, status=status,
+                                                          version=version), success=tr("contracts.status_saved"))
 
 
 def _add_installment(actor: Actor, contract_id: int) -> None:
     ss = st.session_state
-    _, errors = call_service(lambda s: svc.add_installment(
-        s, actor, contract_id=contract_id, due_on=ss.get(f"{PLAN}_due"), amount=to_money(ss.get(f"{PLAN}_amount")),
-        note=ss.get(f"{PLAN}_note")))
-    if errors:
-        ss[f"{PLAN}_errors"] = errors
-        return
-    clear_keys(PLAN, ("due", "amount", "note", "errors"))
-    ss[FLASH] = tr("contracts.installment_added")
+    if forms.submit(PLAN, lambda s: svc.add_installment(
+            s, actor, contract_id=contract_id, due_on=ss.get(f"{PLAN}_due"), amount=to_money(ss.get(f"{PLAN}_amount")),
+            note=ss.get(f"{PLAN}_note")), fields=("due", "amount", "note")).ok:
+        forms.flash(FLASH, tr("contracts.installment_added"))
 
 
 def _split(actor: Actor, contract_id: int) -> None:
     ss = st.session_state
-    result, errors = call_service(lambda s: svc.plan_installments(
-        s, actor, contract_id=contract_id, count=int(ss.get(f"{PLAN}_split_n") or 1),
-        first_due_on=ss.get(f"{PLAN}_split_first"), every_months=int(ss.get(f"{PLAN}_split_every") or 1)))
-    if errors:
-        ss[f"{PLAN}_errors"] = errors
-        return
-    clear_keys(PLAN, ("split_n", "split_first", "split_every", "errors"))
-    ss[FLASH] = tr("contracts.split_done", n=len(result))
+    done = forms.submit(PLAN, lambda s: svc.plan_installments(
+        s, actor, contract_id=contract_id, count=ss.get(f"{PLAN}_split_n"), first_due_on=ss.get(f"{PLAN}_split_first"),
+        every_months=ss.get(f"{PLAN}_split_every")), fields=("split_n", "split_first", "split_every"))
+    if done.ok:
+        forms.flash(FLASH, tr("contracts.split_done", n=len(done.value)))
 
 
 def _record_payment(actor: Actor, contract_id: int, plan_key: str) -> None:
     ss = st.session_state
-    _, errors = call_service(lambda s: svc.record_payment(
+    done = forms.submit(PAY, lambda s: svc.record_payment(
         s, actor, contract_id=contract_id, plan_id=ss.get(plan_key), received_on=ss.get(f"{PAY}_received"),
-        amount=to_money(ss.get(f"{PAY}_amount")), method=ss.get(f"{PAY}_method"), note=ss.get(f"{PAY}_note")))
-    if errors:
-        ss[f"{PAY}_errors"] = errors
-        return
-    clear_keys(PAY, ("received", "amount", "method", "note", "errors"))
-    ss.pop(plan_key, None)
-    ss[FLASH] = tr("contracts.payment_saved")
+        amount=to_money(ss.get(f"{PAY}_amount")), method=ss.get(f"{PAY}_method"), note=ss.get(f"{PAY}_note")),
+        fields=("received", "amount", "method", "note"))
+    if done.ok:
+        ss.pop(plan_key, None)
+        forms.flash(FLASH, tr("contracts.payment_saved"))
 
 
 def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
@@ -239,7 +239,6 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
     m[1].metric(tr("contracts.collected"), money(c["collected"]), border=True)
     m[2].metric(tr("contracts.collection_ratio"), percent(c["collection_ratio"]), border=True)
     m[3].metric(tr("contracts.overdue_amount"), money(c["overdue_amount"]), border=True)
-    show_errors(st.session_state.pop(f"{FLASH}_errors", None), {"status": tr("contracts.status_label")})
     allowed = svc.TRANSITIONS.get(c["status"], ())
     s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
     s1.selectbox(f"{tr('contracts.status_label')}: {_status(c['status'])}", list(allowed), format_func=_status,
@@ -250,23 +249,23 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
 
     st.subheader(tr("contracts.plan"))
     _installment_table(plan, with_contract=False)
-    plan_errors = st.session_state.get(f"{PLAN}_errors")
+    forms.messages(PLAN, {"count": tr("contracts.split_count"), "first_due_on": tr("contracts.split_first_due"),
+                          "every_months": tr("contracts.split_every")},
+                   fields=("due_on", "amount", "contract_id"))
     left, right = st.columns(2)
     with left, st.form(f"{PLAN}_form"):
         st.markdown(f"**{tr('contracts.add_installment')}**")
-        st.date_input(tr("contracts.due_on"), value=None, key=f"{PLAN}_due", format="YYYY-MM-DD")
-        field_error(plan_errors, "due_on")
+        date_field(tr("contracts.due_on"), f"{PLAN}_due")
+        forms.field_error(PLAN, "due_on")
         money_input(tr("contracts.amount"), f"{PLAN}_amount")
-        field_error(plan_errors, "amount", "contract_id", "__all__")
+        forms.field_error(PLAN, "amount", "contract_id")
         st.text_input(tr("contracts.note"), key=f"{PLAN}_note", max_chars=200)
         st.form_submit_button(tr("contracts.add_installment"), on_click=_add_installment, args=(actor, cid))
     with right, st.form(f"{PLAN}_split_form"):
         st.markdown(f"**{tr('contracts.split')}**")
-        st.number_input(tr("contracts.split_count"), min_value=1, max_value=120, value=3, step=1, key=f"{PLAN}_split_n")
-        st.date_input(tr("contracts.split_first_due"), value=None, key=f"{PLAN}_split_first", format="YYYY-MM-DD")
-        st.number_input(tr("contracts.split_every"), min_value=1, max_value=12, value=1, step=1,
-                        key=f"{PLAN}_split_every")
-        field_error(plan_errors, "count")
+        number_field(tr("contracts.split_count"), f"{PLAN}_split_n", value=3)
+        date_field(tr("contracts.split_first_due"), f"{PLAN}_split_first")
+        number_field(tr("contracts.split_every"), f"{PLAN}_split_every", value=1)
         st.form_submit_button(tr("contracts.split"), on_click=_split, args=(actor, cid))
 
     st.subheader(tr("contracts.payments"))
@@ -278,7 +277,7 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
             tr("contracts.amount"): _money_col(payments["amount"]), tr("contracts.method"): payments["method"],
             tr("contracts.note"): payments["note"],
         }))
-    pay_errors = st.session_state.get(f"{PAY}_errors")
+    forms.messages(PAY, fields=("plan_id", "contract_id", "received_on", "amount"))
     open_plan = plan[plan["status"] != "paid"] if not plan.empty else plan
     plans = {None: tr("contracts.no_installment"),
              **{int(r.id): f"#{r.installment} · {r.due_on} · {money(r.remaining, compact=False)}"
@@ -291,13 +290,13 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
         with c1:
             st.selectbox(tr("contracts.installment"), list(plans), format_func=plans.__getitem__,
                          index=1 if len(plans) > 1 else 0, key=plan_key)
-            field_error(pay_errors, "plan_id", "contract_id", "__all__")
+            forms.field_error(PAY, "plan_id", "contract_id")
         with c2:
-            st.date_input(tr("contracts.received_on"), value="today", key=f"{PAY}_received", format="YYYY-MM-DD")
-            field_error(pay_errors, "received_on")
+            date_field(tr("contracts.received_on"), f"{PAY}_received", value=today)
+            forms.field_error(PAY, "received_on")
         with c3:
             money_input(tr("contracts.amount"), f"{PAY}_amount")
-            field_error(pay_errors, "amount")
+            forms.field_error(PAY, "amount")
         c1, c2 = st.columns(2)
         c1.text_input(tr("contracts.method"), key=f"{PAY}_method", max_chars=30)
         c2.text_input(tr("contracts.note"), key=f"{PAY}_note", max_chars=200)
@@ -309,46 +308,44 @@ def detail(actor: Actor, c: dict[str, Any], today: date) -> None:
 # new contract from a won deal
 
 
+NEW = "contract_new"
+
+
 def _create(actor: Actor) -> None:
     ss = st.session_state
-    _, errors = call_service(lambda s: svc.create_contract_from_deal(
-        s, actor, deal_id=ss.get("contract_new_deal"), amount=to_money(ss.get("contract_new_amount")),
-        signed_on=ss.get("contract_new_signed"), start_on=ss.get("contract_new_start"),
-        term_months=int(ss.get("contract_new_term") or 12)))
-    if errors:
-        ss["contract_new_errors"] = errors
-        return
-    clear_keys("contract_new", ("deal", "amount", "signed", "start", "term", "errors"))
-    ss[FLASH] = tr("contracts.created", number="")
+    forms.submit(NEW, lambda s: svc.create_contract_from_deal(
+        s, actor, deal_id=ss.get(f"{NEW}_deal"), amount=to_money(ss.get(f"{NEW}_amount")),
+        signed_on=ss.get(f"{NEW}_signed"), start_on=ss.get(f"{NEW}_start"), term_months=ss.get(f"{NEW}_term")),
+        fields=("deal", "amount", "signed", "start", "term"),
+        success=lambda c: tr("contracts.created", number=c.number))
 
 
 @st.cache_data(ttl=120, show_spinner=False)
 def _won_deals(db: str, actor: Actor, version: int) -> list[tuple[int, str]]:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return svc.won_deals_without_contract(s, actor)
 
 
-def new_section(actor: Actor) -> None:
+def new_section(actor: Actor, today: date) -> None:
+    forms.messages(NEW, fields=("deal_id", "amount", "signed_on", "start_on", "term_months"))
     deals = dict(_won_deals(db_key(), actor, data_version()))
     if not deals:
         st.info(tr("contracts.no_won_deals"))
         return
-    errors = st.session_state.get("contract_new_errors")
     with st.form("contract_new_form"):
-        st.selectbox(tr("contracts.deal"), list(deals), format_func=deals.__getitem__, key="contract_new_deal")
-        field_error(errors, "deal_id", "__all__")
+        st.selectbox(tr("contracts.deal"), list(deals), format_func=deals.__getitem__, key=f"{NEW}_deal")
+        forms.field_error(NEW, "deal_id")
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            money_input(tr("contracts.amount"), "contract_new_amount")
-            field_error(errors, "amount")
+            money_input(tr("contracts.amount"), f"{NEW}_amount")
+            forms.field_error(NEW, "amount")
         with c2:
-            st.date_input(tr("contracts.signed_on"), value="today", key="contract_new_signed", format="YYYY-MM-DD")
-            field_error(errors, "signed_on")
+            date_field(tr("contracts.signed_on"), f"{NEW}_signed", value=today)
+            forms.field_error(NEW, "signed_on")
         with c3:
-            st.date_input(tr("contracts.start_on"), value=None, key="contract_new_start", format="YYYY-MM-DD")
-            field_error(errors, "start_on")
+            date_field(tr("contracts.start_on"), f"{NEW}_start")
+            forms.field_error(NEW, "start_on")
         with c4:
-            st.number_input(tr("contracts.term_months"), min_value=1, max_value=600, value=12, step=1,
-                            key="contract_new_term")
-            field_error(errors, "term_months")
+            number_field(tr("contracts.term_months"), f"{NEW}_term", value=12)
+            forms.field_error(NEW, "term_months")
         st.form_submit_button(tr("contracts.new_from_deal"), type="primary", on_click=_create, args=(actor,))

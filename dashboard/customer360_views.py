@@ -14,16 +14,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard.activity_views import call_service, show_errors
+from dashboard import forms
 from dashboard.i18n import choose_placeholder, current_locale, money, tr
+from dashboard.runner import read, run_service, show_outcome
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
-from dashboard.widgets import company_tz, data_table
+from dashboard.widgets import choice, company_tz, data_table, keep_tabs, number_field
 from services import contacts as contact_service
 from services import customer360
 from services import tickets as ticket_service
 from services.access import Actor
-from services.db import session_scope
+from services.db import read_scope
 from services.errors import NotFound
 from services.models import TICKET_CATEGORIES, TICKET_PRIORITIES
 
@@ -44,15 +45,19 @@ FIELD_LABELS = {
 }
 
 
-def _call(fn: Callable[[Any], Any], success: str | None = None, *, contact: bool = False) -> bool:
-    """Run a write in one transaction (``call_service``); on a refusal show each field's
-    message (the form keeps its input), on success a toast. True when it worked."""
-    _, errors = call_service(fn)
-    if errors:
-        labels = {f: tr(k) for f, k in FIELD_LABELS.items()}
-        if contact:
-            labels["title"] = tr("customer360.contact_title")
-        show_errors(errors, labels)
+def _labels(*, contact: bool = False) -> dict[str, str]:
+    labels = {f: tr(k) for f, k in FIELD_LABELS.items()}
+    if contact:
+        labels["title"] = tr("customer360.contact_title")
+    return labels
+
+
+def _call(fn: Callable[[Any], Any], success: str | None = None) -> bool:
+    """Run a button's write through the runner; on a refusal show its messages, on success
+    a toast. True when it worked."""
+    done = run_service(fn)
+    if not done.ok:
+        show_outcome(done, _labels())
         return False
     if success:
         st.toast(success)
@@ -100,12 +105,15 @@ def _table(df: pd.DataFrame, columns: dict[str, str], money_cols: tuple[str, ...
 
 
 def selected_customer_id() -> int | None:
-    """``?id=`` in the URL, else the id the customer grid put in session state."""
-    raw = st.query_params.get("id") or _ss().get("customer_id")
-    try:
-        return int(raw) if raw is not None and str(raw).strip() else None
-    except (TypeError, ValueError):
-        return None
+    """The customer picked on this page, else ``?id=`` in the URL, else the id the customer
+    grid put in session state (an empty or broken ``id`` counts as none)."""
+    for raw in (_ss().get(K + "found"), st.query_params.get("id"), _ss().get("customer_id")):
+        try:
+            if raw is not None and str(raw).strip():
+                return int(raw)
+        except (TypeError, ValueError):
+            continue
+    return None
 
 
 def remember(customer_id: int) -> None:
@@ -118,12 +126,13 @@ def customer_picker(actor: Actor) -> int | None:
     search = st.text_input(tr("customer360.pick"), placeholder=tr("customer360.pick_help"), key=K + "search")
     if not search.strip():
         return None
-    with session_scope(get_engine()) as s:
-        found = customer360.find_customers(s, actor, search=search)
+    found = read(lambda s: customer360.find_customers(s, actor, search=search))
     if not found:
         st.caption(tr("customer360.no_match"))
         return None
     names = {i: f"{n} (#{i})" for i, n in found}
+    if _ss().get(K + "found") not in names:
+        _ss().pop(K + "found", None)
     chosen = st.selectbox(tr("customer360.pick"), list(names), format_func=names.get,
                           index=None, key=K + "found", label_visibility="collapsed",
                           placeholder=choose_placeholder(names))
@@ -132,17 +141,24 @@ def customer_picker(actor: Actor) -> int | None:
     return chosen
 
 
+def switch_customer(actor: Actor) -> None:
+    """The picker, folded away above a chosen customer: another customer is one search away."""
+    with st.expander(tr("customer360.switch"), icon=":material/search:"):
+        if customer_picker(actor) is not None and _ss().get(K + "found") != _ss().get("customer_id"):
+            st.rerun()
+
+
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def _profile(db: str, version: int, actor: Actor, customer_id: int) -> customer360.CustomerProfile:
     """Cached per database, data version, actor and customer: switching tabs or typing in a
     form does not re-run the ~15 queries; any write bumps the version."""
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return customer360.customer_profile(s, actor, customer_id=customer_id)
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def _clv(db: str, version: int, actor: Actor, customer_id: int, years: float) -> customer360.ClvEstimate:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return customer360.clv_estimate(s, actor, customer_id=customer_id, lifetime_years=years)
 
 
@@ -150,7 +166,7 @@ def _clv(db: str, version: int, actor: Actor, customer_id: int, years: float) ->
 def _assignees(db: str, version: int, actor: Actor) -> dict[int, str]:
     from services.customers import assignable_owners
 
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return {u["id"]: u["display_name"] for u in assignable_owners(s, actor)}
 
 
@@ -212,29 +228,39 @@ def overview_tab(p: customer360.CustomerProfile) -> None:
 # contacts
 
 
-def _contact_form(actor: Actor, customer_id: int, contact: Any | None) -> None:
-    key = f"{K}contact_{contact.id if contact else 'new'}"
-    with st.form(key):
-        name = st.text_input(tr("customer360.contact_name"), value=contact.name if contact else "")
-        c1, c2, c3 = st.columns(3)
-        title = c1.text_input(tr("customer360.contact_title"), value=(contact.title or "") if contact else "")
-        phone = c2.text_input(tr("customer360.contact_phone"), value=(contact.phone or "") if contact else "")
-        email = c3.text_input(tr("customer360.contact_email"), value=(contact.email or "") if contact else "")
-        notes = st.text_area(tr("customer360.contact_notes"), value=(contact.notes or "") if contact else "")
-        primary = st.checkbox(tr("customer360.contact_primary"), value=bool(contact.is_primary) if contact else False)
-        if not st.form_submit_button(tr("common.save")):
-            return
-    values = {"name": name, "title": title, "phone": phone, "email": email, "notes": notes, "is_primary": primary}
-    if contact is None:
-        ok = _call(lambda s: contact_service.create_contact(s, actor, data={"customer_id": customer_id, **values}),
-                   tr("customer360.saved"), contact=True)
+CONTACT_FIELDS = ("name", "title", "phone", "email", "notes", "primary")
+
+
+def _save_contact(actor: Actor, form: str, customer_id: int, contact_id: int | None) -> None:
+    values = {f: forms.value(form, f) for f in CONTACT_FIELDS}
+    values["is_primary"] = bool(values.pop("primary"))
+    if contact_id is None:
+        def work(s):
+            return contact_service.create_contact(s, actor, data={"customer_id": customer_id, **values})
     else:
-        ok = _call(lambda s: contact_service.update_contact(s, actor, contact_id=contact.id, data=values),
-                   tr("customer360.saved"), contact=True)
-    if ok:
-        for k in [k for k in _ss() if str(k).startswith(key)]:
-            del _ss()[k]
-        st.rerun()
+        def work(s):
+            return contact_service.update_contact(s, actor, contact_id=contact_id, data=values)
+    forms.submit(form, work, fields=CONTACT_FIELDS, success=tr("customer360.saved"))
+
+
+def _contact_form(actor: Actor, customer_id: int, contact: Any | None) -> None:
+    form = f"{K}contact_{contact.id if contact else 'new'}"
+    forms.messages(form, _labels(contact=True))
+
+    def key(name: str) -> str:
+        return forms.widget_key(form, name)
+
+    with st.form(form):
+        st.text_input(tr("customer360.contact_name"), value=contact.name if contact else "", key=key("name"))
+        c1, c2, c3 = st.columns(3)
+        c1.text_input(tr("customer360.contact_title"), value=(contact.title or "") if contact else "", key=key("title"))
+        c2.text_input(tr("customer360.contact_phone"), value=(contact.phone or "") if contact else "", key=key("phone"))
+        c3.text_input(tr("customer360.contact_email"), value=(contact.email or "") if contact else "", key=key("email"))
+        st.text_area(tr("customer360.contact_notes"), value=(contact.notes or "") if contact else "", key=key("notes"))
+        st.checkbox(tr("customer360.contact_primary"), value=bool(contact.is_primary) if contact else False,
+                    key=key("primary"))
+        st.form_submit_button(tr("common.save"), on_click=_save_contact,
+                              args=(actor, form, customer_id, contact.id if contact else None))
 
 
 def contacts_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
@@ -249,7 +275,7 @@ def contacts_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
     if not p.can_edit:
         return
     by_id = {c.id: c for c in p.contacts}
-    with st.expander(tr("customer360.add_contact")):
+    with st.expander(tr("customer360.add_contact"), expanded=forms.outcome(f"{K}contact_new") is not None):
         _contact_form(actor, p.customer["id"], None)
     if by_id:
         contact_names = {i: c.name for i, c in by_id.items()}
@@ -275,6 +301,9 @@ def timeline_tab(p: customer360.CustomerProfile) -> None:
                         "owner_name": "common.owner", "deal_name": "customer360.deal",
                         "outcome": "customer360.outcome", "notes": "common.notes", "next_contact_on": "customer360.next_follow_up"},
            time_cols=("at", "next_contact_on"))
+    total = p.timeline.attrs.get("total", len(p.timeline))
+    if total > len(p.timeline):
+        st.caption(tr("common.showing_of", shown=len(p.timeline), total=total))
 
 
 def deals_tab(p: customer360.CustomerProfile) -> None:
@@ -306,24 +335,31 @@ def contracts_tab(p: customer360.CustomerProfile) -> None:
 # tickets
 
 
+TICKET_FIELDS = ("title", "category", "priority", "description")
+
+
+def _open_ticket(actor: Actor, form: str, customer_id: int) -> None:
+    data = {"customer_id": customer_id, **{f: forms.value(form, f) for f in TICKET_FIELDS}}
+    forms.submit(form, lambda s: ticket_service.open_ticket(s, actor, data=data), fields=TICKET_FIELDS,
+                 success=lambda tk: tr("tickets.created_number", id=tk.id))
+
+
 def _new_ticket_form(actor: Actor, customer_id: int) -> None:
-    key = K + "ticket_new"
-    with st.form(key):
-        title = st.text_input(tr("tickets.ticket_title"))
+    form = K + "ticket_new"
+    forms.messages(form, _labels())
+    with st.form(form):
+        st.text_input(tr("tickets.ticket_title"), key=forms.widget_key(form, "title"))
         c1, c2 = st.columns(2)
         categories = {v: tr(f"tickets.categories.{v}") for v in TICKET_CATEGORIES}
         priorities = {v: tr(f"tickets.priorities.{v}") for v in TICKET_PRIORITIES}
-        category = c1.selectbox(tr("tickets.category"), list(categories), index=1, format_func=categories.get)
-        priority = c2.selectbox(tr("tickets.priority"), list(priorities), index=1, format_func=priorities.get)
-        description = st.text_area(tr("tickets.description"))
-        if not st.form_submit_button(tr("tickets.new")):
-            return
-    data = {"customer_id": customer_id, "title": title, "category": category, "priority": priority,
-            "description": description}
-    if _call(lambda s: ticket_service.open_ticket(s, actor, data=data), tr("tickets.created")):
-        for k in [k for k in _ss() if str(k).startswith(key)]:
-            del _ss()[k]
-        st.rerun()
+        with c1:
+            choice(st.selectbox, tr("tickets.category"), categories, categories, key=forms.widget_key(form, "category"),
+                   default="usage")
+        with c2:
+            choice(st.selectbox, tr("tickets.priority"), priorities, priorities, key=forms.widget_key(form, "priority"),
+                   default="normal")
+        st.text_area(tr("tickets.description"), key=forms.widget_key(form, "description"))
+        st.form_submit_button(tr("tickets.new"), on_click=_open_ticket, args=(actor, form, customer_id))
 
 
 def _ticket_actions(actor: Actor, ticket: dict[str, Any]) -> None:
@@ -368,7 +404,8 @@ def tickets_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
            time_cols=("opened_at",))
     if not p.can_edit:
         return
-    with st.expander(tr("tickets.new")):
+    with st.expander(tr("tickets.new"), expanded=forms.outcome(K + "ticket_new") is not None
+                     or K + "ticket_new__flash" in _ss()):
         _new_ticket_form(actor, p.customer["id"])
     if not p.tickets.empty:
         by_id = {int(r["id"]): r for r in p.tickets.to_dict("records")}
@@ -403,9 +440,12 @@ def purchases_tab(p: customer360.CustomerProfile) -> None:
 
 
 def clv_tab(actor: Actor, p: customer360.CustomerProfile) -> None:
-    years = st.number_input(tr("customer360.clv_lifetime"), min_value=0.5, max_value=30.0, step=0.5,
-                            value=float(customer360.DEFAULT_LIFETIME_YEARS), key=K + "lifetime")
+    years = number_field(tr("customer360.clv_lifetime"), K + "lifetime", step=0.5, places=1,
+                         value=float(customer360.DEFAULT_LIFETIME_YEARS))
     est = p.clv
+    if years is None or not 0.5 <= years <= 30:
+        st.caption(f":red[{tr('err.range', min=0.5, max=30)}]")
+        years = float(customer360.DEFAULT_LIFETIME_YEARS)
     if years != float(customer360.DEFAULT_LIFETIME_YEARS):
         est = _clv(db_key(), data_version(), actor, p.customer["id"], years)
     st.metric(tr("customer360.clv"), money(est.value, compact=False))
@@ -423,3 +463,8 @@ def feedback_tab(p: customer360.CustomerProfile) -> None:
 
 TABS: tuple[str, ...] = ("overview", "contacts", "timeline", "deals", "contracts", "tickets", "purchases", "clv",
                          "feedback")
+
+
+def tabs() -> dict[str, Any]:
+    """The page's tabs; the one the user is on stays after a save or a refused form."""
+    return keep_tabs(K + "tab", {code: tr(f"customer360.tab_{code}") for code in TABS})

@@ -1,21 +1,13 @@
 """Drawing and state for the customer grid page (pages/customers.py).
 
-State kept in ``st.session_state`` (plain data only — never a Session or ORM row):
-- ``cust_sig``: the query the grid shows (filters, sort, page, size, data version);
-- ``cust_sent``: the rows of that page as loaded (the base of the diff);
-- ``cust_work``: the user's rows to re-feed after a failed save or "add row" (else None);
-- ``cust_gen``: grid generation; bumped whenever the grid must remount with new rows
-  (streamlit-aggrid keeps its own edits otherwise: server_sync_strategy "client_wins");
-- ``cust_errors`` / ``cust_conflicts`` / ``cust_dupes`` / ``cust_pending``: the outcome of
-  the last failed save, shown beside the rows and under the grid;
-- ``cust_flash``: a success message to show after the rerun.
+Every session key the page uses is listed once, in ``KEYS`` (``GridKeys``); the state is
+plain data only — never a Session or ORM row.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,22 +17,86 @@ import streamlit as st
 
 from dashboard import grid
 from dashboard.i18n import choose_placeholder, current_locale, tr
-from dashboard.state import bump_data_version, data_version, db_key, get_engine
+from dashboard.runner import run_service
+from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
 from services import customers as cs
 from services import exporting
 from services import settings as company_settings
 from services.access import Actor
-from services.db import session_scope
-from services.errors import ConflictError, DomainError, DuplicateError, ValidationError
+from services.db import read_scope
 from services.models import CUSTOMER_STATUSES, DEFAULT_STATUS, DEFAULT_TIER, TIERS
 
 GRID_FIELDS = ("name", "tier", "status", "owner_id", "industry", "region", "channel_id", "phone", "email",
                "next_contact_on", "credit_code", "notes")
 PAGE_SIZES = (50, 100, 200, 500)
 DETAIL_PAGE = "pages/customer_detail.py"
-K = "cust_"
-SAVE_SOON_SECONDS = 5.0
+@dataclass(frozen=True)
+class GridKeys:
+    """The customer grid's session keys, in one place.
+
+    Data: ``fsig`` the filters + sort + actor the grid shows (a change goes back to page 1);
+    ``sig`` the whole query (filters, page, size, data version); ``sent`` the rows of that
+    page as loaded (the base of the diff); ``total`` their count over all pages; ``work`` the
+    user's rows to re-feed after a failed save or "add row" (else absent); ``gen`` the grid
+    generation, bumped whenever the grid must remount with new rows (streamlit-aggrid keeps
+    its own edits otherwise: server_sync_strategy "client_wins"); ``errors`` / ``conflicts``
+    / ``dupes`` / ``pending`` the outcome of the last failed save, shown beside the rows and
+    under the grid; ``new_n`` the number of rows added so far (their temporary keys);
+    ``dirty`` whether the grid held unsaved edits on the last run;
+    ``flash`` a (kind, message) to show after the rerun.
+    Widgets: the filter bar (``view`` … ``archived``), paging (``page``, ``size``), the grid
+    (``grid`` + generation), the buttons of the save bar and of the bulk actions."""
+
+    fsig: str = "cust_fsig"
+    sig: str = "cust_sig"
+    sent: str = "cust_sent"
+    total: str = "cust_total"
+    work: str = "cust_work"
+    gen: str = "cust_gen"
+    errors: str = "cust_errors"
+    conflicts: str = "cust_conflicts"
+    dupes: str = "cust_dupes"
+    pending: str = "cust_pending"
+    new_n: str = "cust_new_n"
+    dirty: str = "cust_dirty"
+    flash: str = "cust_flash"
+    # widgets
+    view: str = "cust_view"
+    search: str = "cust_search"
+    owner: str = "cust_owner"
+    tier: str = "cust_tier"
+    status: str = "cust_status"
+    region: str = "cust_region"
+    industry: str = "cust_industry"
+    channel: str = "cust_channel"
+    no_contact: str = "cust_no_contact"
+    sort: str = "cust_sort"
+    archived: str = "cust_archived"
+    page: str = "cust_page"
+    size: str = "cust_size"
+    grid: str = "cust_grid"
+    add: str = "cust_add"
+    save: str = "cust_save"
+    discard: str = "cust_discard"
+    keep_mine: str = "cust_keep_mine"
+    take_theirs: str = "cust_take_theirs"
+    override: str = "cust_override"
+    claim: str = "cust_claim"
+    release: str = "cust_release"
+    restore: str = "cust_restore"
+    archive: str = "cust_archive"
+    open: str = "cust_open"
+    to: str = "cust_to"
+    reassign: str = "cust_reassign"
+    export: str = "cust_export"
+
+    def edits(self) -> tuple[str, ...]:
+        """The keys of unsaved edits and the last failed save's outcome."""
+        return (self.work, self.errors, self.conflicts, self.dupes, self.pending, self.dirty)
+
+
+KEYS = GridKeys()
 
 
 def _ss() -> Any:
@@ -53,7 +109,7 @@ def _ss() -> Any:
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=200)
 def _load_page(db: str, actor: Actor, filters: dict, sort: tuple, page: int, size: int, version: int) -> tuple[list, int]:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         df, total = cs.list_customers_page(s, actor, filters=cs.CustomerFilter(**filters), sort=list(sort),
                                            page=page, page_size=size)
     return grid.records(df), total
@@ -61,7 +117,7 @@ def _load_page(db: str, actor: Actor, filters: dict, sort: tuple, page: int, siz
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _choices(db: str, actor: Actor, version: int) -> dict[str, Any]:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         rules = company_settings.get_all(s)
         return {
             "owners": cs.assignable_owners(s, actor),
@@ -84,38 +140,38 @@ def filter_bar(actor: Actor, ch: dict[str, Any]) -> tuple[cs.CustomerFilter, lis
     """View toggle (customers / public pool), search and filters → (CustomerFilter, sort)."""
     views = {"mine": tr("customers.view_mine"), "pool": tr("customers.view_pool")}
     view = st.segmented_control(tr("customers.view"), list(views), format_func=views.get, default="mine",
-                                key=K + "view", label_visibility="collapsed") or "mine"
+                                key=KEYS.view, label_visibility="collapsed") or "mine"
     any_ = tr("customers.any")
     show_owner = actor.role != "rep" and view == "mine"
     # without the owner filter the search box takes its place (no empty column)
     row = st.columns([3, 2, 1, 1] if show_owner else [5, 1, 1])
-    search = row[0].text_input(tr("customers.search"), key=K + "search")
+    search = row[0].text_input(tr("customers.search"), key=KEYS.search)
     owners = {o["id"]: o["display_name"] for o in ch["owners"]}
     owner_id = None
     if show_owner:
         owner_id = row[1].selectbox(tr("customers.owner"), [None, *owners],
-                                    format_func=lambda v: any_ if v is None else owners[v], key=K + "owner")
+                                    format_func=lambda v: any_ if v is None else owners[v], key=KEYS.owner)
     tier_labels = {None: any_, **{v: tr(f"customers.tier_label.{v}") for v in TIERS}}
-    tier = row[-2].selectbox(tr("customers.tier"), list(tier_labels), format_func=tier_labels.get, key=K + "tier")
+    tier = row[-2].selectbox(tr("customers.tier"), list(tier_labels), format_func=tier_labels.get, key=KEYS.tier)
     status_labels = {None: any_, **{v: tr(f"customers.status_label.{v}") for v in CUSTOMER_STATUSES}}
     status = row[-1].selectbox(tr("customers.status"), list(status_labels), format_func=status_labels.get,
-                               key=K + "status")
+                               key=KEYS.status)
     d1, d2, d3, d4, d5 = st.columns([1, 1, 1, 1, 1])
     region = d1.selectbox(tr("customers.region"), [None, *ch["regions"]], format_func=lambda v: any_ if v is None else v,
-                          key=K + "region")
+                          key=KEYS.region)
     industry = d2.selectbox(tr("customers.industry"), [None, *ch["industries"]],
-                            format_func=lambda v: any_ if v is None else v, key=K + "industry")
+                            format_func=lambda v: any_ if v is None else v, key=KEYS.industry)
     channels = {c["id"]: c["name"] for c in ch["channels"]}
     channel_id = d3.selectbox(tr("customers.channel"), [None, *channels],
-                              format_func=lambda v: any_ if v is None else channels[v], key=K + "channel")
+                              format_func=lambda v: any_ if v is None else channels[v], key=KEYS.channel)
     no_contact = d4.number_input(tr("customers.no_contact_days"), min_value=0, max_value=3650, value=None, step=1,
-                                 key=K + "no_contact")
+                                 key=KEYS.no_contact)
     sorts = {"name": ("name", "asc"), "updated": ("updated_at", "desc"), "next": ("next_contact_on", "asc"),
              "last": ("last_contact_at", "desc")}
     # labels resolved now: a format_func may also be called outside this run (AppTest)
     sort_labels = {k: tr(f"customers.sort_{k}") for k in sorts}
-    sort_key = d5.selectbox(tr("customers.sort"), list(sorts), format_func=sort_labels.get, key=K + "sort")
-    archived = st.toggle(tr("customers.show_archived"), key=K + "archived")
+    sort_key = d5.selectbox(tr("customers.sort"), list(sorts), format_func=sort_labels.get, key=KEYS.sort)
+    archived = st.toggle(tr("customers.show_archived"), key=KEYS.archived)
     flt = cs.CustomerFilter(
         search=search or None, owner_id=owner_id, tier=tier, status=status, region=region, industry=industry,
         channel_id=channel_id, no_contact_days=int(no_contact) if no_contact is not None else None,
@@ -126,8 +182,8 @@ def filter_bar(actor: Actor, ch: dict[str, Any]) -> tuple[cs.CustomerFilter, lis
 
 def page_and_size() -> tuple[int, int]:
     """The page number and rows per page chosen (read before the query runs)."""
-    size = int(_ss().get(K + "size", PAGE_SIZES[1]))
-    return int(_ss().get(K + "page", 1) or 1), size if size in PAGE_SIZES else PAGE_SIZES[1]
+    size = int(_ss().get(KEYS.size, PAGE_SIZES[1]))
+    return int(_ss().get(KEYS.page, 1) or 1), size if size in PAGE_SIZES else PAGE_SIZES[1]
 
 
 def paging_controls(total: int) -> None:
@@ -135,37 +191,43 @@ def paging_controls(total: int) -> None:
     page, size = page_and_size()
     pages = max(1, math.ceil(total / size))
     if page > pages:
-        _ss()[K + "page"] = pages
+        _ss()[KEYS.page] = pages
     c1, c2, c3 = st.columns([3, 1, 1])
     c1.markdown(f"**{tr('customers.total', n=f'{total:,}')}** · {tr('customers.page_of', page=min(page, pages), pages=pages)}")
-    c2.selectbox(tr("customers.page_size"), PAGE_SIZES, index=PAGE_SIZES.index(size), key=K + "size")
-    c3.number_input(tr("customers.page"), min_value=1, max_value=pages, step=1, key=K + "page")
+    c2.selectbox(tr("customers.page_size"), PAGE_SIZES, index=PAGE_SIZES.index(size), key=KEYS.size)
+    c3.number_input(tr("customers.page"), min_value=1, max_value=pages, step=1, key=KEYS.page)
 
 
 def load_rows(actor: Actor, flt: cs.CustomerFilter, sort: list[tuple[str, str]]) -> int:
     """Load the page when the query changed (new filters, page, size or data version);
     returns the total. New filters go back to page 1. A changed query drops unsaved grid
-    state and remounts the grid."""
+    state and remounts the grid; a newer data version alone does not while the user has
+    unsaved edits."""
     version = data_version()
     fsig = (tuple(sorted(asdict(flt).items())), tuple(sort), actor)
-    if _ss().get(K + "fsig") != fsig:
-        _ss()[K + "fsig"] = fsig
-        _ss()[K + "page"] = 1
+    if _ss().get(KEYS.fsig) != fsig:
+        _ss()[KEYS.fsig] = fsig
+        _ss()[KEYS.page] = 1
     page, size = page_and_size()
     sig = (fsig, page, size, version)
-    if _ss().get(K + "sig") != sig:
+    old = _ss().get(KEYS.sig)
+    if old is not None and old[:3] == sig[:3] and (_ss().get(KEYS.work) or _ss().get(KEYS.dirty)):
+        # only the data version moved (someone saved something) while this user has unsaved
+        # edits: keep their rows; a save checks each row's version and reports a conflict
+        return int(_ss().get(KEYS.total, 0))
+    if old != sig:
         rows, total = _load_page(db_key(), actor, asdict(flt), tuple(sort), page, size, version)
-        _ss()[K + "sig"] = sig
-        _ss()[K + "sent"] = rows
-        _ss()[K + "total"] = total
+        _ss()[KEYS.sig] = sig
+        _ss()[KEYS.sent] = rows
+        _ss()[KEYS.total] = total
         reset_edits()
-    return int(_ss().get(K + "total", 0))
+    return int(_ss().get(KEYS.total, 0))
 
 
 def reset_edits() -> None:
-    for name in ("work", "errors", "conflicts", "dupes", "pending"):
-        _ss().pop(K + name, None)
-    _ss()[K + "gen"] = _ss().get(K + "gen", 0) + 1
+    for key in KEYS.edits():
+        _ss().pop(key, None)
+    _ss()[KEYS.gen] = _ss().get(KEYS.gen, 0) + 1
 
 
 # ---------------------------------------------------------------------------
@@ -240,24 +302,24 @@ def grid_options_for(actor: Actor, rows: list[dict[str, Any]], ch: dict[str, Any
         grid.text_column("notes", _label("notes"), editable=editable, width=260),
         grid.text_column("id", tr("customers.col_id"), width=80),
     ]
-    return grid.grid_options(cols)
+    return grid.grid_options(cols, locale=current_locale())
 
 
 def current_errors() -> dict[Any, str]:
-    return dict(_ss().get(K + "errors") or {})
+    return dict(_ss().get(KEYS.errors) or {})
 
 
 def draw_grid(actor: Actor, ch: dict[str, Any], *, pool_view: bool) -> tuple[pd.DataFrame, list[int]]:
     """The editable grid; returns (rows as the user sees them now, selected ids)."""
     from st_aggrid import AgGrid
 
-    rows = _ss().get(K + "work") or _ss().get(K + "sent") or []
+    rows = _ss().get(KEYS.work) or _ss().get(KEYS.sent) or []
     errors = current_errors()
     frame = grid_frame(rows, errors)
     opts = grid_options_for(actor, rows, ch, pool_view=pool_view, has_errors=bool(errors))
     height = min(620, 90 + 34 * max(len(frame), 3))
     response = AgGrid(frame.copy(), gridOptions=opts, height=height,
-                      key=grid.grid_key(K + "grid", _ss().get(K + "gen", 0)), **grid.GRID_KWARGS)
+                      key=grid.grid_key(KEYS.grid, _ss().get(KEYS.gen, 0)), **grid.GRID_KWARGS)
     data = response.data if response is not None else None
     current = data if isinstance(data, pd.DataFrame) else frame
     selected: list[int] = []
@@ -274,17 +336,17 @@ def draw_grid(actor: Actor, ch: dict[str, Any], *, pool_view: bool) -> tuple[pd.
 # saving
 
 
-def add_row(current: pd.DataFrame) -> None:
-    """Keep the user's rows, put an empty new row on top and remount the grid."""
+def add_row(actor: Actor, current: pd.DataFrame) -> None:
+    """Keep the user's rows, put an empty new row (owned by ``actor``) on top and remount
+    the grid."""
     rows = grid.records(current)
-    n = _ss().get(K + "new_n", 0) + 1
-    _ss()[K + "new_n"] = n
+    n = _ss().get(KEYS.new_n, 0) + 1
+    _ss()[KEYS.new_n] = n
     blank = {c: None for c in (rows[0].keys() if rows else ["id", *GRID_FIELDS])}
-    blank.update({"id": None, grid.KEY_FIELD: f"new-{n}", "tier": DEFAULT_TIER, "status": DEFAULT_STATUS})
-    if actor_id := getattr(st.session_state.get("actor"), "id", None):
-        blank["owner_id"] = actor_id
-    _ss()[K + "work"] = [blank, *rows]
-    _ss()[K + "gen"] = _ss().get(K + "gen", 0) + 1
+    blank.update({"id": None, grid.KEY_FIELD: f"new-{n}", "tier": DEFAULT_TIER, "status": DEFAULT_STATUS,
+                  "owner_id": actor.id})
+    _ss()[KEYS.work] = [blank, *rows]
+    _ss()[KEYS.gen] = _ss().get(KEYS.gen, 0) + 1
 
 
 def discard() -> None:
@@ -292,65 +354,63 @@ def discard() -> None:
 
 
 def _keep_edits(current: pd.DataFrame, errors: dict[Any, str]) -> None:
-    _ss()[K + "work"] = grid.records(current)
-    _ss()[K + "errors"] = errors
-    _ss()[K + "gen"] = _ss().get(K + "gen", 0) + 1
+    _ss()[KEYS.work] = grid.records(current)
+    _ss()[KEYS.errors] = errors
+    _ss()[KEYS.gen] = _ss().get(KEYS.gen, 0) + 1
 
 
 def save(actor: Actor, current: pd.DataFrame, *, override_duplicate: bool = False,
          changes: cs.GridChanges | None = None) -> None:
-    """Diff → update_many in one transaction. Success: bump the data version, flash a
-    message. Failure: keep the user's rows, mark each bad row, remember the outcome."""
+    """Diff → update_many in one transaction (``runner.run_service``). Success: flash a
+    message. Failure: keep the user's rows, mark each bad row, remember the outcome.
+
+    An edit still open in a cell is committed by the grid when it loses focus, on the
+    mouse-down of the Save click, so it arrives with the click; nothing is saved later
+    without a click."""
     if changes is None:
-        changes = grid.diff_rows(_ss().get(K + "sent") or [], current, editable_fields=GRID_FIELDS,
+        changes = grid.diff_rows(_ss().get(KEYS.sent) or [], current, editable_fields=GRID_FIELDS,
                                  archive_missing=False)
     if changes.is_empty():
-        # A cell still open in the grid is committed when the grid loses focus, which
-        # reaches us on the run right after this click: save then (see save_bar).
-        _ss()[K + "save_soon"] = time.monotonic()
-        _ss()[K + "flash"] = ("info", tr("customers.nothing_to_save"))
+        _ss()[KEYS.flash] = ("info", tr("customers.nothing_to_save"))
         return
-    for name in ("conflicts", "dupes", "pending"):
-        _ss().pop(K + name, None)
-    try:
-        with session_scope(get_engine()) as s:
-            res = cs.update_many(s, actor, changes=changes, override_duplicate=override_duplicate)
-    except ValidationError as exc:
-        errors = {k: error_text(v) for k, v in exc.row_errors.items()}
-        if exc.errors:
-            errors["_all"] = error_text(exc.errors)
+    for key in (KEYS.conflicts, KEYS.dupes, KEYS.pending):
+        _ss().pop(key, None)
+    labels = {f: _label(f) for f in GRID_FIELDS}
+    done = run_service(lambda s: cs.update_many(s, actor, changes=changes, override_duplicate=override_duplicate),
+                       labels=labels)
+    if done.ok:
+        res = done.value
+        reset_edits()
+        _ss()[KEYS.flash] = ("success", tr("customers.saved", created=len(res.created), updated=len(res.updated),
+                                           archived=len(res.archived)))
+    elif done.conflict is not None:
+        errors = {rid: "; ".join(tr("customers.conflict_field", field=_label(f), theirs=_show(v[0]), yours=_show(v[1]))
+                                 for f, v in fields.items() if f != "version") or tr("customers.conflict", n=1)
+                  for rid, fields in done.conflict.conflicts.items()}
         _keep_edits(current, errors)
-        _ss()[K + "flash"] = ("error", tr("customers.fix_rows"))
-        return
-    except ConflictError as exc:
-        errors = {}
-        for rid, fields in exc.conflicts.items():
-            errors[rid] = "; ".join(
-                tr("customers.conflict_field", field=_label(f), theirs=_show(v[0]), yours=_show(v[1]))
-                for f, v in fields.items() if f != "version"
-            ) or tr("customers.conflict", n=1)
-        _keep_edits(current, errors)
-        _ss()[K + "conflicts"] = {rid: {f: list(v) for f, v in fields.items()} for rid, fields in exc.conflicts.items()}
-        _ss()[K + "pending"] = asdict(changes)
-        _ss()[K + "flash"] = ("error", tr("customers.conflict_title"))
-        return
-    except DuplicateError as exc:
+        _ss()[KEYS.conflicts] = {rid: {f: list(v) for f, v in fields.items()}
+                                 for rid, fields in done.conflict.conflicts.items()}
+        _ss()[KEYS.pending] = asdict(changes)
+        _ss()[KEYS.flash] = ("error", tr("customers.conflict_title"))
+    elif done.duplicate is not None:
         errors: dict[Any, str] = {}
-        for m in exc.matches:
+        for m in done.duplicate.matches:
             errors[m.get("row")] = "; ".join(filter(None, [errors.get(m.get("row")), duplicate_text(m)]))
         _keep_edits(current, errors)
-        _ss()[K + "dupes"] = exc.matches
-        _ss()[K + "pending"] = asdict(changes)
-        _ss()[K + "flash"] = ("error", tr("customers.duplicate_title"))
-        return
-    except DomainError as exc:
-        _keep_edits(current, {"_all": str(exc)})
-        _ss()[K + "flash"] = ("error", str(exc))
-        return
-    bump_data_version()
-    reset_edits()
-    _ss()[K + "flash"] = ("success", tr("customers.saved", created=len(res.created), updated=len(res.updated),
-                                        archived=len(res.archived)))
+        _ss()[KEYS.dupes] = done.duplicate.matches
+        _ss()[KEYS.pending] = asdict(changes)
+        _ss()[KEYS.flash] = ("error", tr("customers.duplicate_title"))
+    elif done.row_errors or done.field_errors:
+        errors = {k: error_text(v) for k, v in done.row_errors.items()}
+        if done.field_errors:
+            errors["_all"] = error_text(done.field_errors)
+        if done.message:
+            errors["_all"] = "; ".join(filter(None, [errors.get("_all"), done.message]))
+        _keep_edits(current, errors)
+        _ss()[KEYS.flash] = ("error", tr("customers.fix_rows"))
+    else:  # the whole call was refused (busy, not allowed, …): one sentence
+        _keep_edits(current, {"_all": done.message})
+        _ss()[KEYS.flash] = ("error", done.message)
 
 
 def _show(value: Any) -> str:
@@ -370,58 +430,51 @@ def duplicate_text(m: dict[str, Any]) -> str:
 
 def save_bar(actor: Actor, current: pd.DataFrame) -> None:
     """Add row · Save · Discard, then the messages of the last save."""
-    pending = grid.diff_rows(_ss().get(K + "sent") or [], current, editable_fields=GRID_FIELDS, archive_missing=False)
-    asked = _ss().get(K + "save_soon")
-    if asked is not None and time.monotonic() - asked >= SAVE_SOON_SECONDS:
-        _ss().pop(K + "save_soon", None)
-    elif asked is not None and not pending.is_empty():
-        _ss().pop(K + "save_soon", None)
-        _ss().pop(K + "flash", None)
-        save(actor, current, changes=pending)
-        st.rerun()
+    pending = grid.diff_rows(_ss().get(KEYS.sent) or [], current, editable_fields=GRID_FIELDS, archive_missing=False)
+    _ss()[KEYS.dirty] = not pending.is_empty()
     c1, c2, c3, c4 = st.columns([1, 1, 1, 3])
-    if c1.button(tr("customers.add_row"), icon=":material/add:", key=K + "add"):
-        add_row(current)
+    if c1.button(tr("customers.add_row"), icon=":material/add:", key=KEYS.add):
+        add_row(actor, current)
         st.rerun()
-    if c2.button(tr("customers.save"), type="primary", icon=":material/save:", key=K + "save"):
+    if c2.button(tr("customers.save"), type="primary", icon=":material/save:", key=KEYS.save):
         save(actor, current)
         st.rerun()
-    if c3.button(tr("customers.discard"), key=K + "discard"):
+    if c3.button(tr("customers.discard"), key=KEYS.discard):
         discard()
         st.rerun()
     n = grid.count_edits(pending)
     if n:
         c4.caption(tr("grid.edited", n=n))
-    flash = _ss().pop(K + "flash", None)
+    flash = _ss().pop(KEYS.flash, None)
     if flash:  # messages may quote customer names: shown as text, never as markdown
         getattr(st, flash[0])(plain(flash[1]))
     errors = current_errors()
     if errors:
-        sent_names = {grid.clean_cell(r.get("id")): r.get("name") for r in (_ss().get(K + "work") or [])}
+        sent_names = {grid.clean_cell(r.get("id")): r.get("name") for r in (_ss().get(KEYS.work) or [])}
         for key, msg in errors.items():
             label = key if isinstance(key, str) else f"#{key} {sent_names.get(key) or ''}".strip()
             st.markdown(f"- **{plain(str(label))}**: {plain(msg)}")
-    if _ss().get(K + "conflicts"):
+    if _ss().get(KEYS.conflicts):
         conflict_actions(actor, current)
-    if (_ss().get(K + "dupes") and actor.is_manager and _ss().get(K + "pending")
-            and st.button(tr("customers.save_anyway"), key=K + "override")):
-        save(actor, current, override_duplicate=True, changes=cs.GridChanges(**_ss()[K + "pending"]))
+    if (_ss().get(KEYS.dupes) and actor.is_manager and _ss().get(KEYS.pending)
+            and st.button(tr("customers.save_anyway"), key=KEYS.override)):
+        save(actor, current, override_duplicate=True, changes=cs.GridChanges(**_ss()[KEYS.pending]))
         st.rerun()
 
 
 def conflict_actions(actor: Actor, current: pd.DataFrame) -> None:
     """Resolve a version conflict: save mine over theirs (with their version) or reload."""
-    conflicts = _ss()[K + "conflicts"]
+    conflicts = _ss()[KEYS.conflicts]
     c1, c2 = st.columns(2)
-    if c1.button(tr("customers.keep_mine"), key=K + "keep_mine"):
-        pending = cs.GridChanges(**_ss()[K + "pending"])
+    if c1.button(tr("customers.keep_mine"), key=KEYS.keep_mine):
+        pending = cs.GridChanges(**_ss()[KEYS.pending])
         for u in pending.update:
             if u["id"] in conflicts and conflicts[u["id"]].get("version"):
                 u["version"] = conflicts[u["id"]]["version"][0]
         save(actor, current, changes=pending)
         st.rerun()
-    if c2.button(tr("customers.take_theirs"), key=K + "take_theirs"):
-        _ss().pop(K + "sig", None)
+    if c2.button(tr("customers.take_theirs"), key=KEYS.take_theirs):
+        _ss().pop(KEYS.sig, None)
         reset_edits()
         st.rerun()
 
@@ -431,18 +484,14 @@ def conflict_actions(actor: Actor, current: pd.DataFrame) -> None:
 
 
 def _run_bulk(fn, actor: Actor, **kw) -> None:
-    try:
-        with session_scope(get_engine()) as s:
-            n = fn(s, actor, **kw)
-    except ValidationError as exc:
-        msgs = [error_text(v) for v in exc.row_errors.values()] + ([error_text(exc.errors)] if exc.errors else [])
-        _ss()[K + "flash"] = ("error", "; ".join(msgs))
+    done = run_service(lambda s: fn(s, actor, **kw))
+    if done.ok:
+        _ss()[KEYS.flash] = ("success", tr("customers.done", n=done.value))
         return
-    except DomainError as exc:
-        _ss()[K + "flash"] = ("error", str(exc))
-        return
-    bump_data_version()
-    _ss()[K + "flash"] = ("success", tr("customers.done", n=n))
+    msgs = [error_text(v) for v in done.row_errors.values()]
+    msgs += [error_text(done.field_errors)] if done.field_errors else []
+    msgs += [done.message] if done.message else []
+    _ss()[KEYS.flash] = ("error", "; ".join(msgs))
 
 
 def bulk_actions(actor: Actor, selected: list[int], current: pd.DataFrame, ch: dict[str, Any], *,
@@ -454,29 +503,29 @@ def bulk_actions(actor: Actor, selected: list[int], current: pd.DataFrame, ch: d
         cols = st.columns(5)
         disabled = not selected
         if pool_view:
-            if cols[0].button(tr("customers.claim"), disabled=disabled, key=K + "claim"):
+            if cols[0].button(tr("customers.claim"), disabled=disabled, key=KEYS.claim):
                 _run_bulk(cs.claim_from_pool, actor, ids=selected)
                 st.rerun()
-        elif not archived_view and cols[0].button(tr("customers.release"), disabled=disabled, key=K + "release"):
+        elif not archived_view and cols[0].button(tr("customers.release"), disabled=disabled, key=KEYS.release):
             _run_bulk(cs.release_to_pool, actor, ids=selected)
             st.rerun()
         if archived_view:
-            if actor.is_manager and cols[1].button(tr("customers.restore"), disabled=disabled, key=K + "restore"):
+            if actor.is_manager and cols[1].button(tr("customers.restore"), disabled=disabled, key=KEYS.restore):
                 _run_bulk(cs.restore_customers, actor, ids=selected)
                 st.rerun()
-        elif cols[1].button(tr("customers.archive"), disabled=disabled, key=K + "archive"):
+        elif cols[1].button(tr("customers.archive"), disabled=disabled, key=KEYS.archive):
             _run_bulk(cs.archive_customers, actor, ids=selected)
             st.rerun()
         if len(selected) == 1 and Path(DETAIL_PAGE).exists() and cols[2].button(tr("customers.open_detail"),
-                                                                                 key=K + "open"):
+                                                                                 key=KEYS.open):
             open_detail(selected[0])
         export_button(cols[3], actor, selected, current, flt)
         if actor.is_manager:
             owners = {o["id"]: o["display_name"] for o in ch["owners"]}
             r1, r2 = st.columns([2, 1])
-            target = r1.selectbox(tr("customers.reassign_to"), list(owners), format_func=owners.get, key=K + "to",
+            target = r1.selectbox(tr("customers.reassign_to"), list(owners), format_func=owners.get, key=KEYS.to,
                                   placeholder=choose_placeholder(owners))
-            if r2.button(tr("customers.reassign"), disabled=disabled or target is None, key=K + "reassign"):
+            if r2.button(tr("customers.reassign"), disabled=disabled or target is None, key=KEYS.reassign):
                 _run_bulk(cs.reassign_owner, actor, ids=selected, owner_id=target)
                 st.rerun()
 
@@ -496,7 +545,7 @@ def export_button(container, actor: Actor, selected: list[int], current: pd.Data
     locale = current_locale()
 
     def build() -> bytes:
-        with session_scope(engine) as s:
+        with read_scope(engine) as s:
             if not ids:
                 return exporting.export_customers(s, actor, filters=flt, fmt="xlsx")
             df = exporting.customers_frame(s, actor, filters=flt)
@@ -506,7 +555,7 @@ def export_button(container, actor: Actor, selected: list[int], current: pd.Data
 
     container.download_button(tr("customers.export"), data=build, file_name="customers.xlsx",
                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              on_click="ignore", key=K + "export")
+                              on_click="ignore", key=KEYS.export)
 
 
 def pool_rules_caption(ch: dict[str, Any]) -> None:

@@ -15,36 +15,30 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.activity_views import (
-    call_service,
-    clear_keys,
-    customer_picker,
-    field_error,
-    flash,
-    members,
-    show_errors,
-)
+from dashboard import forms
+from dashboard.activity_views import customer_picker, members
 from dashboard.i18n import choose_placeholder, money, number, tr
+from dashboard.runner import run_service, show_outcome
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.text import plain
-from dashboard.widgets import company_tz, data_table, money_input, to_money
+from dashboard.widgets import company_tz, data_table, date_field, money_input, number_field, to_money
 from services import contracts as contract_svc
 from services import deals as svc
 from services.access import Actor
-from services.db import session_scope
+from services.db import read_scope
 
 BOARD_CARDS = 12
 PENDING = "deal_pending"
 FLASH = "deal_flash"
 NEW = "deal_new"
-NEW_FIELDS = ("name", "product", "amount", "stage", "probability", "expected_close", "channel", "next_step", "owner",
-              "errors")
-EDIT_FIELDS = ("name", "amount", "probability", "expected_close", "product", "channel", "next_step", "owner", "errors")
+NEW_FIELDS = ("name", "product", "amount", "stage", "probability", "expected_close", "channel", "next_step", "owner")
+EDIT_FIELDS = ("name", "amount", "probability", "expected_close", "product", "channel", "next_step", "owner")
+LIST_ROWS = 15  # rows of the deals list visible without scrolling
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _options(db: str, version: int) -> svc.DealOptions:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return svc.deal_options(s)
 
 
@@ -60,7 +54,7 @@ def stage_labels(opts: svc.DealOptions) -> dict[int, str]:
 
 @st.cache_data(ttl=120, show_spinner=False)
 def _board(db: str, actor: Actor, owner_id: int | None, today: date, version: int) -> svc.Board:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return svc.pipeline_board(s, actor, owner_id=owner_id, today=today, cards_per_stage=BOARD_CARDS)
 
 
@@ -68,8 +62,10 @@ def _board(db: str, actor: Actor, owner_id: int | None, today: date, version: in
 # moving
 
 
-def _request_move(actor: Actor, deal_id: int, version: int, select_key: str, name: str) -> None:
-    """Button callback: open stages move at once; won / lost open the dialog."""
+def _request_move(actor: Actor, deal_id: int, version: int, select_key: str, name: str,
+                  amount: Any = None) -> None:
+    """Button callback: open stages move at once; won / lost open the dialog (the final
+    amount starts at the deal's amount)."""
     stage_id = st.session_state.get(select_key)
     if stage_id is None:
         return
@@ -77,17 +73,16 @@ def _request_move(actor: Actor, deal_id: int, version: int, select_key: str, nam
     kinds = {sid: "open" for sid, _, _ in opts.open_stages} | {sid: k for sid, _, k in opts.closed_stages}
     if kinds.get(stage_id) in ("won", "lost"):
         st.session_state[PENDING] = {"deal_id": deal_id, "version": version, "stage_id": stage_id,
-                                     "kind": kinds[stage_id], "name": name, "step": kinds[stage_id]}
+                                     "kind": kinds[stage_id], "name": name, "step": kinds[stage_id],
+                                     "amount": amount}
         return
-    result, errors = call_service(lambda s: svc.move_deal(s, actor, deal_id=deal_id, stage_id=stage_id, version=version))
     st.session_state.pop(select_key, None)
-    if errors:
-        st.session_state[f"{FLASH}_error"] = errors
-    else:
-        st.session_state[FLASH] = tr("deals.moved", stage=stage_labels(opts).get(stage_id, ""))
+    forms.submit(FLASH, lambda s: svc.move_deal(s, actor, deal_id=deal_id, stage_id=stage_id, version=version),
+                 success=tr("deals.moved", stage=stage_labels(opts).get(stage_id, "")))
 
 
-def move_control(actor: Actor, deal_id: int, current_stage: int, version: int, name: str, key: str) -> None:
+def move_control(actor: Actor, deal_id: int, current_stage: int, version: int, name: str, key: str,
+                 amount: Any = None) -> None:
     """A "move to" select and button for one deal."""
     opts = options()
     labels = stage_labels(opts)
@@ -95,28 +90,36 @@ def move_control(actor: Actor, deal_id: int, current_stage: int, version: int, n
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     c1.selectbox(tr("deals.move_to"), targets, format_func=labels.__getitem__, index=None, key=key,
                  label_visibility="collapsed", placeholder=tr("deals.move_to"))
-    c2.button(tr("deals.move"), key=f"{key}_btn", on_click=_request_move, args=(actor, deal_id, version, key, name))
+    c2.button(tr("deals.move"), key=f"{key}_btn", on_click=_request_move,
+              args=(actor, deal_id, version, key, name, amount))
 
 
 def _close_dialog() -> None:
     st.session_state.pop(PENDING, None)
 
 
+def _amount_value(value: Any) -> Any:
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
 def _won_step(actor: Actor, p: dict[str, Any]) -> None:
+    labels = {"final_amount": tr("deals.final_amount"), "amount": tr("deals.final_amount"),
+              "closed_on": tr("deals.closed_on")}
     with st.form("deal_won_form"):
         st.markdown(f"**{plain(p['name'])}**")
-        amount = money_input(tr("deals.final_amount"), "deal_won_amount", value=p.get("amount") or None)
-        closed_on = st.date_input(tr("deals.closed_on"), value="today", key="deal_won_closed_on", format="YYYY-MM-DD")
-        show_errors(p.get("errors"), {"final_amount": tr("deals.final_amount"), "closed_on": tr("deals.closed_on")})
+        amount = money_input(tr("deals.final_amount"), "deal_won_amount", value=_amount_value(p.get("amount")))
+        closed_on = date_field(tr("deals.closed_on"), "deal_won_closed_on", value=p.get("today"))
+        if p.get("outcome"):
+            show_outcome(p["outcome"], labels)
         if st.form_submit_button(tr("deals.confirm"), type="primary"):
-            result, errors = call_service(lambda s: svc.move_deal(
+            done = run_service(lambda s: svc.move_deal(
                 s, actor, deal_id=p["deal_id"], stage_id=p["stage_id"], version=p["version"],
                 final_amount=amount, closed_on=closed_on))
-            if errors:
-                p["errors"] = errors
+            if not done.ok:
+                p["outcome"] = done
                 st.rerun()
-            st.session_state[PENDING] = {**p, "step": "contract", "errors": None, "amount": result.deal.amount,
-                                         "closed_on": closed_on, "hint": result.hint}
+            st.session_state[PENDING] = {**p, "step": "contract", "outcome": None, "amount": done.value.deal.amount,
+                                         "closed_on": closed_on, "hint": done.value.hint}
             st.rerun()
 
 
@@ -127,52 +130,54 @@ def _lost_step(actor: Actor, p: dict[str, Any]) -> None:
         reason = st.selectbox(tr("deals.lost_reason"), list(reasons), format_func=reasons.__getitem__, index=None,
                               key="deal_lost_reason", placeholder=choose_placeholder(reasons))
         note = st.text_input(tr("deals.lost_note"), max_chars=300, key="deal_lost_note")
-        closed_on = st.date_input(tr("deals.closed_on"), value="today", key="deal_lost_closed_on", format="YYYY-MM-DD")
-        show_errors(p.get("errors"), {"lost_reason_id": tr("deals.lost_reason"), "closed_on": tr("deals.closed_on")})
+        closed_on = date_field(tr("deals.closed_on"), "deal_lost_closed_on", value=p.get("today"))
+        if p.get("outcome"):
+            show_outcome(p["outcome"], {"lost_reason_id": tr("deals.lost_reason"), "closed_on": tr("deals.closed_on")})
         if st.form_submit_button(tr("deals.confirm"), type="primary"):
-            _, errors = call_service(lambda s: svc.move_deal(
+            done = run_service(lambda s: svc.move_deal(
                 s, actor, deal_id=p["deal_id"], stage_id=p["stage_id"], version=p["version"],
                 lost_reason_id=reason, lost_note=note, closed_on=closed_on))
-            if errors:
-                p["errors"] = errors
+            if not done.ok:
+                p["outcome"] = done
                 st.rerun()
             _close_dialog()
-            st.session_state[FLASH] = tr("deals.moved", stage=stage_labels(options()).get(p["stage_id"], ""))
+            forms.flash(FLASH, tr("deals.moved", stage=stage_labels(options()).get(p["stage_id"], "")))
             st.rerun()
 
 
 def _contract_step(actor: Actor, p: dict[str, Any]) -> None:
     st.success(p.get("hint") or tr("deals.hint_create_contract"))
     with st.form("deal_contract_form"):
-        amount = money_input(tr("contracts.amount"), "deal_contract_amount", value=p.get("amount") or None)
-        signed_on = st.date_input(tr("contracts.signed_on"), value=p.get("closed_on") or "today",
-                                  key="deal_contract_signed", format="YYYY-MM-DD")
-        term = st.number_input(tr("contracts.term_months"), min_value=1, max_value=600, value=12, step=1,
-                               key="deal_contract_term")
-        show_errors(p.get("errors"), {"amount": tr("contracts.amount"), "signed_on": tr("contracts.signed_on"),
-                                      "term_months": tr("contracts.term_months")})
+        amount = money_input(tr("contracts.amount"), "deal_contract_amount", value=_amount_value(p.get("amount")))
+        signed_on = date_field(tr("contracts.signed_on"), "deal_contract_signed", value=p.get("closed_on"))
+        term = number_field(tr("contracts.term_months"), "deal_contract_term", value=12)
+        if p.get("outcome"):
+            show_outcome(p["outcome"], {"amount": tr("contracts.amount"), "signed_on": tr("contracts.signed_on"),
+                                        "term_months": tr("contracts.term_months")})
         create = st.form_submit_button(tr("deals.create_contract"), type="primary")
         later = st.form_submit_button(tr("common.cancel"))
     if later:
         _close_dialog()
-        st.session_state[FLASH] = tr("deals.moved", stage=stage_labels(options()).get(p["stage_id"], ""))
+        forms.flash(FLASH, tr("deals.moved", stage=stage_labels(options()).get(p["stage_id"], "")))
         st.rerun()
     if create:
-        result, errors = call_service(lambda s: contract_svc.create_contract_from_deal(
-            s, actor, deal_id=p["deal_id"], amount=amount, signed_on=signed_on, term_months=int(term)))
-        if errors:
-            p["errors"] = errors
+        done = run_service(lambda s: contract_svc.create_contract_from_deal(
+            s, actor, deal_id=p["deal_id"], amount=amount, signed_on=signed_on, term_months=term))
+        if not done.ok:
+            p["outcome"] = done
             st.rerun()
         _close_dialog()
-        st.session_state[FLASH] = tr("contracts.created", number=result.number)
+        forms.flash(FLASH, tr("contracts.created", number=done.value.number))
         st.rerun()
 
 
-def pending_dialog(actor: Actor) -> None:
-    """Open the won / lost dialog while a move to a closed stage is pending."""
+def pending_dialog(actor: Actor, today: date) -> None:
+    """Open the won / lost dialog while a move to a closed stage is pending (dates default
+    to the company's today)."""
     p = st.session_state.get(PENDING)
     if not p:
         return
+    p.setdefault("today", today)
     title = {"won": tr("deals.won_title"), "lost": tr("deals.lost_title"),
              "contract": tr("deals.create_contract")}[p["step"]]
     body = {"won": _won_step, "lost": _lost_step, "contract": _contract_step}[p["step"]]
@@ -180,10 +185,7 @@ def pending_dialog(actor: Actor) -> None:
 
 
 def flash_messages() -> None:
-    flash(FLASH)
-    errors = st.session_state.pop(f"{FLASH}_error", None)
-    if errors:
-        show_errors(errors, {"stage_id": tr("deals.stage")})
+    forms.messages(FLASH, {"stage_id": tr("deals.stage")})
 
 
 # ---------------------------------------------------------------------------
@@ -198,7 +200,8 @@ def _card(actor: Actor, card: Any) -> None:
                                tr("deals.days_in_stage", days=card.days_in_stage)]))
         if card.stalled:
             st.caption(f":red[{tr('deals.stalled')}: {tr(f'deals.stalled_{card.stall_reason}')}]")
-        move_control(actor, int(card.id), int(card.stage_id), int(card.version), card.name, f"deal_move_{card.id}")
+        move_control(actor, int(card.id), int(card.stage_id), int(card.version), card.name, f"deal_move_{card.id}",
+                     card.amount)
 
 
 def board_section(actor: Actor, owner_id: int | None, today: date) -> None:
@@ -225,7 +228,7 @@ def board_section(actor: Actor, owner_id: int | None, today: date) -> None:
 
 @st.cache_data(ttl=120, show_spinner=False)
 def _deals(db: str, actor: Actor, owner_id: int | None, status: str | None, search: str, version: int) -> pd.DataFrame:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return svc.list_deals(s, actor, owner_id=owner_id, status=status, search=search or None, limit=100)
 
 
@@ -244,13 +247,10 @@ def _submit_edit(actor: Actor, deal: dict[str, Any], prefix: str) -> None:
             changes[field] = value
     if not changes:
         return
-    _, errors = call_service(lambda s: svc.update_deal(s, actor, deal_id=deal["id"], version=deal["version"],
-                                                       changes=changes))
-    if errors:
-        ss[f"{prefix}_errors"] = errors
-        return
-    clear_keys(prefix, EDIT_FIELDS)
-    ss[FLASH] = tr("deals.saved")
+    forms.submit(prefix, lambda s: svc.update_deal(s, actor, deal_id=deal["id"], version=deal["version"],
+                                                   changes=changes), fields=EDIT_FIELDS)
+    if forms.outcome(prefix) is None:
+        forms.flash(FLASH, tr("deals.saved"))
 
 
 def _edit_form(actor: Actor, deal: dict[str, Any]) -> None:
@@ -258,24 +258,23 @@ def _edit_form(actor: Actor, deal: dict[str, Any]) -> None:
     opts = options()
     products = {None: tr("common.none"), **dict(opts.products)}
     channels = {None: tr("common.none"), **dict(opts.channels)}
-    errors = st.session_state.get(f"{prefix}_errors")
     closed = deal["stage_kind"] != "open"
+    forms.messages(prefix, fields=("name", "amount", "probability", "expected_close", "owner_id"))
     with st.form(f"{prefix}_form"):
-        show_errors({k: v for k, v in (errors or {}).items() if k == "__all__"})
         st.text_input(tr("deals.name"), value=deal["name"], key=f"{prefix}_name", max_chars=200)
-        field_error(errors, "name")
+        forms.field_error(prefix, "name")
         c1, c2, c3 = st.columns(3)
         with c1:
             money_input(tr("deals.amount"), f"{prefix}_amount", value=deal["amount"], disabled=closed)
-            field_error(errors, "amount")
+            forms.field_error(prefix, "amount")
         with c2:
-            st.number_input(tr("deals.probability"), min_value=0, max_value=100, step=5, disabled=closed,
-                            value=int(deal["probability"]), key=f"{prefix}_probability")
-            field_error(errors, "probability")
+            number_field(tr("deals.probability"), f"{prefix}_probability", step=5, disabled=closed,
+                         value=int(deal["probability"]))
+            forms.field_error(prefix, "probability")
         with c3:
-            st.date_input(tr("deals.expected_close"), value=deal["expected_close"], key=f"{prefix}_expected_close",
-                          format="YYYY-MM-DD", disabled=closed)
-            field_error(errors, "expected_close")
+            date_field(tr("deals.expected_close"), f"{prefix}_expected_close", value=deal["expected_close"],
+                       disabled=closed)
+            forms.field_error(prefix, "expected_close")
         c1, c2, c3 = st.columns(3)
         c1.selectbox(tr("deals.product"), list(products), format_func=products.__getitem__,
                      index=list(products).index(deal["product_id"]) if deal["product_id"] in products else 0,
@@ -289,22 +288,19 @@ def _edit_form(actor: Actor, deal: dict[str, Any]) -> None:
             c3.selectbox(tr("deals.owner"), list(people), format_func=people.__getitem__,
                          index=list(people).index(deal["owner_id"]), key=f"{prefix}_owner")
             with c3:
-                field_error(errors, "owner_id")
+                forms.field_error(prefix, "owner_id")
         st.text_input(tr("deals.next_step"), value=deal["next_step"] or "", key=f"{prefix}_next_step", max_chars=300)
         st.form_submit_button(tr("common.save"), type="primary", on_click=_submit_edit, args=(actor, deal, prefix))
 
 
 def _reopen(actor: Actor, deal_id: int, version: int) -> None:
-    _, errors = call_service(lambda s: svc.reopen_deal(s, actor, deal_id=deal_id, version=version))
-    if errors:
-        st.session_state[f"{FLASH}_error"] = errors
-    else:
-        st.session_state[FLASH] = tr("deals.reopened")
+    forms.submit(FLASH, lambda s: svc.reopen_deal(s, actor, deal_id=deal_id, version=version),
+                 success=tr("deals.reopened"))
 
 
 @st.cache_data(ttl=120, show_spinner=False)
 def _full_deal(db: str, actor: Actor, deal_id: int, version: int) -> tuple[dict[str, Any], pd.DataFrame]:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         deal = svc.get_deal(s, actor, deal_id=deal_id).model_dump()
         hist = svc.deal_history(s, actor, deal_id=deal_id)
     return deal, hist
@@ -327,7 +323,10 @@ def detail_section(actor: Actor, owner_id: int | None) -> None:
         tr("deals.stage"): frame["stage_name"], tr("deals.amount"): [money(a) for a in frame["amount"]],
         tr("deals.probability"): frame["probability"], tr("deals.expected_close"): frame["expected_close"],
         tr("deals.owner"): frame["owner_name"],
-    }), height=260)
+    }), height=38 + 35 * min(len(frame), LIST_ROWS))
+    total = frame.attrs.get("total", len(frame))
+    if total > len(frame):
+        st.caption(tr("common.showing_of", shown=number(len(frame)), total=number(total)))
     labels = {int(r.id): f"{r.customer_name or '—'} · {r.name} ({r.stage_name})" for r in frame.itertuples()}
     deal_id = st.selectbox(tr("deals.select_deal"), list(labels), format_func=labels.__getitem__, key="deal_selected")
     if deal_id is None:
@@ -339,7 +338,8 @@ def detail_section(actor: Actor, owner_id: int | None) -> None:
     st.caption(" · ".join([plain(row["customer_name"] or "—"), plain(row["stage_name"]), money(deal["amount"]),
                            plain(row["owner_name"])]))
     if deal["stage_kind"] == "open":
-        move_control(actor, deal["id"], deal["stage_id"], deal["version"], deal["name"], f"deal_detail_move_{deal_id}")
+        move_control(actor, deal["id"], deal["stage_id"], deal["version"], deal["name"], f"deal_detail_move_{deal_id}",
+                     deal["amount"])
     else:
         st.button(tr("deals.reopen"), key=f"deal_reopen_{deal_id}", on_click=_reopen,
                   args=(actor, deal["id"], deal["version"]))
@@ -372,12 +372,8 @@ def _submit_new(actor: Actor, customer_id: int) -> None:
     }
     if ss.get(f"{NEW}_probability") is not None:
         data["probability"] = ss[f"{NEW}_probability"]
-    _, errors = call_service(lambda s: svc.create_deal(s, actor, data=data))
-    if errors:
-        ss[f"{NEW}_errors"] = errors
-        return
-    clear_keys(NEW, NEW_FIELDS)
-    ss[FLASH] = tr("deals.created")
+    forms.submit(NEW, lambda s: svc.create_deal(s, actor, data=data), fields=NEW_FIELDS,
+                 success=tr("deals.created"))
 
 
 def new_deal_form(actor: Actor) -> None:
@@ -393,32 +389,31 @@ def new_deal_form(actor: Actor) -> None:
     stages = {sid: f"{name} ({prob}%)" for sid, name, prob in opts.open_stages}
     products = {None: tr("common.none"), **dict(opts.products)}
     channels = {None: tr("common.none"), **dict(opts.channels)}
-    errors = st.session_state.get(f"{NEW}_errors")
+    forms.messages(NEW, fields=("name", "customer_id", "stage_id", "amount", "probability", "expected_close",
+                                "owner_id"))
     with st.form(f"{NEW}_form"):
-        show_errors({k: v for k, v in (errors or {}).items() if k == "__all__"})
         st.text_input(tr("deals.name"), key=f"{NEW}_name", max_chars=200)
-        field_error(errors, "name", "customer_id")
+        forms.field_error(NEW, "name", "customer_id")
         c1, c2, c3 = st.columns(3)
         with c1:
             st.selectbox(tr("deals.stage"), list(stages), format_func=stages.__getitem__, key=f"{NEW}_stage")
-            field_error(errors, "stage_id")
+            forms.field_error(NEW, "stage_id")
         with c2:
             money_input(tr("deals.amount"), f"{NEW}_amount")
-            field_error(errors, "amount")
+            forms.field_error(NEW, "amount")
         with c3:
-            st.number_input(tr("deals.probability"), min_value=0, max_value=100, step=5, value=None,
-                            key=f"{NEW}_probability", help=tr("deals.probability_default"))
-            field_error(errors, "probability")
+            number_field(tr("deals.probability"), f"{NEW}_probability", step=5, help=tr("deals.probability_default"))
+            forms.field_error(NEW, "probability")
         c1, c2, c3 = st.columns(3)
         with c1:
-            st.date_input(tr("deals.expected_close"), value=None, key=f"{NEW}_expected_close", format="YYYY-MM-DD")
-            field_error(errors, "expected_close")
+            date_field(tr("deals.expected_close"), f"{NEW}_expected_close")
+            forms.field_error(NEW, "expected_close")
         c2.selectbox(tr("deals.product"), list(products), format_func=products.__getitem__, key=f"{NEW}_product")
         c3.selectbox(tr("deals.channel"), list(channels), format_func=channels.__getitem__, key=f"{NEW}_channel")
         if actor.is_manager:
             people = dict(members(actor))
             st.selectbox(tr("deals.owner"), list(people), format_func=people.__getitem__,
                          index=list(people).index(actor.id) if actor.id in people else 0, key=f"{NEW}_owner")
-            field_error(errors, "owner_id")
+            forms.field_error(NEW, "owner_id")
         st.text_input(tr("deals.next_step"), key=f"{NEW}_next_step", max_chars=300)
         st.form_submit_button(tr("deals.new"), type="primary", on_click=_submit_new, args=(actor, customer_id))

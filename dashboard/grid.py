@@ -116,10 +116,24 @@ def number_column(field: str, header: str, *, editable: bool = True, min_value: 
     return col
 
 
-def grid_options(columns: list[dict[str, Any]], *, selectable: bool = True, row_height: int | None = None) -> dict:
+#: AG Grid's own strings we translate (catalog keys ``grid.ag.<key>``).
+AG_LOCALE_KEYS = ("noRowsToShow", "loadingOoo", "loadingError", "noMatches", "blanks", "selectAll", "searchOoo",
+                  "ariaChecked", "ariaUnchecked", "ariaRowSelect", "ariaRowDeselect", "ariaRowSelectAll")
+
+
+def ag_locale_text(locale: str) -> dict[str, str]:
+    """AG Grid's ``localeText`` in ``locale`` (its own English otherwise shows, e.g. "No
+    Rows To Show" in the Chinese UI)."""
+    from services.i18n import t
+
+    return {key: t(f"grid.ag.{key}", locale) for key in AG_LOCALE_KEYS}
+
+
+def grid_options(columns: list[dict[str, Any]], *, selectable: bool = True, row_height: int | None = None,
+                 locale: str | None = None) -> dict:
     """gridOptions for a server-paged editable grid: columns as given, client sorting /
     filtering / paging off, multi-row checkbox selection, edits committed when a cell
-    loses focus."""
+    loses focus, AG Grid's own strings in ``locale``."""
     from st_aggrid import GridOptionsBuilder
 
     gb = GridOptionsBuilder()
@@ -141,6 +155,8 @@ def grid_options(columns: list[dict[str, Any]], *, selectable: bool = True, row_
         # ≤ 20 columns: render them all (also lets browser tests find off-screen cells)
         "suppressColumnVirtualisation": True,
     }
+    if locale:
+        opts["localeText"] = ag_locale_text(locale)
     if selectable:
         opts["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
                                 "enableClickSelection": False}

@@ -12,13 +12,14 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from dashboard import charts
 from dashboard.i18n import current_locale, money, number, percent, tr
 from dashboard.state import data_version, db_key, get_engine
 from services import analytics
 from services.access import Actor
-from services.db import session_scope
+from services.db import read_scope
 from services.periods import Period, last_months
 
 TREND_MONTHS = 12
@@ -26,20 +27,20 @@ TREND_MONTHS = 12
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _kpis(db: str, actor: Actor, period: Period, scope: str, today: date, version: int) -> analytics.OverviewKPIs:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return analytics.overview_kpis(s, actor, period=period, scope=scope, today=today)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _trend(db: str, actor: Actor, scope: str, today: date, version: int) -> pd.DataFrame:
     window = last_months(today, TREND_MONTHS)
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return analytics.monthly_won_trend(s, actor, start=window.start, end=window.end, scope=scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _pipeline(db: str, actor: Actor, scope: str, version: int) -> pd.DataFrame:
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         return analytics.pipeline_by_stage(s, actor, scope=scope)
 
 
@@ -53,6 +54,28 @@ def load_trend(actor: Actor, scope: str, today: date) -> pd.DataFrame:
 
 def load_pipeline(actor: Actor, scope: str) -> pd.DataFrame:
     return _pipeline(db_key(), actor, scope, data_version())
+
+
+def getting_started(actor: Actor) -> None:
+    """On a new company's Overview, tell the admin what to do next: add teams and users,
+    import customers, or load the demo company."""
+    from dashboard.runner import read
+    from services import users
+
+    have = read(lambda s: users.getting_started(s, actor))
+    if not have or all(have.values()):
+        return
+    with st.container(border=True):
+        st.markdown(f"**{tr('overview.start_title')}**")
+        steps = [("teams", "pages/admin.py", "overview.start_teams"), ("users", "pages/admin.py", "overview.start_users"),
+                 ("customers", "pages/import_export.py", "overview.start_import")]
+        for what, target, label in steps:
+            if not have[what]:
+                try:
+                    st.page_link(target, label=tr(label), icon=":material/arrow_forward:")
+                except StreamlitAPIException:  # the page is not registered (e.g. run on its own)
+                    st.markdown(f"- {tr(label)}")
+        st.caption(tr("overview.start_demo"))
 
 
 def kpi_cards(k: analytics.OverviewKPIs) -> None:
@@ -129,7 +152,10 @@ def pipeline_section(df: pd.DataFrame) -> None:
     if df.empty or df["count"].sum() == 0:
         st.info(tr("overview.no_data"))
         return
+    shown = df.assign(label=[tr("overview.pipeline_bar", stage=stage, amount=money(amount), n=number(n))
+                             for stage, amount, n in zip(df["stage"], df["amount"], df["count"], strict=True)])
     chart = charts.funnel_chart(
-        df, value_title=tr("charts.amount"), count_title=tr("charts.deals"), stage_title=tr("charts.stage"),
+        shown, label="label", value_title=tr("charts.amount"), count_title=tr("charts.deals"),
+        stage_title=tr("charts.stage"),
     )
     st.altair_chart(chart, width="stretch")

@@ -14,28 +14,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from services.validation import is_missing
+
 # every character CommonMark / GFM (emphasis, links, headings — "=" and "-" underline a
 # line —, lists, tables, strikethrough, HTML), Streamlit's directives (:red[…], :emoji:)
 # and KaTeX ($…$) act on; "&" so an entity such as "&lt;" shows as typed
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return False
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # lists and other containers
-        return False
-
-
 def plain(text: Any) -> str:
     """``text`` escaped for markdown so it shows as typed (never as formatting, a link or
     HTML). ``None`` / NaN / pandas' NA → ``""``; anything else goes through ``str()``."""
-    if _missing(text):
+    if is_missing(text) and not isinstance(text, str):
         return ""
     return _MD_SPECIAL.sub(r"\\\1", str(text))

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import activity_views as views
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
-from dashboard.widgets import company_today
+from dashboard.widgets import company_today, keep_tabs
 
 actor = require_actor()
 today = company_today()
@@ -19,17 +19,17 @@ today = company_today()
 st.title(tr("activities.title"))
 owner_id = views.rep_filter(actor, "act_rep")
 
-log_tab, agenda_tab, week_tab, forgotten_tab = st.tabs([
-    tr("activities.log_title"),
-    tr("activities.agenda_team") if actor.is_manager else tr("activities.agenda"),
-    tr("activities.calendar"),
-    tr("activities.forgotten"),
-])
-with log_tab:
+tabs = keep_tabs(views.TABS_KEY, {
+    "log": tr("activities.log_title"),
+    "agenda": tr("activities.agenda_team") if actor.is_manager else tr("activities.agenda"),
+    "week": tr("activities.calendar"),
+    "forgotten": tr("activities.forgotten"),
+})
+with tabs["log"]:
     views.log_form(actor)
-with agenda_tab:
+with tabs["agenda"]:
     views.agenda_section(actor, owner_id, today)
-with week_tab:
+with tabs["week"]:
     views.calendar_section(actor, owner_id, today)
-with forgotten_tab:
+with tabs["forgotten"]:
     views.forgotten_section(actor, owner_id, today)

@@ -12,7 +12,7 @@ from dashboard import contract_views as views
 from dashboard.activity_views import rep_filter
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
-from dashboard.widgets import company_today
+from dashboard.widgets import company_today, keep_tabs
 
 actor = require_actor()
 today = company_today()
@@ -22,17 +22,17 @@ owner_id = rep_filter(actor, "contract_rep")
 views.flash_messages()
 lists = views.load_lists(actor, owner_id, today)
 
-tabs = st.tabs([tr("contracts.list"), tr("contracts.due_this_month"), tr("contracts.overdue"),
-                tr("contracts.collected_this_week"), tr("contracts.by_rep"), tr("contracts.new_from_deal")])
-with tabs[0]:
+tabs = keep_tabs("contract_tab", {code: tr(f"contracts.{code}") for code in (
+    "list", "due_this_month", "overdue", "collected_this_week", "by_rep", "new_from_deal")})
+with tabs["list"]:
     views.list_section(actor, owner_id, today)
-with tabs[1]:
+with tabs["due_this_month"]:
     views.due_section(lists)
-with tabs[2]:
+with tabs["overdue"]:
     views.overdue_section(lists)
-with tabs[3]:
+with tabs["collected_this_week"]:
     views.collected_section(lists)
-with tabs[4]:
+with tabs["by_rep"]:
     views.by_rep_section(lists)
-with tabs[5]:
-    views.new_section(actor)
+with tabs["new_from_deal"]:
+    views.new_section(actor, today)

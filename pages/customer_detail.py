@@ -28,7 +28,8 @@ if profile is None:
     st.stop()
 
 views.header(profile)
-tabs = dict(zip(views.TABS, st.tabs([tr(f"customer360.tab_{t}") for t in views.TABS]), strict=True))
+views.switch_customer(actor)
+tabs = views.tabs()
 with tabs["overview"]:
     views.overview_tab(profile)
 with tabs["contacts"]:

@@ -13,7 +13,7 @@ from dashboard import deal_views as views
 from dashboard.activity_views import rep_filter
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
-from dashboard.widgets import company_today
+from dashboard.widgets import company_today, keep_tabs
 
 actor = require_actor()
 today = company_today()
@@ -22,12 +22,12 @@ st.title(tr("deals.title"))
 owner_id = rep_filter(actor, "deal_rep")
 views.flash_messages()
 
-board_tab, list_tab, new_tab = st.tabs([tr("deals.board"), tr("deals.list"), tr("deals.new")])
-with board_tab:
+tabs = keep_tabs("deal_tab", {"board": tr("deals.board"), "list": tr("deals.list"), "new": tr("deals.new")})
+with tabs["board"]:
     views.board_section(actor, owner_id, today)
-with list_tab:
+with tabs["list"]:
     views.detail_section(actor, owner_id)
-with new_tab:
+with tabs["new"]:
     views.new_deal_form(actor)
 
-views.pending_dialog(actor)
+views.pending_dialog(actor, today)

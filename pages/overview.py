@@ -17,6 +17,7 @@ actor = require_actor()
 
 st.title(tr("overview.title"))
 st.caption(tr("overview.greeting", name=plain(actor.display_name)))
+views.getting_started(actor)
 
 pick_period, pick_scope = st.columns([3, 1])
 with pick_period:

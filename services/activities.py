@@ -58,6 +58,8 @@ from services.validation import validate
 
 MAX_DURATION_MINUTES = 24 * 60
 FORGOTTEN_BUCKETS = (7, 15, 30, 90, 180)
+#: No activity is dated before this day (a typo such as 1900 is refused, never stored).
+EARLIEST_DAY = date(2000, 1, 1)
 
 # ---------------------------------------------------------------------------
 # writes
@@ -79,7 +81,8 @@ def _activity_values(data: ActivityCreate | Mapping[str, Any], actor: Actor) -> 
 def log_activity(session: Session, actor: Actor, *, data: ActivityCreate | Mapping[str, Any],
                  now: datetime | None = None, require_next_contact: bool | None = None) -> ActivityRead:
     """Log a done activity or plan one. Rules: kind from ``ACTIVITY_KINDS``; duration 0–1440
-    minutes; a done activity (``done_at`` set, or neither time given → done now) needs a
+    minutes; not dated before ``EARLIEST_DAY``; a done activity (``done_at`` set, or neither
+    time given → done now) needs a
     ``next_contact_on`` on or after its day unless the setting
     ``activity_next_contact_required`` is off; done time not in the future; the customer must
     be visible and editable to the actor; deal and contact must belong to that customer.
@@ -116,6 +119,10 @@ def _check_activity_fields(session: Session, a: ActivityCreate, now: datetime, t
         errors["kind"] = t("err.not_in_list", loc, options=", ".join(ACTIVITY_KINDS))
     if a.duration_minutes is not None and not 0 <= a.duration_minutes <= MAX_DURATION_MINUTES:
         errors["duration_minutes"] = t("err.range", loc, min=0, max=MAX_DURATION_MINUTES)
+    for name in ("done_at", "planned_at"):
+        when = getattr(a, name)
+        if when is not None and local_date(when, tz) < EARLIEST_DAY:
+            errors[name] = t("err.min", loc, min=EARLIEST_DAY.isoformat())
     if a.done_at is not None:
         if a.done_at > now + timedelta(minutes=5):
             errors["done_at"] = t("activities.err.done_in_future", loc)
@@ -360,7 +367,8 @@ def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today
     follow-ups (``next_contact_on`` of owned customers without a planned activity) in three
     buckets — ``overdue`` (before today, the most recently due first), ``today`` and
     ``this_week`` (after today up to Sunday), each by due time, each at most ``limit`` rows
-    with the full count in ``.attrs['total']``. Reps see their own; managers their teams,
+    with the full count in ``.attrs['total']``, and who to call (``contact_name``,
+    ``contact_phone``). Reps see their own; managers their teams,
     optionally one rep (``owner_id``)."""
     tz = local_tz(session, tz)
     ids = scoped_owner_ids(session, actor, owner_id)
@@ -379,7 +387,35 @@ def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today
         rows, total = _agenda_bucket(conn, _agenda_statements(name, owners, sqlite, limit), params,
                                      newest_first=name == "overdue", limit=limit, tz=tz)
         out[name] = _agenda_frame(rows, total)
+    _add_contacts(session, out)
     return out
+
+
+def _add_contacts(session: Session, frames: dict[str, pd.DataFrame]) -> None:
+    """``contact_name`` / ``contact_phone`` of each agenda row: the activity's contact, else
+    the customer's primary contact (else its first). One query for all rows shown; the
+    agenda lists only customers the actor owns or manages, whose contacts they may see."""
+    activity_ids = sorted({int(a) for f in frames.values() for a in f["activity_id"] if a is not None})
+    customer_ids = sorted({int(c) for f in frames.values() for c in f["customer_id"]})
+    if not customer_ids:
+        for frame in frames.values():
+            frame["contact_name"], frame["contact_phone"] = [], []
+        return
+    chosen = dict(session.execute(select(Activity.id, Activity.contact_id).where(
+        Activity.id.in_(activity_ids), Activity.contact_id.is_not(None))).all()) if activity_ids else {}
+    contacts = session.execute(
+        select(Contact.id, Contact.customer_id, Contact.name, Contact.phone)
+        .where(Contact.customer_id.in_(customer_ids))
+        .order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id)).all()
+    by_id = {c.id: (c.name, c.phone) for c in contacts}
+    first: dict[int, tuple] = {}
+    for c in contacts:
+        first.setdefault(c.customer_id, (c.name, c.phone))
+    for frame in frames.values():
+        picked = [by_id.get(chosen.get(a)) if a is not None and chosen.get(a) in by_id else first.get(c, (None, None))
+                  for a, c in zip(frame["activity_id"], frame["customer_id"], strict=True)]
+        frame["contact_name"] = [p[0] for p in picked]
+        frame["contact_phone"] = [p[1] for p in picked]
 
 
 CALENDAR_COLUMNS = ["id", "day", "time", "kind", "status", "customer_id", "customer_name", "owner_name",
@@ -389,7 +425,8 @@ CALENDAR_COLUMNS = ["id", "day", "time", "kind", "status", "customer_id", "custo
 def week_calendar(session: Session, actor: Actor, *, week_start: date, owner_id: int | None = None,
                   tz: str | ZoneInfo | None = None, limit: int = 2000) -> pd.DataFrame:
     """Planned and done activities of the 7 days from ``week_start`` (local zone): one row
-    each with its local day and time; ``status`` is planned or done."""
+    each with its local day and time; ``status`` is planned or done. At most ``limit`` rows;
+    ``.attrs['total']`` is how many the week holds."""
     tz = local_tz(session, tz)
     ids = scoped_owner_ids(session, actor, owner_id)
     start, end = day_start_utc(week_start, tz), day_start_utc(week_start + timedelta(days=7), tz)
@@ -412,7 +449,10 @@ def week_calendar(session: Session, actor: Actor, *, week_start: date, owner_id:
                         "status": "done" if r.done_at else "planned", "customer_id": r.customer_id,
                         "customer_name": r.customer_name, "owner_name": r.owner_name, "outcome": r.outcome,
                         "duration_minutes": r.duration_minutes})
-    return pd.DataFrame.from_records(records, columns=CALENDAR_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=CALENDAR_COLUMNS)
+    frame.attrs["total"] = len(records) if len(records) < limit else int(session.scalar(
+        select(func.count()).select_from(Activity).where(owner_in(Activity.owner_id, ids), in_week)) or 0)
+    return frame
 
 
 @dataclass
@@ -471,7 +511,8 @@ def list_customer_activities(session: Session, actor: Actor, *, customer_id: int
     """The customer's timeline, newest first (planned ones by their planned time). The
     customer must be visible (else ``NotFound``). Whoever may see the customer's private
     details (its owner's chain, managers) sees every activity on it, including those of
-    previous owners; for a pool customer a rep sees only activities they may see by owner."""
+    previous owners; for a pool customer a rep sees only activities they may see by owner.
+    At most ``limit`` rows; ``.attrs['total']`` is how many there are."""
     customer = get_visible_customer(session, actor, customer_id)
     tz = local_tz(session, tz)
     when = func.coalesce(Activity.done_at, Activity.planned_at)
@@ -488,15 +529,22 @@ def list_customer_activities(session: Session, actor: Actor, *, customer_id: int
     )
     if not can_see_private(session, actor, customer.owner_id) or customer.owner_id is None:
         stmt = stmt.where(owner_filter(session, actor, Activity.owner_id))
+    rows = session.execute(stmt).all()
+    total = len(rows)
+    if total == limit:  # cut: count them all (same visibility) so the page can say "100 of 340"
+        total = int(session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(Activity.id).order_by(None).limit(None).subquery())) or 0)
     records = []
-    for a, owner_name, deal_name, contact_name in session.execute(stmt).all():
+    for a, owner_name, deal_name, contact_name in rows:
         at = as_utc(a.done_at or a.planned_at)
         records.append({"id": a.id, "kind": a.kind, "status": "done" if a.done_at else "planned",
                         "at": at.astimezone(tz) if at else None, "owner_name": owner_name,
                         "deal_id": a.deal_id, "deal_name": deal_name, "contact_name": contact_name,
                         "duration_minutes": a.duration_minutes, "outcome": a.outcome, "notes": a.notes,
                         "next_step": a.next_step, "next_contact_on": a.next_contact_on, "location": a.location})
-    return pd.DataFrame.from_records(records, columns=TIMELINE_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=TIMELINE_COLUMNS)
+    frame.attrs["total"] = total
+    return frame
 
 
 def customer_choices(session: Session, actor: Actor, *, search: str | None = None, limit: int = 50,

@@ -246,15 +246,27 @@ def split_amount(total: Decimal, parts: int) -> list[Decimal]:
 
 def plan_installments(session: Session, actor: Actor, *, contract_id: int, count: int, first_due_on: date,
                       every_months: int = 1) -> list[InstallmentRead]:
-    """Plan the contract's not yet planned amount as ``count`` installments, the first due
-    on ``first_due_on`` and then every ``every_months`` months (``split_amount``)."""
+    """Plan the contract's not yet planned amount as ``count`` (1–120) installments, the
+    first due on ``first_due_on`` (required) and then every ``every_months`` (1–12) months
+    (``split_amount``); refused when nothing is left to plan."""
     loc = actor.locale
     row = load_visible(session, actor, Contract, contract_id, field="contract_id")
-    if not isinstance(count, int) or not 1 <= count <= 120:
-        raise ValidationError({"count": t("err.range", loc, min=1, max=120)})
+    errors: dict[str, str] = {}
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)
+    if isinstance(every_months, float) and every_months.is_integer():
+        every_months = int(every_months)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 120:
+        errors["count"] = t("err.range", loc, min=1, max=120)
+    if isinstance(every_months, bool) or not isinstance(every_months, int) or not 1 <= every_months <= 12:
+        errors["every_months"] = t("err.range", loc, min=1, max=12)
+    if first_due_on is None:
+        errors["first_due_on"] = t("err.required", loc)
     left = _dec(row.amount) - _planned_total(session, contract_id)
     if left <= 0:
-        raise ValidationError({"amount": t("contracts.err.plan_over_amount", loc, left="0.00")})
+        errors["__all__"] = t("contracts.err.nothing_to_split", loc)
+    if errors:
+        raise ValidationError(errors)
     return [add_installment(session, actor, contract_id=contract_id, amount=share,
                             due_on=add_months(first_due_on, i * every_months))
             for i, share in enumerate(split_amount(left, count))]
@@ -403,26 +415,40 @@ def installments(session: Session, actor: Actor, *, contract_id: int, today: dat
 def due_installments(session: Session, actor: Actor, *, start: date, end: date, today: date,
                      owner_id: int | None = None, limit: int = 200, offset: int = 0) -> pd.DataFrame:
     """Installments due in [start, end) that are not fully paid (e.g. due this month), on
-    live contracts the actor may see, by due date."""
+    live contracts the actor may see, by due date: at most ``limit`` rows, with the count
+    and the remaining amount of all of them in ``.attrs`` (``count``, ``remaining``)."""
     ids = scoped_owner_ids(session, actor, owner_id)
     stmt, status, _ = _installment_select(today)
-    rows = session.execute(
-        stmt.where(PaymentPlan.due_on >= start, PaymentPlan.due_on < end, status != "paid",
-                   Contract.status.in_(COLLECTING), owner_in(Contract.owner_id, ids))
-        .order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)).all()
-    return _money_frame(rows, INSTALLMENT_COLUMNS)
+    cond = (PaymentPlan.due_on >= start, PaymentPlan.due_on < end, status != "paid", Contract.status.in_(COLLECTING),
+            owner_in(Contract.owner_id, ids))
+    rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
+                           ).all()
+    return _with_totals(session, _money_frame(rows, INSTALLMENT_COLUMNS), stmt.where(*cond))
+
+
+def _with_totals(session: Session, frame: pd.DataFrame, matching) -> pd.DataFrame:
+    """``.attrs['count']`` and ``.attrs['remaining']``: how many installments the statement
+    ``matching`` finds and what is left to collect on them — over all of them, not just the
+    rows returned."""
+    found = matching.subquery("matching")
+    row = session.execute(select(func.count(), func.coalesce(func.sum(found.c.remaining), 0))).one()
+    frame.attrs["count"] = int(row[0])
+    frame.attrs["remaining"] = _dec(row[1])
+    return frame
 
 
 def overdue_installments(session: Session, actor: Actor, *, today: date, owner_id: int | None = None,
                          limit: int = 200, offset: int = 0) -> pd.DataFrame:
-    """Installments past due and not fully paid, oldest first, on live contracts."""
+    """Installments past due and not fully paid, oldest first, on live contracts: at most
+    ``limit`` rows, with the count and remaining amount of all of them in ``.attrs``
+    (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment)."""
     ids = scoped_owner_ids(session, actor, owner_id)
     stmt, status, _ = _installment_select(today)
-    rows = session.execute(
-        stmt.where(PaymentPlan.due_on < today, status == "overdue", Contract.status.in_(COLLECTING),
-                   owner_in(Contract.owner_id, ids))
-        .order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)).all()
-    return _money_frame(rows, INSTALLMENT_COLUMNS)
+    cond = (PaymentPlan.due_on < today, status == "overdue", Contract.status.in_(COLLECTING),
+            owner_in(Contract.owner_id, ids))
+    rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
+                           ).all()
+    return _with_totals(session, _money_frame(rows, INSTALLMENT_COLUMNS), stmt.where(*cond))
 
 
 PAYMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_name", "installment", "received_on",
@@ -444,15 +470,17 @@ def _payment_select():
 def payments_received(session: Session, actor: Actor, *, start: date, end: date, owner_id: int | None = None,
                       limit: int = 200, offset: int = 0) -> pd.DataFrame:
     """Payments received in [start, end) (e.g. collected this week), newest first;
-    ``.attrs['total']`` is their sum over the whole range."""
+    ``.attrs['total']`` is their sum and ``.attrs['count']`` their number over the whole
+    range (the rows are at most ``limit``)."""
     ids = scoped_owner_ids(session, actor, owner_id)
     cond = and_(Payment.received_on >= start, Payment.received_on < end, owner_in(Contract.owner_id, ids))
     rows = session.execute(_payment_select().where(cond).order_by(Payment.received_on.desc(), Payment.id.desc())
                            .limit(limit).offset(offset)).all()
     frame = _money_frame(rows, PAYMENT_COLUMNS, money=("amount",))
-    frame.attrs["total"] = _dec(session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).join(Contract, Contract.id == Payment.contract_id)
-        .where(cond)))
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).select_from(Payment)
+        .join(Contract, Contract.id == Payment.contract_id).where(cond)).one()
+    frame.attrs["total"], frame.attrs["count"] = _dec(total), int(count)
     return frame
 
 

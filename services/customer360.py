@@ -35,6 +35,7 @@ from services.access import (
     owner_filter,
 )
 from services.activities import list_customer_activities
+from services.clock import company_today
 from services.contacts import list_contacts
 from services.contracts import list_customer_contracts
 from services.customers import CustomerFilter, get_customer, list_customers_page
@@ -115,7 +116,7 @@ def clv_estimate(session: Session, actor: Actor, *, customer_id: int, today: dat
     """CLV = average annual won revenue × gross margin rate × expected lifetime (module
     docstring has each term). Only won deals the actor may see count."""
     get_visible_customer(session, actor, customer_id)
-    return _clv(_won_deals(session, actor, customer_id), today or utcnow().date(), lifetime_years)
+    return _clv(_won_deals(session, actor, customer_id), today or company_today(session), lifetime_years)
 
 
 def _clv(rows, today: date, lifetime_years: Decimal | int | float) -> ClvEstimate:

@@ -53,6 +53,7 @@ from services.access import (
     require_role,
     visible_user_ids,
 )
+from services.collation import name_sort_key
 from services.dedupe import (
     CREDIT_CHARS,
     credit_code_check_char,
@@ -150,10 +151,13 @@ def validate_customer_fields(
 
 
 def norm_columns(values: dict[str, Any]) -> dict[str, Any]:
-    """The normalised dedupe columns that follow from name / phone / email."""
+    """The normalised columns that follow from name / phone / email: the dedupe keys and the
+    name's sort key (pinyin for Chinese, ``services.collation``) — the one place that derives
+    them, so every write path stores them."""
     out: dict[str, Any] = {}
     if "name" in values:
         out["name_norm"] = normalize_name(values["name"]) or (values["name"] or "").casefold()[:200]
+        out["name_sort"] = name_sort_key(values["name"])
     if "phone" in values:
         out["phone_norm"] = normalize_phone(values["phone"])
     if "email" in values:
@@ -228,7 +232,7 @@ class CustomerFilter:
 
 
 SORTABLE = {
-    "name": Customer.name_norm,
+    "name": Customer.name_sort,
     "tier": Customer.tier,
     "status": Customer.status,
     "owner_name": User.display_name,
@@ -560,9 +564,10 @@ def assignable_owners(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def list_channels(session: Session) -> list[dict[str, Any]]:
-    """Active channels (id, name) for select boxes."""
-    rows = session.execute(select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name))
-    return [dict(r._mapping) for r in rows.all()]
+    """Active channels (id, name) for select boxes (``reference.active_channels``)."""
+    from services import reference
+
+    return [{"id": i, "name": n} for i, n in reference.active_channels(session)]
 
 
 def distinct_values(session: Session, actor: Actor, *, field_name: str, limit: int = 200) -> list[str]:

@@ -23,7 +23,7 @@ import pydantic
 from sqlalchemy import and_, bindparam, case, false, func, or_, select
 from sqlmodel import Session
 
-from services import audit
+from services import audit, reference
 from services.access import (
     Actor,
     check_owner,
@@ -42,6 +42,7 @@ from services.clock import as_utc, local_date, local_tz
 from services.errors import ConflictError, FieldNotFound, ValidationError
 from services.i18n import t
 from services.models import (
+    CLOSED_STAGE_PROBABILITY,
     Channel,
     Customer,
     Deal,
@@ -134,7 +135,7 @@ def _read(row: Deal) -> DealRead:
 
 
 #: A closed deal's probability; an open one takes its stage's default unless one is given.
-CLOSED_PROBABILITY = {"won": 100, "lost": 0}
+CLOSED_PROBABILITY = CLOSED_STAGE_PROBABILITY  # the stage model's rule (won 100 %, lost 0 %)
 MAX_EXTERNAL_ID = 80
 _NEW_DEAL_FIELDS = ("name", "customer_id", "owner_id", "product_id", "amount", "stage_id", "probability",
                     "expected_close", "opened_on", "closed_on", "channel_id", "next_step", "lost_reason_id",
@@ -384,7 +385,7 @@ def move_deal(session: Session, actor: Actor, *, deal_id: int, stage_id: int, ve
     if target.kind == "open":
         row.probability = target.probability
     else:
-        row.probability = 100 if target.kind == "won" else 0
+        row.probability = CLOSED_STAGE_PROBABILITY[target.kind]
         row.closed_on = closed_on
         if target.kind == "lost":
             row.lost_reason_id, row.lost_note = lost_reason_id, (lost_note or "").strip() or None
@@ -607,7 +608,8 @@ def _frame(rows, columns) -> pd.DataFrame:
 def list_deals(session: Session, actor: Actor, *, owner_id: int | None = None, status: str | None = None,
                search: str | None = None, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """Deals the actor may see, newest first; ``status`` open / won / lost (stage kind);
-    ``search`` matches deal or customer name. Paged in SQL."""
+    ``search`` matches deal or customer name. Paged in SQL; ``.attrs['total']`` is how many
+    match in all."""
     ids = scoped_owner_ids(session, actor, owner_id)
     stmt = _deal_list_select().where(owner_in(Deal.owner_id, ids))
     if status:
@@ -616,7 +618,10 @@ def list_deals(session: Session, actor: Actor, *, owner_id: int | None = None, s
         like = f"%{search.strip()}%"
         stmt = stmt.where(or_(Deal.name.ilike(like), Customer.name.ilike(like)))
     rows = session.execute(stmt.order_by(Deal.id.desc()).limit(limit).offset(offset)).all()
-    return _frame(rows, DEAL_COLUMNS)
+    frame = _frame(rows, DEAL_COLUMNS)
+    frame.attrs["total"] = offset + len(rows) if len(rows) < limit else int(session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    return frame
 
 
 def list_customer_deals(session: Session, actor: Actor, *, customer_id: int) -> pd.DataFrame:
@@ -686,6 +691,5 @@ def deal_options(session: Session) -> DealOptions:
             select(LostReason.id, LostReason.name).where(LostReason.active.is_(True)).order_by(LostReason.name)).all()],
         products=[(r.id, r.name) for r in session.execute(
             select(Product.id, Product.name).where(Product.active.is_(True)).order_by(Product.name)).all()],
-        channels=[(r.id, r.name) for r in session.execute(
-            select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name)).all()],
+        channels=reference.active_channels(session),
     )

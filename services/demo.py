@@ -56,6 +56,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from services.collation import name_sort_key
 from services.db import sqlite_outside_transaction
 from services.dedupe import normalize_email, normalize_name, normalize_phone
 from services.errors import ValidationError
@@ -1098,7 +1099,7 @@ class _Generator:
             if outcome == "open":
                 has_open.add(ci)
         cols = ["id", "name", "credit_code", "industry", "region", "tier", "status", "channel_id", "owner_id", "phone",
-                "email", "address", "notes", "name_norm", "phone_norm", "email_norm", "external_id",
+                "email", "address", "notes", "name_norm", "name_sort", "phone_norm", "email_norm", "external_id",
                 "pool_entered_at", "previous_owner_id", "released_at", "last_contact_at", "next_contact_on",
                 "archived", "created_at", "updated_at", "version"]
         rows = []
@@ -1131,7 +1132,7 @@ class _Generator:
                 cid, name, self.credit_code() if self.lang == "zh_CN" and r.random() < 0.8 else None, industry,
                 v["regions"][ri][1], tier, status, channel, owner, phone, email, address,
                 r.choice(v["notes"]) if r.random() < 0.2 else None,
-                normalize_name(name), normalize_phone(phone), normalize_email(email), None,
+                normalize_name(name), name_sort_key(name), normalize_phone(phone), normalize_email(email), None,
                 pool_at, prev, pool_at, clock.ts(lc) if lc else None,
                 clock.day(self.next_contact[ci]) if self.next_contact[ci] and owner else None,
                 False, created, clock.ts(updated), 1))

@@ -68,8 +68,9 @@ def _q(value: Decimal, places: int) -> Decimal:
 
 
 def format_money(value, locale: str | None = None, currency: str = "CNY", compact: bool = True) -> str:
-    """Money per locale: zh uses ¥ and 万/亿 when large (compact); en uses thousands
-    separators (and K/M when compact)."""
+    """Money per locale — the one formatter of cards, tables and charts' labels: zh uses ¥
+    and 万/亿 when large (compact), en K/M; both with thousands separators everywhere
+    (¥6,136.06万, $1,234.50, 1,250.0K)."""
     if value is None:
         return "—"
     amount = Decimal(str(value))
@@ -79,14 +80,14 @@ def format_money(value, locale: str | None = None, currency: str = "CNY", compac
     loc = normalize_locale(locale)
     if loc == "zh_CN":
         if compact and a >= Decimal("100000000"):
-            return f"{sign}{symbol}{_q(a / Decimal('100000000'), 2)}亿"
+            return f"{sign}{symbol}{_q(a / Decimal('100000000'), 2):,}亿"
         if compact and a >= Decimal("10000"):
-            return f"{sign}{symbol}{_q(a / Decimal('10000'), 2)}万"
+            return f"{sign}{symbol}{_q(a / Decimal('10000'), 2):,}万"
         return f"{sign}{symbol}{_q(a, 2):,}"
     if compact and a >= Decimal("1000000"):
-        return f"{sign}{symbol}{_q(a / Decimal('1000000'), 2)}M"
+        return f"{sign}{symbol}{_q(a / Decimal('1000000'), 2):,}M"
     if compact and a >= Decimal("10000"):
-        return f"{sign}{symbol}{_q(a / Decimal('1000'), 1)}K"
+        return f"{sign}{symbol}{_q(a / Decimal('1000'), 1):,}K"
     return f"{sign}{symbol}{_q(a, 2):,}"
 
 

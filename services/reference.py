@@ -2,17 +2,22 @@
 products. Everyone reads them; only admins change them (validated, audited). Rows are
 deactivated, never deleted, because deals and customers keep pointing at them.
 
-Stage rules: probability 0–100; a won stage has 100 %, a lost stage 0 %; there is always at
-least one active open, one won and one lost stage; a stage that holds deals keeps its kind,
-and an open stage that holds deals cannot be deactivated (move them first).
+The field rules live on the models (``XBase`` in ``services.models``): every create and
+update validates the new row — or the row as it would be after the change — against them
+(``services.validation.validate``), so a refused value is named with its rule, never
+silently changed. The stage rule (won ⇒ 100 %, lost ⇒ 0 %, open < 100 %) is the stage
+model's. Kept by the service, because they need the database: names are unique in their
+list (ignoring case); there is always at least one active open, one won and one lost stage;
+a stage that holds deals keeps its kind, and an open stage that holds deals cannot be
+deactivated (move them first).
 """
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -22,23 +27,30 @@ from services.access import require_admin as _require_admin
 from services.errors import NotFound, ValidationError
 from services.i18n import normalize_locale, t
 from services.models import (
-    STAGE_KINDS,
     Channel,
+    ChannelBase,
     ChannelCreate,
     ChannelRead,
+    ChannelUpdate,
     Deal,
     LostReason,
+    LostReasonBase,
+    LostReasonCreate,
     LostReasonRead,
-    NameUpdate,
+    LostReasonUpdate,
     Product,
+    ProductBase,
     ProductCreate,
     ProductRead,
     ProductUpdate,
     Stage,
+    StageBase,
     StageCreate,
     StageRead,
     StageUpdate,
 )
+from services.models.fields import clean_text
+from services.validation import validate
 
 # name zh, name en, sequence, probability, kind, stall days, guidance zh, guidance en
 DEFAULT_STAGES = [
@@ -75,7 +87,6 @@ DEFAULT_CHANNELS = [
     ("线上广告", "Online ads"),
     ("社交媒体", "Social media"),
 ]
-MAX_MONEY = Decimal("999999999999.99")
 
 
 # ---------------------------------------------------------------------------
@@ -105,89 +116,12 @@ def ensure_defaults(session: Session, *, locale: str) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------
-# shared checks
+# the one create / update path of a reference row
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
-
-
-def _int_in(values: dict[str, Any], field: str, lo: int, hi: int, locale: str, errors: dict[str, str]) -> None:
-    if field not in values:
-        return
-    value = values[field]
-    if _blank(value):
-        errors[field] = t("err.required", locale)
-        return
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        errors[field] = t("err.integer", locale)
-        return
-    if not number.is_integer():
-        errors[field] = t("err.integer", locale)
-    elif not lo <= number <= hi:
-        errors[field] = t("err.range", locale, min=lo, max=hi)
-    else:
-        values[field] = int(number)
-
-
-def _money(values: dict[str, Any], field: str, locale: str, errors: dict[str, str]) -> None:
-    if field not in values:
-        return
-    value = values[field]
-    if _blank(value):
-        errors[field] = t("err.required", locale)
-        return
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        errors[field] = t("err.number", locale)
-        return
-    if not amount.is_finite():
-        errors[field] = t("err.number", locale)
-    elif amount < 0:
-        errors[field] = t("err.not_negative", locale)
-    elif amount > MAX_MONEY:
-        errors[field] = t("err.too_large", locale, max=f"{MAX_MONEY:,}")
-    else:
-        values[field] = amount.quantize(Decimal("0.01"))
-
-
-def _name(session: Session, model, values: dict[str, Any], max_len: int, locale: str, errors: dict[str, str],
-          *, row_id: int | None = None) -> None:
-    """Required, at most ``max_len`` characters, unique in its list (ignoring case)."""
-    if "name" not in values:
-        return
-    name = "" if _blank(values["name"]) else str(values["name"]).strip()
-    if not name:
-        errors["name"] = t("err.required", locale)
-        return
-    if len(name) > max_len:
-        errors["name"] = t("err.too_long", locale, max=max_len)
-        return
-    q = select(model.id).where(func.lower(model.name) == name.lower())
-    if row_id is not None:
-        q = q.where(model.id != row_id)
-    if session.scalars(q).first() is not None:
-        errors["name"] = t("admin.err_name_taken", locale, value=name)
-        return
-    values["name"] = name
-
-
-def _text(values: dict[str, Any], field: str, max_len: int, locale: str, errors: dict[str, str]) -> None:
-    if field not in values:
-        return
-    if _blank(values[field]):
-        values[field] = None
-    elif len(str(values[field])) > max_len:
-        errors[field] = t("err.too_long", locale, max=max_len)
-    else:
-        values[field] = str(values[field]).strip()
-
-
-def _get(session: Session, actor: Actor, model, row_id: int):
-    row = session.get(model, row_id)
+def _get(session: Session, actor: Actor, model, row_id: int, *, for_update: bool = True):
+    row = session.scalars(select(model).where(model.id == row_id).with_for_update()).first() if for_update \
+        else session.get(model, row_id)
     if row is None:
         raise NotFound(t("err.not_found", actor.locale, detail=row_id))
     return row
@@ -200,10 +134,51 @@ def _list(session: Session, model, read, include_inactive: bool, *order):
     return [read.model_validate(r, from_attributes=True) for r in session.scalars(q).all()]
 
 
-def _insert(session: Session, actor: Actor, model, read, entity: str, values: dict[str, Any], errors: dict[str, str]):
-    """Refuse on ``errors``; else add the checked ``values`` as a new row and audit them."""
+def _as_dict(data: Any) -> dict[str, Any]:
+    return data.model_dump(exclude_unset=True) if isinstance(data, BaseModel) else dict(data)
+
+
+def name_taken(session: Session, model, name: str, *, row_id: int | None = None, **same: Any) -> bool:
+    """Whether another row of ``model`` already has ``name`` (ignoring case), among the rows
+    matching ``same`` (e.g. ``parent_id=…`` for teams)."""
+    q = select(model.id).where(func.lower(model.name) == name.lower())
+    for column, value in same.items():
+        col = getattr(model, column)
+        q = q.where(col.is_(None) if value is None else col == value)
+    if row_id is not None:
+        q = q.where(model.id != row_id)
+    return session.scalars(q.limit(1)).first() is not None
+
+
+def _checked(session: Session, base, model, values: dict[str, Any], locale: str, *, row=None,
+             extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """``values`` (a new row, or the changed fields merged with ``row``) validated against the
+    model's field rules, the name unique in its list, an ``active`` flag a bool; the clean
+    values of the fields given, or ``ValidationError`` with every message."""
+    errors: dict[str, str] = dict(extra or {})
+    current = {f: getattr(row, f) for f in base.model_fields} if row is not None else {}
+    active = values.pop("active", None)
+    if active is not None and not isinstance(active, bool):
+        errors["active"] = t("err.boolean", locale)
+    clean: dict[str, Any] = {}
+    try:
+        checked = validate(base, {**current, **values}, locale)
+        clean = {f: getattr(checked, f) for f in values}
+    except ValidationError as exc:  # also a rule the unchanged fields now break (won stage at 90 %)
+        errors.update(exc.errors)
+    name = clean.get("name", values.get("name"))
+    if isinstance(name, str) and "name" in values and "name" not in errors:
+        name = clean_text(name)
+        if name_taken(session, model, name, row_id=row.id if row is not None else None):
+            errors["name"] = t("admin.err_name_taken", locale, value=name)
     if errors:
         raise ValidationError(errors)
+    if active is not None:
+        clean["active"] = active
+    return clean
+
+
+def _insert(session: Session, actor: Actor, model, read, entity: str, values: dict[str, Any]):
     row = model(**values)
     session.add(row)
     session.flush()
@@ -211,10 +186,7 @@ def _insert(session: Session, actor: Actor, model, read, entity: str, values: di
     return read.model_validate(row, from_attributes=True)
 
 
-def _apply(session: Session, actor: Actor, row, read, entity: str, values: dict[str, Any], errors: dict[str, str]):
-    """Refuse on ``errors``; else write the checked ``values`` to ``row`` and audit what changed."""
-    if errors:
-        raise ValidationError(errors)
+def _apply(session: Session, actor: Actor, row, read, entity: str, values: dict[str, Any]):
     before = {k: getattr(row, k) for k in values}
     for key, value in values.items():
         setattr(row, key, value)
@@ -226,6 +198,27 @@ def _apply(session: Session, actor: Actor, row, read, entity: str, values: dict[
     return read.model_validate(row, from_attributes=True)
 
 
+def _create(session: Session, actor: Actor, base, model, read, entity: str, data: Any):
+    _require_admin(actor)
+    values = _as_dict(data)
+    active = values.get("active", True)
+    clean = _checked(session, base, model, values, actor.locale)
+    row = _insert(session, actor, model, read, entity, clean)
+    if active is False:
+        row = _apply(session, actor, session.get(model, row.id), read, entity, {"active": False})
+    return row
+
+
+def _update(session: Session, actor: Actor, base, model, read, entity: str, row_id: int, data: Any,
+            check=None):
+    _require_admin(actor)
+    row = _get(session, actor, model, row_id)
+    values = _as_dict(data)
+    extra = check(session, row, values, actor.locale) if check else None
+    clean = _checked(session, base, model, values, actor.locale, row=row, extra=extra)
+    return _apply(session, actor, row, read, entity, clean)
+
+
 # ---------------------------------------------------------------------------
 # stages
 
@@ -235,77 +228,39 @@ def list_stages(session: Session, actor: Actor, *, include_inactive: bool = Fals
     return _list(session, Stage, StageRead, include_inactive, Stage.sequence, Stage.name)
 
 
-def _check_stage(session: Session, values: dict[str, Any], locale: str, *, stage: Stage | None = None) -> dict[str, str]:
+def _stage_in_use(session: Session, stage: Stage, values: dict[str, Any], locale: str) -> dict[str, str]:
+    """A stage that holds deals keeps its kind, and an open one stays active; the last active
+    stage of a kind stays."""
     errors: dict[str, str] = {}
-    _name(session, Stage, values, 60, locale, errors, row_id=stage.id if stage else None)
-    _int_in(values, "sequence", 0, 10000, locale, errors)
-    _int_in(values, "probability", 0, 100, locale, errors)
-    _int_in(values, "stall_days", 0, 3650, locale, errors)
-    _text(values, "guidance", 2000, locale, errors)
-    if "kind" in values and values["kind"] not in STAGE_KINDS:
-        errors["kind"] = t("err.not_in_list", locale, options=", ".join(STAGE_KINDS))
-    merged = {**({k: getattr(stage, k) for k in ("kind", "probability", "active")} if stage else {}), **values}
-    kind, prob = merged.get("kind", "open"), merged.get("probability", 10)
-    if "kind" not in errors and "probability" not in errors:
-        if kind == "won" and prob != 100:
-            errors["probability"] = t("admin.err_won_probability", locale)
-        elif kind == "lost" and prob != 0:
-            errors["probability"] = t("admin.err_lost_probability", locale)
-    if stage is not None and not errors:
-        deals = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage.id)) or 0
-        if deals and merged["kind"] != stage.kind:
-            errors["kind"] = t("admin.err_stage_has_deals", locale, count=deals)
-        if deals and stage.kind == "open" and merged.get("active") is False and stage.active:
-            errors["active"] = t("admin.err_stage_has_deals", locale, count=deals)
-        leaving = stage.active and (merged.get("active") is False or merged["kind"] != stage.kind)
-        if leaving and "kind" not in errors and "active" not in errors:
-            others = session.scalar(select(func.count()).select_from(Stage).where(
-                Stage.kind == stage.kind, Stage.active.is_(True), Stage.id != stage.id)) or 0
-            if not others:
-                field = "active" if merged.get("active") is False else "kind"
-                errors[field] = t("admin.err_stage_last_kind", locale, kind=stage.kind)
+    kind = values.get("kind", stage.kind)
+    leaving_active = values.get("active") is False and stage.active
+    deals = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage.id)) or 0
+    if deals and kind != stage.kind:
+        errors["kind"] = t("admin.err_stage_has_deals", locale, count=deals)
+    if deals and stage.kind == "open" and leaving_active:
+        errors["active"] = t("admin.err_stage_has_deals", locale, count=deals)
+    if stage.active and (leaving_active or kind != stage.kind) and not errors:
+        others = session.scalar(select(func.count()).select_from(Stage).where(
+            Stage.kind == stage.kind, Stage.active.is_(True), Stage.id != stage.id)) or 0
+        if not others:
+            errors["active" if leaving_active else "kind"] = t("admin.err_stage_last_kind", locale, kind=stage.kind)
     return errors
 
 
-def create_stage(session: Session, actor: Actor, *, data: StageCreate) -> StageRead:
-    """Admin only: add a pipeline stage (see module rules)."""
-    _require_admin(actor)
-    values = data.model_dump()
-    errors = _check_stage(session, values, actor.locale)
-    return _insert(session, actor, Stage, StageRead, "stage", values, errors)
+def create_stage(session: Session, actor: Actor, *, data: StageCreate | Mapping[str, Any]) -> StageRead:
+    """Admin only: add a pipeline stage (the field rules and the stage rule are
+    ``StageBase``'s: won ⇒ 100 %, lost ⇒ 0 %, open < 100 %)."""
+    return _create(session, actor, StageBase, Stage, StageRead, "stage", data)
 
 
-def update_stage(session: Session, actor: Actor, *, stage_id: int, data: StageUpdate) -> StageRead:
+def update_stage(session: Session, actor: Actor, *, stage_id: int, data: StageUpdate | Mapping[str, Any]) -> StageRead:
     """Admin only: change a stage's name, order, probability, kind, stall days, guidance or
-    active flag (see module rules)."""
-    _require_admin(actor)
-    row = _get(session, actor, Stage, stage_id)
-    values = data.model_dump(exclude_unset=True)
-    errors = _check_stage(session, values, actor.locale, stage=row)
-    return _apply(session, actor, row, StageRead, "stage", values, errors)
+    active flag; the changed stage must still pass ``StageBase`` (see module rules)."""
+    return _update(session, actor, StageBase, Stage, StageRead, "stage", stage_id, data, _stage_in_use)
 
 
 # ---------------------------------------------------------------------------
 # lost reasons and channels (a name and an active flag)
-
-
-def _named_create(session: Session, actor: Actor, model, read, entity: str, name: str, max_len: int):
-    _require_admin(actor)
-    values = {"name": name}
-    errors: dict[str, str] = {}
-    _name(session, model, values, max_len, actor.locale, errors)
-    return _insert(session, actor, model, read, entity, values, errors)
-
-
-def _named_update(session: Session, actor: Actor, model, read, entity: str, row_id: int, data: NameUpdate, max_len: int):
-    _require_admin(actor)
-    row = _get(session, actor, model, row_id)
-    values = data.model_dump(exclude_unset=True)
-    errors: dict[str, str] = {}
-    _name(session, model, values, max_len, actor.locale, errors, row_id=row.id)
-    if "active" in values and not isinstance(values["active"], bool):
-        errors["active"] = t("err.not_in_list", actor.locale, options="true, false")
-    return _apply(session, actor, row, read, entity, values, errors)
 
 
 def list_lost_reasons(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[LostReasonRead]:
@@ -313,29 +268,39 @@ def list_lost_reasons(session: Session, actor: Actor, *, include_inactive: bool 
     return _list(session, LostReason, LostReasonRead, include_inactive, LostReason.name)
 
 
-def create_lost_reason(session: Session, actor: Actor, *, name: str) -> LostReasonRead:
-    """Admin only: a new lost reason (name required, ≤120, unique)."""
-    return _named_create(session, actor, LostReason, LostReasonRead, "lost_reason", name, 120)
+def create_lost_reason(session: Session, actor: Actor, *,
+                       data: LostReasonCreate | Mapping[str, Any]) -> LostReasonRead:
+    """Admin only: a new lost reason (``LostReasonBase``: name required, ≤120, unique)."""
+    return _create(session, actor, LostReasonBase, LostReason, LostReasonRead, "lost_reason", data)
 
 
-def update_lost_reason(session: Session, actor: Actor, *, reason_id: int, data: NameUpdate) -> LostReasonRead:
+def update_lost_reason(session: Session, actor: Actor, *, reason_id: int,
+                       data: LostReasonUpdate | Mapping[str, Any]) -> LostReasonRead:
     """Admin only: rename or (de)activate a lost reason."""
-    return _named_update(session, actor, LostReason, LostReasonRead, "lost_reason", reason_id, data, 120)
+    return _update(session, actor, LostReasonBase, LostReason, LostReasonRead, "lost_reason", reason_id, data)
 
 
 def list_channels(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[ChannelRead]:
-    """Customer acquisition channels by name."""
+    """Customer acquisition channels by name (the active ones unless ``include_inactive``)."""
     return _list(session, Channel, ChannelRead, include_inactive, Channel.name)
 
 
-def create_channel(session: Session, actor: Actor, *, data: ChannelCreate) -> ChannelRead:
-    """Admin only: a new channel (name required, ≤80, unique)."""
-    return _named_create(session, actor, Channel, ChannelRead, "channel", data.name, 80)
+def active_channels(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the active channels by name — the one read of them for pickers (the
+    deal form, the customer grid and its filters)."""
+    return [(r.id, r.name) for r in session.execute(
+        select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name)).all()]
 
 
-def update_channel(session: Session, actor: Actor, *, channel_id: int, data: NameUpdate) -> ChannelRead:
+def create_channel(session: Session, actor: Actor, *, data: ChannelCreate | Mapping[str, Any]) -> ChannelRead:
+    """Admin only: a new channel (``ChannelBase``: name required, ≤80, unique)."""
+    return _create(session, actor, ChannelBase, Channel, ChannelRead, "channel", data)
+
+
+def update_channel(session: Session, actor: Actor, *, channel_id: int,
+                   data: ChannelUpdate | Mapping[str, Any]) -> ChannelRead:
     """Admin only: rename or (de)activate a channel."""
-    return _named_update(session, actor, Channel, ChannelRead, "channel", channel_id, data, 80)
+    return _update(session, actor, ChannelBase, Channel, ChannelRead, "channel", channel_id, data)
 
 
 # ---------------------------------------------------------------------------
@@ -347,28 +312,13 @@ def list_products(session: Session, actor: Actor, *, include_inactive: bool = Fa
     return _list(session, Product, ProductRead, include_inactive, Product.series, Product.name)
 
 
-def _check_product(session: Session, values: dict[str, Any], locale: str, *, row_id: int | None = None) -> dict[str, str]:
-    """name required ≤120 and unique; series ≤60; list price and unit cost ≥ 0."""
-    errors: dict[str, str] = {}
-    _name(session, Product, values, 120, locale, errors, row_id=row_id)
-    _text(values, "series", 60, locale, errors)
-    _money(values, "list_price", locale, errors)
-    _money(values, "unit_cost", locale, errors)
-    return errors
+def create_product(session: Session, actor: Actor, *, data: ProductCreate | Mapping[str, Any]) -> ProductRead:
+    """Admin only: add a product (``ProductBase``: name required ≤120 and unique; series
+    ≤60; list price and unit cost 0…``MAX_AMOUNT``)."""
+    return _create(session, actor, ProductBase, Product, ProductRead, "product", data)
 
 
-def create_product(session: Session, actor: Actor, *, data: ProductCreate) -> ProductRead:
-    """Admin only: add a product."""
-    _require_admin(actor)
-    values = data.model_dump()
-    errors = _check_product(session, values, actor.locale)
-    return _insert(session, actor, Product, ProductRead, "product", values, errors)
-
-
-def update_product(session: Session, actor: Actor, *, product_id: int, data: ProductUpdate) -> ProductRead:
+def update_product(session: Session, actor: Actor, *, product_id: int,
+                   data: ProductUpdate | Mapping[str, Any]) -> ProductRead:
     """Admin only: change a product's name, series, prices or active flag."""
-    _require_admin(actor)
-    row = _get(session, actor, Product, product_id)
-    values = data.model_dump(exclude_unset=True)
-    errors = _check_product(session, values, actor.locale, row_id=row.id)
-    return _apply(session, actor, row, ProductRead, "product", values, errors)
+    return _update(session, actor, ProductBase, Product, ProductRead, "product", product_id, data)

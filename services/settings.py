@@ -48,6 +48,22 @@ VALIDATORS = {
 }
 
 
+#: Whole-number settings and their allowed ranges (the message of a refused value names it).
+RANGES = {"fiscal_year_start_month": (1, 12), "pool_reclaim_days": (0, 3650), "pool_rep_cap": (0, 1_000_000),
+          "pool_claim_cooldown_days": (0, 3650), "session_days": (1, 90)}
+_CHOICES = {"base_currency": ("CNY", "USD", "EUR", "HKD", "JPY", "GBP"), "default_language": ("zh_CN", "en")}
+
+
+def _refusal(key: str, locale: str | None) -> str:
+    """The message for a refused value of setting ``key``: its range, its choices, or "not valid"."""
+    if key in RANGES:
+        low, high = RANGES[key]
+        return t("err.range", locale, min=low, max=high)
+    if key in _CHOICES:
+        return t("err.not_in_list", locale, options=", ".join(_CHOICES[key]))
+    return t("err.invalid", locale)
+
+
 def _valid_tz(name: str) -> bool:
     from zoneinfo import ZoneInfo
 
@@ -114,7 +130,7 @@ def update_settings(session: Session, actor: Actor, *, values: dict[str, Any]) -
     for key, value in values.items():
         check = VALIDATORS.get(key)
         if check is None or not check(value):
-            errors[key] = t("err.not_in_list", actor.locale, options="…") if check else t("err.unknown_ref", actor.locale, value=key)
+            errors[key] = _refusal(key, actor.locale) if check else t("err.unknown_ref", actor.locale, value=key)
     if errors:
         raise ValidationError(errors)
     before = get_all(session)

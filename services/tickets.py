@@ -17,11 +17,11 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -48,6 +48,8 @@ from services.models import (
 
 OPEN_STATUSES = ("open", "assigned")
 MAX_TEXT = 5000
+#: A ticket opened again for the same customer with the same title this soon is a repeat click.
+REPEAT_WINDOW = timedelta(minutes=2)
 TICKET_COLUMNS = ["id", "customer_id", "customer_name", "owner_name", "title", "category", "priority", "status",
                   "assignee_id", "assignee_name", "opened_at", "resolved_at", "closed_at", "age_days",
                   "satisfaction", "resolution", "description"]
@@ -107,7 +109,8 @@ def open_ticket(session: Session, actor: Actor, *, data: Mapping[str, Any] | Any
                 now: datetime | None = None) -> ServiceTicketRead:
     """Open a ticket for a customer the actor may edit. title required (≤ 200); category
     and priority from the vocabularies (default usage / normal); optional description and
-    assignee (then the ticket starts as assigned)."""
+    assignee (then the ticket starts as assigned). The same open title for the same customer
+    within ``REPEAT_WINDOW`` is refused as a repeat (a double click)."""
     raw = data.model_dump(exclude_unset=True) if hasattr(data, "model_dump") else dict(data)
     loc = actor.locale
     errors: dict[str, str] = {}
@@ -127,9 +130,17 @@ def open_ticket(session: Session, actor: Actor, *, data: Mapping[str, Any] | Any
         raise ValidationError(errors)
     customer = get_visible_customer(session, actor, customer_id)
     ensure_can_edit_customer(session, actor, customer)
+    opened_at = _aware(now) or utcnow()
+    # a second click on "open ticket" must not open the same ticket twice
+    twin = session.scalar(select(ServiceTicket.id).where(
+        ServiceTicket.customer_id == customer_id, func.lower(ServiceTicket.title) == title.lower(),
+        ServiceTicket.status.in_(OPEN_STATUSES), ServiceTicket.opened_at >= opened_at - REPEAT_WINDOW,
+        ServiceTicket.opened_at <= opened_at + REPEAT_WINDOW))
+    if twin is not None:
+        raise ValidationError({"title": t("tickets.err.just_opened", loc, id=twin)})
     row = ServiceTicket(customer_id=customer_id, title=title, description=description, category=category,
                         priority=priority, assignee_id=assignee_id,
-                        status="assigned" if assignee_id else "open", opened_at=_aware(now) or utcnow())
+                        status="assigned" if assignee_id else "open", opened_at=opened_at)
     session.add(row)
     session.flush()
     audit.record(session, actor, "service_ticket", row.id, "create",

@@ -9,13 +9,14 @@ neither be deactivated nor lose the admin role, so the company is never locked o
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from services import audit
+from services import audit, reference
 from services.access import Actor, visible_user_ids
 from services.access import require_admin as _require_admin
 from services.auth import (
@@ -26,23 +27,24 @@ from services.auth import (
     revoke_user_sessions,
 )
 from services.errors import NotFound, ValidationError
-from services.i18n import LOCALES, normalize_locale, t
+from services.i18n import normalize_locale, t
 from services.models import (
-    ROLES,
     TEAM_KINDS,
     Team,
+    TeamBase,
     TeamCreate,
     TeamRead,
     TeamUpdate,
     User,
+    UserBase,
     UserCreate,
     UserRead,
     UserUpdate,
 )
 from services.passwords import MIN_LENGTH, hash_password, verify_password
+from services.validation import validate
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PASSWORD = 200
 TEAM_RANK = {"company": 0, "region": 1, "team": 2}
 MANAGER_ROLES = ("admin", "director", "manager")
@@ -79,39 +81,36 @@ def check_password(password: str | None, locale: str) -> dict[str, str]:
     return {}
 
 
-def check_profile(session: Session, values: dict[str, Any], locale: str) -> dict[str, str]:
-    """Checks the fields present in ``values`` (display_name, role, team_id, email, locale,
-    capacity)."""
+def _as_dict(data: Any) -> dict[str, Any]:
+    return data.model_dump(exclude_unset=True) if isinstance(data, BaseModel) else dict(data)
+
+
+_PROFILE = tuple(UserBase.model_fields)
+
+
+def _profile(session: Session, values: dict[str, Any], locale: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """``values`` (a whole profile) against ``UserBase``'s field rules, plus: the team exists
+    and is active. Returns (clean values, errors)."""
     errors: dict[str, str] = {}
-    if "display_name" in values:
-        dn = (values["display_name"] or "").strip()
-        if not dn:
-            errors["display_name"] = t("err.required", locale)
-        elif len(dn) > 120:
-            errors["display_name"] = t("err.too_long", locale, max=120)
-    if "role" in values and values["role"] not in ROLES:
-        errors["role"] = t("err.not_in_list", locale, options=", ".join(ROLES))
-    if values.get("team_id") is not None:
-        team = session.get(Team, values["team_id"])
+    clean: dict[str, Any] = {}
+    try:
+        clean = validate(UserBase, values, locale).model_dump()
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    team_id = values.get("team_id")
+    if team_id is not None and "team_id" not in errors:
+        team = session.get(Team, team_id)
         if team is None or not team.active:
-            errors["team_id"] = t("err.unknown_ref", locale, value=values["team_id"])
-    if values.get("email"):
-        if len(values["email"]) > 200:
-            errors["email"] = t("err.too_long", locale, max=200)
-        elif not EMAIL_RE.match(values["email"].strip()):
-            errors["email"] = t("err.email_format", locale)
-    if values.get("locale") is not None and values["locale"] not in LOCALES:
-        errors["locale"] = t("err.not_in_list", locale, options=", ".join(LOCALES))
-    if "capacity" in values and values["capacity"] is not None:
-        try:
-            cap = Decimal(str(values["capacity"]))
-            if cap < 0:
-                errors["capacity"] = t("err.not_negative", locale)
-            elif cap >= Decimal("1e12"):
-                errors["capacity"] = t("err.too_large", locale, max="999,999,999,999")
-        except (InvalidOperation, ValueError):
-            errors["capacity"] = t("err.number", locale)
-    return errors
+            errors["team_id"] = t("err.unknown_ref", locale, value=team_id)
+    return clean, errors
+
+
+def check_profile(session: Session, values: dict[str, Any], locale: str) -> dict[str, str]:
+    """The messages for the profile fields present in ``values`` (display_name, role,
+    team_id, email, locale, capacity): ``UserBase``'s rules and an existing team."""
+    given = {k: v for k, v in values.items() if k in _PROFILE}
+    _, errors = _profile(session, {"display_name": "-", **given}, locale)
+    return {k: v for k, v in errors.items() if k in given}
 
 
 def _user_by_name(session: Session, actor: Actor, username: str) -> User:
@@ -166,27 +165,21 @@ def get_user(session: Session, actor: Actor, *, username: str) -> UserRead:
     return _read(session, user)
 
 
-def create_user(session: Session, actor: Actor, *, data: UserCreate) -> UserRead:
-    """Admin only. Username unique and well-formed, password ≥ 8, known role, existing team."""
+def create_user(session: Session, actor: Actor, *, data: UserCreate | Mapping[str, Any]) -> UserRead:
+    """Admin only. Username unique and well-formed, password ≥ 8, the profile by
+    ``UserBase``'s rules (known role, existing team, …)."""
     _require_admin(actor)
     loc = actor.locale
-    name = normalize_username(data.username)
-    values = data.model_dump()
+    values = _as_dict(data)
+    name = normalize_username(values.get("username") or "")
+    password = values.get("password")
     errors = check_username(session, name, loc)
-    errors.update(check_password(data.password, loc))
-    errors.update(check_profile(session, values, loc))
+    errors.update(check_password(password, loc))
+    clean, profile_errors = _profile(session, {k: v for k, v in values.items() if k in _PROFILE}, loc)
+    errors.update(profile_errors)
     if errors:
         raise ValidationError(errors)
-    user = User(
-        username=name,
-        display_name=data.display_name.strip(),
-        role=data.role,
-        team_id=data.team_id,
-        email=(data.email or "").strip() or None,
-        locale=data.locale,
-        capacity=Decimal(str(data.capacity or 0)),
-        password_hash=hash_password(data.password),
-    )
+    user = User(username=name, password_hash=hash_password(password), **clean)
     session.add(user)
     session.flush()
     audit.record(session, actor, "user", user.id, "create",
@@ -194,35 +187,37 @@ def create_user(session: Session, actor: Actor, *, data: UserCreate) -> UserRead
     return _read(session, user)
 
 
-def update_user(session: Session, actor: Actor, *, username: str, data: UserUpdate) -> UserRead:
-    """Admin only: change display name, role, team, email, language, capacity or active flag.
-    The last active admin keeps the role; nobody deactivates themselves."""
+def update_user(session: Session, actor: Actor, *, username: str, data: UserUpdate | Mapping[str, Any]) -> UserRead:
+    """Admin only: change display name, role, team, email, language, capacity or active flag
+    (the changed profile must pass ``UserBase``). The last active admin keeps the role;
+    nobody deactivates themselves."""
     _require_admin(actor)
     user = _user_by_name(session, actor, username)
-    values = data.model_dump(exclude_unset=True)
-    errors = check_profile(session, values, actor.locale)
+    values = _as_dict(data)
+    active = values.pop("active", None)
+    changes = {k: v for k, v in values.items() if k in _PROFILE}
+    clean, errors = _profile(session, {**{f: getattr(user, f) for f in _PROFILE}, **changes}, actor.locale)
+    if active is not None and not isinstance(active, bool):
+        errors["active"] = t("err.boolean", actor.locale)
     if errors:
         raise ValidationError(errors)
-    demoting = values.get("role") not in (None, "admin") and user.role == "admin"
-    deactivating = values.get("active") is False and user.active
+    new = {k: clean[k] for k in changes}
+    if active is not None:
+        new["active"] = active
+    demoting = new.get("role") not in (None, "admin") and user.role == "admin"
+    deactivating = new.get("active") is False and user.active
     if deactivating and user.id == actor.id:
         raise ValidationError({"active": t("admin.err_self_deactivate", actor.locale)})
     if (demoting or deactivating) and user.role == "admin" and user.active and _active_admins(session) <= 1:
         raise ValidationError({"role" if demoting else "active": t("admin.err_last_admin", actor.locale)})
     before = _snapshot(user)
-    for key, value in values.items():
-        if key == "display_name":
-            value = value.strip()
-        if key == "email":
-            value = (value or "").strip() or None
-        if key == "capacity" and value is not None:
-            value = Decimal(str(value))
+    for key, value in new.items():
         setattr(user, key, value)
     session.add(user)
     session.flush()
-    changes = audit.changed_fields(before, _snapshot(user))
-    if changes:
-        audit.record(session, actor, "user", user.id, "update", changes)
+    changes_made = audit.changed_fields(before, _snapshot(user))
+    if changes_made:
+        audit.record(session, actor, "user", user.id, "update", changes_made)
     if deactivating:
         revoke_user_sessions(session, user.id)
     return _read(session, user)
@@ -291,6 +286,21 @@ def unlock_user(session: Session, actor: Actor, *, username: str) -> UserRead:
     return _read(session, user)
 
 
+def getting_started(session: Session, actor: Actor) -> dict[str, bool]:
+    """For a new company's Overview (admins only): what exists yet — ``teams`` (any below
+    the company), ``users`` (anyone besides admins), ``customers``. An empty answer for
+    everyone else (the hints are the admin's)."""
+    from services.models import Customer
+
+    if actor.role != "admin":
+        return {}
+    return {
+        "teams": bool(session.scalar(select(func.count()).select_from(Team).where(Team.kind != "company"))),
+        "users": bool(session.scalar(select(func.count()).select_from(User).where(User.role != "admin"))),
+        "customers": bool(session.scalar(select(func.count()).select_from(Customer))),
+    }
+
+
 def set_own_locale(session: Session, actor: Actor, *, locale: str) -> Actor:
     """Any user: save their interface language. Returns the updated Actor."""
     loc = normalize_locale(locale)
@@ -348,21 +358,22 @@ def team_tree(session: Session, actor: Actor, *, include_inactive: bool = False)
     return out
 
 
-def _check_team(session: Session, values: dict[str, Any], locale: str, *, team_id: int | None = None) -> dict[str, str]:
-    """name required (≤120); kind company/region/team; a company has no parent, a region sits
-    under a company, a team under a company or region (so the tree can have no cycle);
-    the manager is an active admin, director or manager."""
+def _check_team(session: Session, values: dict[str, Any], locale: str, *, team_id: int | None = None
+                ) -> tuple[dict[str, Any], dict[str, str]]:
+    """``TeamBase``'s field rules (name 1–120, kind company / region / team, region ≤ 60),
+    then the tree: a company has no parent, a region sits under a company, a team under a
+    company or region (so the tree can have no cycle); a team with sub-teams cannot sink
+    below them; the name is unique among its siblings; the manager is an active admin,
+    director or manager. Returns (clean values, errors)."""
     errors: dict[str, str] = {}
-    if "name" in values:
-        name = (values["name"] or "").strip()
-        if not name:
-            errors["name"] = t("err.required", locale)
-        elif len(name) > 120:
-            errors["name"] = t("err.too_long", locale, max=120)
-    kind = values.get("kind")
-    if kind not in TEAM_KINDS:
-        errors["kind"] = t("err.not_in_list", locale, options=", ".join(TEAM_KINDS))
-        return errors
+    clean: dict[str, Any] = {}
+    try:
+        clean = validate(TeamBase, values, locale).model_dump()
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    kind = clean.get("kind", values.get("kind"))
+    if "kind" in errors or kind not in TEAM_KINDS:
+        return clean, errors
     parent_id = values.get("parent_id")
     if kind == "company":
         if parent_id is not None:
@@ -380,52 +391,57 @@ def _check_team(session: Session, values: dict[str, Any], locale: str, *, team_i
         child_kinds = session.scalars(select(Team.kind).where(Team.parent_id == team_id, Team.active.is_(True))).all()
         if any(TEAM_RANK.get(ck, 9) <= TEAM_RANK[kind] for ck in child_kinds):
             errors["kind"] = t("admin.err_team_parent_kind", locale)
+    name = clean.get("name")
+    if name and "name" not in errors and "parent_id" not in errors and \
+            reference.name_taken(session, Team, name, row_id=team_id, parent_id=parent_id):
+        errors["name"] = t("admin.err_team_name_taken", locale, value=name)
     manager_id = values.get("manager_id")
     if manager_id is not None:
         mgr = session.get(User, manager_id)
         if mgr is None or not mgr.active or mgr.role not in MANAGER_ROLES:
             errors["manager_id"] = t("admin.err_manager_role", locale)
-    return errors
+    return clean, errors
 
 
-def create_team(session: Session, actor: Actor, *, data: TeamCreate) -> TeamRead:
+def create_team(session: Session, actor: Actor, *, data: TeamCreate | Mapping[str, Any]) -> TeamRead:
     """Admin only: add a company, region or team to the tree (see _check_team for the rules)."""
     _require_admin(actor)
-    values = data.model_dump()
-    errors = _check_team(session, values, actor.locale)
+    values = _as_dict(data)
+    clean, errors = _check_team(session, values, actor.locale)
     if errors:
         raise ValidationError(errors)
-    team = Team(name=data.name.strip(), kind=data.kind, parent_id=data.parent_id,
-                manager_id=data.manager_id, region=(data.region or "").strip() or None)
+    team = Team(**clean)
     session.add(team)
     session.flush()
-    audit.record(session, actor, "team", team.id, "create", {k: v for k, v in values.items() if v is not None})
+    audit.record(session, actor, "team", team.id, "create", {k: v for k, v in clean.items() if v is not None})
     return _team_read(team)
 
 
-def update_team(session: Session, actor: Actor, *, team_id: int, data: TeamUpdate) -> TeamRead:
-    """Admin only: rename, move, change kind or manager; deactivating needs the team to be
-    empty (no active members, no active sub-teams)."""
+def update_team(session: Session, actor: Actor, *, team_id: int, data: TeamUpdate | Mapping[str, Any]) -> TeamRead:
+    """Admin only: rename, move, change kind or manager (the changed team must pass
+    ``_check_team``); deactivating needs the team to be empty (no active members, no active
+    sub-teams)."""
     _require_admin(actor)
-    team = session.get(Team, team_id)
+    team = session.scalars(select(Team).where(Team.id == team_id).with_for_update()).first()
     if team is None:
         raise NotFound(t("err.not_found", actor.locale, detail=team_id))
-    changes = data.model_dump(exclude_unset=True)
-    before = {k: getattr(team, k) for k in ("name", "kind", "parent_id", "manager_id", "region", "active")}
-    merged = {**before, **changes}
-    errors = _check_team(session, merged if "name" in changes else {k: v for k, v in merged.items() if k != "name"},
-                         actor.locale, team_id=team_id)
-    if changes.get("active") is False and team.active:
+    changes = _as_dict(data)
+    active = changes.pop("active", None)
+    fields = ("name", "kind", "parent_id", "manager_id", "region")
+    before = {k: getattr(team, k) for k in (*fields, "active")}
+    clean, errors = _check_team(session, {**{k: before[k] for k in fields}, **changes}, actor.locale, team_id=team_id)
+    if active is False and team.active:
         busy = session.scalar(select(func.count()).select_from(User).where(User.team_id == team_id, User.active.is_(True)))
         kids = session.scalar(select(func.count()).select_from(Team).where(Team.parent_id == team_id, Team.active.is_(True)))
         if busy or kids:
             errors["active"] = t("admin.err_team_in_use", actor.locale)
     if errors:
         raise ValidationError(errors)
-    for key, value in changes.items():
-        if key == "name":
-            value = value.strip()
-        setattr(team, key, value)
+    for key in changes:
+        if key in fields:
+            setattr(team, key, clean[key])
+    if active is not None:
+        team.active = bool(active)
     session.add(team)
     session.flush()
     diff = audit.changed_fields(before, {k: getattr(team, k) for k in before})

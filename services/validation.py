@@ -128,5 +128,19 @@ def validate(model: type[pydantic.BaseModel], values: Mapping[str, Any] | pydant
         errors: dict[str, str] = {}
         for err in exc.errors():
             field = str(err["loc"][0]) if err.get("loc") else "__all__"
-            errors.setdefault(field, field_message(err, locale))
+            errors.setdefault(field, _range_message(model, field, err, locale) or field_message(err, locale))
         raise ValidationError(errors) from None
+
+
+def _range_message(model: type[pydantic.BaseModel], field: str, err: dict[str, Any], locale: str) -> str | None:
+    """"must be between 0 and 100" for a whole-number field with both bounds (the message
+    names the whole range, whichever end was crossed)."""
+    if err["type"] not in ("greater_than_equal", "less_than_equal"):
+        return None
+    info = model.model_fields.get(field)
+    if info is None or info.annotation is not int:
+        return None
+    bounds = {type(m).__name__: m for m in info.metadata}
+    if "Ge" in bounds and "Le" in bounds:
+        return t("err.range", locale, min=bounds["Ge"].ge, max=bounds["Le"].le)
+    return None

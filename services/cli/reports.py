@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 import typer
@@ -41,13 +41,14 @@ def report_kpi(
     with failures():
         from services.access import SYSTEM
         from services.analytics import kpi_report
+        from services.clock import company_today
 
-        today = date.today()
+        engine = engine_of(ctx)
+        today = read(engine, company_today)  # the company's today, not the server's
         start = parse_day(date_from, "--from") or today.replace(day=1)
         last = parse_day(date_to, "--to") or today
         if last < start:
             raise CliError(msg("bad_range"))
-        engine = engine_of(ctx)
         rows = read(engine, lambda session: kpi_report(session, SYSTEM, start=start, end=last + timedelta(days=1),
                                                        by=by.value if by else None))
         if as_json:

@@ -29,26 +29,32 @@ from services.models.fields import (
 )
 
 
-class Channel(SQLModel, table=True):
+class ChannelBase(Editable):
+    """A customer acquisition channel: name 1–80 characters (unique, ignoring case)."""
+
+    name: str = Field(min_length=1, max_length=80, unique=True)
+
+
+class Channel(ChannelBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=80, unique=True)
     active: bool = True
 
 
-class ChannelCreate(SQLModel):
-    name: str
+class ChannelCreate(ChannelBase):
+    pass
 
 
-class ChannelRead(ChannelCreate):
-    id: int
-    active: bool = True
+class ChannelUpdate(SQLModel):
+    """Rename and/or (de)activate (checked against ``ChannelBase``)."""
 
-
-class NameUpdate(SQLModel):
-    """Rename and/or (de)activate a lost reason or channel."""
-
-    name: str | None = None
+    name: Any = None
     active: bool | None = None
+
+
+class ChannelRead(SQLModel):
+    id: int
+    name: str
+    active: bool = True
 
 
 #: What a new customer is when nothing else is said (grid, form, import): tier C, a lead.
@@ -171,11 +177,12 @@ class Customer(CustomerBase, table=True):
     """``owner_id`` null means the customer is in the public pool (公海)."""
 
     __table_args__ = (
-        # the grid: owner (or all) + archived, in name order, covering the usual filters
+        # the grid: owner (or all) + archived, in name order (the pinyin sort key), covering the usual filters
         # (tier, status, no contact since) so counts and page ids need no table rows; id
         # last because PostgreSQL indexes do not carry the key (SQLite's carry the rowid)
-        Index("ix_customer_owner_grid", "owner_id", "archived", "name_norm", "tier", "status", "last_contact_at", "id"),
-        Index("ix_customer_name_grid", "name_norm", "archived", "tier", "status", "last_contact_at", "id"),
+        Index("ix_customer_owner_grid", "owner_id", "archived", "name_sort", "name_norm", "tier", "status",
+              "last_contact_at", "id"),
+        Index("ix_customer_name_grid", "name_sort", "archived", "name_norm", "tier", "status", "last_contact_at", "id"),
         Index("ix_customer_credit_code", "credit_code"),
         Index("ix_customer_phone_norm", "phone_norm"),
         Index("ix_customer_email_norm", "email_norm"),
@@ -186,6 +193,7 @@ class Customer(CustomerBase, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     name_norm: str = Field(default="", max_length=200)  # normalised for 查重
+    name_sort: str = Field(default="", max_length=200)  # sort key: pinyin for Chinese (services.collation)
     phone_norm: str | None = Field(default=None, max_length=40)
     email_norm: str | None = Field(default=None, max_length=200)
     external_id: str | None = Field(default=None, max_length=80, unique=True)
@@ -302,10 +310,6 @@ class ServiceTicket(ServiceTicketBase, table=True):
     closed_at: datetime | None = None
     satisfaction: int | None = None
     resolution: str | None = text_field()
-
-
-class ServiceTicketCreate(ServiceTicketBase):
-    pass
 
 
 class ServiceTicketRead(ServiceTicketBase):

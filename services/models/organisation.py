@@ -2,82 +2,162 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Column, Index, Text
+from pydantic import field_validator
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from services.models.fields import money_field, text_field, utcnow
+from services.models.fields import (
+    MAX_AMOUNT,
+    MONEY,
+    ROLES,
+    TEAM_KINDS,
+    Editable,
+    FieldRuleError,
+    text_field,
+    utcnow,
+)
+
+NAME_MAX = 120  # names of teams, people, products, lost reasons
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class Team(SQLModel, table=True):
-    """Tree: company → region → team. ``manager_id`` is the user who manages the subtree."""
+def in_vocabulary(value: Any, vocabulary: tuple[str, ...]) -> Any:
+    """A vocabulary rule for a model validator: ``value`` (None passes) must be one of
+    ``vocabulary``, else the translated "must be one of" message."""
+    if value is not None and value not in vocabulary:
+        raise FieldRuleError("err.not_in_list", options=", ".join(vocabulary))
+    return value
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=120)
+
+class TeamBase(Editable):
+    """The field rules of a team: name 1–120 characters (unique among its siblings: the
+    service checks, and a unique index keeps it), kind company / region / team, region
+    ≤ 60. Where it may sit in the tree is the service's rule (it needs the parent)."""
+
+    name: str = Field(min_length=1, max_length=NAME_MAX)
     kind: str = Field(default="team", max_length=16)
+    parent_id: int | None = None
+    manager_id: int | None = None
+    region: str | None = Field(default=None, max_length=60)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return in_vocabulary(value, TEAM_KINDS)
+
+    @field_validator("region")
+    @classmethod
+    def _blank_region(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class Team(TeamBase, table=True):
+    """Tree: company → region → team. ``manager_id`` is the user who manages the subtree.
+    Sibling names are unique ignoring case (``ux_team_parent_name``; the top level counts as
+    one parent)."""
+
+    __table_args__ = (
+        Index("ux_team_parent_name", text("coalesce(parent_id, 0)"), text("lower(name)"), unique=True),
+    )
+    id: int | None = Field(default=None, primary_key=True)
     parent_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     manager_id: int | None = Field(default=None, index=True)  # user.id (no FK: user ↔ team cycle)
-    region: str | None = Field(default=None, max_length=60)
     active: bool = True
 
 
-class TeamCreate(SQLModel):
+class TeamCreate(TeamBase):
+    pass
+
+
+class TeamUpdate(SQLModel):
+    """The fields a change may name (checked against ``TeamBase`` merged with the row)."""
+
+    name: Any = None
+    kind: Any = None
+    parent_id: int | None = None
+    manager_id: int | None = None
+    region: Any = None
+    active: bool | None = None
+
+
+class TeamRead(SQLModel):
+    id: int
     name: str
     kind: str = "team"
     parent_id: int | None = None
     manager_id: int | None = None
     region: str | None = None
-
-
-class TeamUpdate(SQLModel):
-    name: str | None = None
-    kind: str | None = None
-    parent_id: int | None = None
-    manager_id: int | None = None
-    region: str | None = None
-    active: bool | None = None
-
-
-class TeamRead(TeamCreate):
-    id: int
     active: bool = True
 
 
-class User(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=60, unique=True, index=True)
-    display_name: str = Field(max_length=120)
+class UserBase(Editable):
+    """The field rules of a person: display name 1–120, email ≤ 200 and well-formed, role
+    and language from their vocabularies, capacity (monthly contract amount the rep can
+    carry) 0…``MAX_AMOUNT`` with 2 places."""
+
+    display_name: str = Field(min_length=1, max_length=NAME_MAX)
     email: str | None = Field(default=None, max_length=200)
     role: str = Field(default="rep", max_length=16)
+    team_id: int | None = None
+    locale: str | None = Field(default=None, max_length=10)  # None → browser language
+    capacity: Decimal = Field(default=Decimal("0"), ge=0, le=MAX_AMOUNT, decimal_places=2, sa_type=MONEY)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not EMAIL_RE.match(value):
+            raise FieldRuleError("err.email_format")
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        return in_vocabulary(value, ROLES)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        from services.i18n import LOCALES
+
+        return in_vocabulary(value, LOCALES)
+
+    @field_validator("capacity", mode="before")
+    @classmethod
+    def _capacity(cls, value: Any) -> Any:
+        return Decimal("0") if value is None else value
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=60, unique=True, index=True)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     password_hash: str = Field(default="", max_length=255)
-    locale: str | None = Field(default=None, max_length=10)  # None → browser language
-    capacity: Decimal = money_field(Decimal("0"))  # monthly contract amount the rep can carry
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
 
 
-class UserCreate(SQLModel):
+class UserCreate(UserBase):
     username: str
-    display_name: str
     password: str
-    role: str = "rep"
-    team_id: int | None = None
-    email: str | None = None
-    locale: str | None = None
-    capacity: Decimal = Decimal("0")
 
 
 class UserUpdate(SQLModel):
-    display_name: str | None = None
-    role: str | None = None
+    """The fields a change may name (checked against ``UserBase`` merged with the row)."""
+
+    display_name: Any = None
+    role: Any = None
     team_id: int | None = None
-    email: str | None = None
-    locale: str | None = None
-    capacity: Decimal | None = None
+    email: Any = None
+    locale: Any = None
+    capacity: Any = None
     active: bool | None = None
 
 

@@ -5,85 +5,173 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
+from pydantic import ValidationInfo, field_validator
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from services.models.fields import money_field, text_field, utcnow
+from services.models.fields import (
+    LONG_TEXT,
+    MAX_AMOUNT,
+    MONEY,
+    STAGE_KINDS,
+    Editable,
+    FieldRuleError,
+    money_field,
+    text_field,
+    utcnow,
+)
+from services.models.organisation import NAME_MAX, in_vocabulary
 
 
-class Product(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=120, unique=True)
+class ProductBase(Editable):
+    """The field rules of a product: name 1–120 characters (unique, ignoring case: the
+    service checks), series ≤ 60, list price and unit cost 0…``MAX_AMOUNT`` with 2 places."""
+
+    name: str = Field(min_length=1, max_length=NAME_MAX, unique=True)
     series: str | None = Field(default=None, max_length=60)
-    list_price: Decimal = money_field()
-    unit_cost: Decimal = money_field()
+    list_price: Decimal = Field(default=Decimal("0"), ge=0, le=MAX_AMOUNT, decimal_places=2, sa_type=MONEY)
+    unit_cost: Decimal = Field(default=Decimal("0"), ge=0, le=MAX_AMOUNT, decimal_places=2, sa_type=MONEY)
+
+    @field_validator("series")
+    @classmethod
+    def _blank_series(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class Product(ProductBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
     active: bool = True
 
 
-class ProductCreate(SQLModel):
+class ProductCreate(ProductBase):
+    pass
+
+
+class ProductRead(SQLModel):
+    id: int
     name: str
     series: str | None = None
     list_price: Decimal = Decimal("0")
     unit_cost: Decimal = Decimal("0")
-
-
-class ProductRead(ProductCreate):
-    id: int
     active: bool = True
 
 
 class ProductUpdate(SQLModel):
-    name: str | None = None
-    series: str | None = None
-    list_price: Decimal | None = None
-    unit_cost: Decimal | None = None
+    """The fields a change may name (checked against ``ProductBase`` merged with the row)."""
+
+    name: Any = None
+    series: Any = None
+    list_price: Any = None
+    unit_cost: Any = None
     active: bool | None = None
 
 
-class Stage(SQLModel, table=True):
+#: The probability a closed stage's deals carry (the stage rule, Odoo's "won ⇒ 100 %").
+CLOSED_STAGE_PROBABILITY = {"won": 100, "lost": 0}
+
+
+def stage_probability_rule(kind: str | None, probability: int | None) -> FieldRuleError | None:
+    """The stage rule: a won stage is at 100 %, a lost one at 0 %, an open one below 100 %.
+    ``None`` when ``probability`` fits ``kind``, else the refusal to give for the field."""
+    if kind == "won" and probability != 100:
+        return FieldRuleError("admin.err_won_probability")
+    if kind == "lost" and probability != 0:
+        return FieldRuleError("admin.err_lost_probability")
+    if kind == "open" and probability is not None and probability >= 100:
+        return FieldRuleError("admin.err_open_probability")
+    return None
+
+
+class StageBase(Editable):
+    """The field rules of a pipeline stage: name 1–60 (unique), sequence 0–10000,
+    probability 0–100 whole percent fitting its kind (``stage_probability_rule``), kind
+    open / won / lost, stall days 0–3650, guidance ≤ ``LONG_TEXT``."""
+
+    name: str = Field(min_length=1, max_length=60, unique=True)
+    sequence: int = Field(default=10, ge=0, le=10000)
+    kind: str = Field(default="open", max_length=8)  # before probability: its rule reads the kind
+    probability: int = Field(default=10, ge=0, le=100)  # percent
+    stall_days: int = Field(default=14, ge=0, le=3650)
+    guidance: str | None = Field(default=None, max_length=LONG_TEXT)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return in_vocabulary(value, STAGE_KINDS)
+
+    @field_validator("guidance")
+    @classmethod
+    def _blank_guidance(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("probability")
+    @classmethod
+    def _fits_kind(cls, value: int, info: ValidationInfo) -> int:
+        refusal = stage_probability_rule(info.data.get("kind"), value)
+        if refusal is not None:
+            raise refusal
+        return value
+
+
+class Stage(StageBase, table=True):
     """Pipeline stage; ``kind`` won/lost closes the deal; ``stall_days`` without activity
     marks a deal red."""
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=60, unique=True)
-    sequence: int = 10
-    probability: int = 10  # percent
-    kind: str = Field(default="open", max_length=8)
-    stall_days: int = 14
     guidance: str | None = text_field()
     active: bool = True
 
 
-class StageCreate(SQLModel):
+class StageCreate(StageBase):
+    pass
+
+
+class StageRead(SQLModel):
+    id: int
     name: str
     sequence: int = 10
     probability: int = 10
     kind: str = "open"
     stall_days: int = 14
     guidance: str | None = None
-
-
-class StageRead(StageCreate):
-    id: int
     active: bool = True
 
 
 class StageUpdate(SQLModel):
-    name: str | None = None
-    sequence: int | None = None
-    probability: int | None = None
-    kind: str | None = None
-    stall_days: int | None = None
-    guidance: str | None = None
+    """The fields a change may name (checked against ``StageBase`` merged with the row)."""
+
+    name: Any = None
+    sequence: Any = None
+    probability: Any = None
+    kind: Any = None
+    stall_days: Any = None
+    guidance: Any = None
     active: bool | None = None
 
 
-class LostReason(SQLModel, table=True):
+class LostReasonBase(Editable):
+    """A lost reason: name 1–120 characters (unique, ignoring case)."""
+
+    name: str = Field(min_length=1, max_length=NAME_MAX, unique=True)
+
+
+class LostReason(LostReasonBase, table=True):
     __tablename__ = "lost_reason"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=120, unique=True)
     active: bool = True
+
+
+class LostReasonCreate(LostReasonBase):
+    pass
+
+
+class LostReasonUpdate(SQLModel):
+    """Rename and/or (de)activate (checked against ``LostReasonBase``)."""
+
+    name: Any = None
+    active: bool | None = None
 
 
 class LostReasonRead(SQLModel):
@@ -248,10 +336,6 @@ class Contract(ContractBase, table=True):
     version: int = 1
 
 
-class ContractCreate(ContractBase):
-    number: str | None = None
-
-
 class ContractRead(ContractBase):
     id: int
     number: str
@@ -275,14 +359,6 @@ class PaymentPlan(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=200)
 
 
-class PaymentPlanCreate(SQLModel):
-    contract_id: int
-    installment: int | None = None
-    due_on: date
-    amount: Decimal
-    note: str | None = None
-
-
 class Payment(SQLModel, table=True):
     """回款: money received, against an installment (partial payments allowed)."""
 
@@ -296,12 +372,3 @@ class Payment(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=200)
     recorded_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class PaymentCreate(SQLModel):
-    contract_id: int
-    plan_id: int | None = None
-    received_on: date
-    amount: Decimal
-    method: str | None = None
-    note: str | None = None

@@ -103,3 +103,31 @@ def test_saving_a_table_is_all_or_nothing(sqlite_engine, monkeypatch):
     with session_scope(sqlite_engine) as s:
         now = {x.name: x.probability for x in ref.list_stages(s, org.admin)}
     assert now["Needs"] == 30 and now["Demo"] == 60
+
+
+def test_stage_table_refuses_out_of_range_values_instead_of_changing_them(sqlite_engine, monkeypatch):
+    """150 %, −5 stall days and an open stage at 100 % are refused with their rule; the
+    stored stages stay as they were (the editor no longer clamps them silently)."""
+    from dashboard.admin_views import _save_table
+    from services import reference as ref
+    from tests.conftest import build_org
+
+    org = build_org(sqlite_engine)
+    monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    fields = ["name", "sequence", "probability", "kind", "stall_days", "guidance", "active"]
+    with session_scope(sqlite_engine) as s:
+        rows = [x.model_dump() for x in ref.list_stages(s, org.admin, include_inactive=True)]
+    before = {r["name"]: (r["probability"], r["stall_days"]) for r in rows}
+
+    def create(s, v):
+        return ref.create_stage(s, org.admin, data=v)
+
+    def update(s, row_id, changes):
+        return ref.update_stage(s, org.admin, stage_id=row_id, data=changes)
+
+    for bad_values in ({"Needs": {"probability": 150.0}}, {"Needs": {"stall_days": -5.0}},
+                       {"Qualify": {"probability": 100.0}}):
+        edited = pd.DataFrame([{**r, **bad_values.get(r["name"], {})} for r in rows])
+        assert _save_table(org.admin, "stages_t", rows, edited, fields, create, update, {}) is False
+    with session_scope(sqlite_engine) as s:
+        assert {x.name: (x.probability, x.stall_days) for x in ref.list_stages(s, org.admin)} == before

@@ -126,9 +126,35 @@ def test_money_axis_reads_wan_in_chinese_and_si_in_english():
 
     zh = money_axis("zh_CN").to_dict()
     assert "万" in zh["labelExpr"] and "亿" in zh["labelExpr"]
-    assert money_axis("en").to_dict()["format"] == "~s"
+    en = money_axis("en").to_dict()
+    # K / M like the cards (format_money), never d3's "~s" (which read "0M"-style ticks)
+    assert "'M'" in en["labelExpr"] and "'K'" in en["labelExpr"] and "format" not in en
     df = pd.DataFrame({"month": pd.to_datetime(["2026-10-01", "2026-11-01"]).date,
                        "won_amount": [1_200_000.0, 800_000.0], "won_count": [3, 2],
                        "target_amount": [1_000_000.0, 1_000_000.0]})
     spec = trend_chart(df, locale="zh_CN").to_dict()
     assert "万" in str(spec)
+
+
+def test_money_reads_one_way_with_separators():
+    from decimal import Decimal
+
+    from services.i18n import format_money
+
+    assert format_money(Decimal("61360600"), "zh_CN") == "¥6,136.06万"
+    assert format_money(Decimal("268000"), "zh_CN", compact=False) == "¥268,000.00"
+    assert format_money(Decimal("1234567890"), "zh_CN") == "¥12.35亿"
+    assert format_money(Decimal("1250000000"), "en") == "¥1,250.00M"
+    assert format_money(Decimal("0"), "en") == "¥0.00"
+
+
+def test_pipeline_funnel_names_what_the_bar_measures():
+    import pandas as pd
+
+    from dashboard.charts import funnel_chart
+
+    df = pd.DataFrame({"stage": ["Qualify", "Proposal"], "sequence": [10, 30], "amount": [900.0, 100.0],
+                       "count": [7, 8], "label": ["Qualify · ¥900.00 · 7 deals", "Proposal · ¥100.00 · 8 deals"]})
+    spec = funnel_chart(df, label="label").to_dict()
+    assert spec["encoding"]["y"]["field"] == "label"  # the axis says amount and count of each bar
+    assert spec["mark"]["type"] == "bar" and "layer" not in spec  # no bare count drawn inside the bar

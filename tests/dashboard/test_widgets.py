@@ -68,18 +68,18 @@ def test_period_picker_defaults_to_month_and_uses_fiscal_year(db_url):
     today = local_today("Asia/Shanghai")
     at = run(period_app)
     assert at.session_state["picked"] == period_for("month", today)
-    assert at.radio(key="p_kind").options[:5] == ["Today", "This week", "This month", "This quarter", "This year"]
-    at.radio(key="p_kind").set_value("year").run()
+    assert at.radio(key="p_kind__en").options[:5] == ["Today", "This week", "This month", "This quarter", "This year"]
+    at.radio(key="p_kind__en").set_value("year").run()
     year = at.session_state["picked"]
     assert year == period_for("year", today, 4) and year.start.month == 4
     assert at.caption[0].value == f"{year.start.isoformat()} – {year.last_day.isoformat()}"
-    at.radio(key="p_kind").set_value("quarter").run()
+    at.radio(key="p_kind__en").set_value("quarter").run()
     assert at.session_state["picked"] == period_for("quarter", today, 4)
 
 
 def test_period_picker_custom_range_is_inclusive_of_last_day(db_url):
     at = run(period_app)
-    at.radio(key="p_kind").set_value("custom").run()
+    at.radio(key="p_kind__en").set_value("custom").run()
     at.date_input(key="p_range").set_value((date(2026, 3, 1), date(2026, 3, 31))).run()
     assert at.session_state["picked"] == Period(date(2026, 3, 1), date(2026, 4, 1), "custom")
     # only the first date picked so far: a one-day period
@@ -95,7 +95,7 @@ def test_scope_picker_limited_by_role(db_url, role, options):
     assert scope_choices(actor) == options
     at = run(scope_app, who=actor)
     assert at.session_state["picked"] == options[0]
-    radios = [r for r in at.radio if r.key == "s_scope"]
+    radios = [r for r in at.radio if r.key == "s_scope__en"]
     if len(options) == 1:
         assert not radios  # nothing to choose
     else:

@@ -74,10 +74,10 @@ def _noon_utc(day):
 def run_page(actor, *, locale="en", scope=None, period=None) -> AppTest:
     at = open_page(PAGE, actor, locale=locale)
     if period:
-        at.radio(key="overview_kind").set_value(period)
+        at.radio(key=f"overview_kind__{locale}").set_value(period)
         rerun(at)
     if scope:
-        at.radio(key="overview_scope").set_value(scope)
+        at.radio(key=f"overview_scope__{locale}").set_value(scope)
         rerun(at)
     return at
 
@@ -132,7 +132,7 @@ def test_overview_numbers_differ_by_role(small_company):
 def test_rep_has_no_scope_choice_and_manager_switches_to_own(small_company):
     url, actors = small_company
     rep = run_page(actors["rep"])
-    assert not [r for r in rep.radio if r.key == "overview_scope"]
+    assert not [r for r in rep.radio if r.key.startswith("overview_scope")]
     mgr = run_page(actors["manager"], scope="me")
     assert metrics(mgr) == expected(url, actors["manager"], "me")
     assert metrics(mgr)["Won revenue"] == format_money(0, "en")
@@ -154,3 +154,17 @@ def test_overview_without_actor_stops(small_company):
 def test_overview_on_demo_company(demo_db_url, demo_actors, role):
     at = run_page(demo_actors[role])
     assert metrics(at) == expected(demo_db_url, demo_actors[role], DEFAULT_SCOPE[role])
+
+
+def test_a_new_companys_overview_tells_the_admin_what_to_do_next(org_company):
+    """Right after setup (teams and users exist in build_org, no customer yet) the admin is
+    pointed at importing customers; a rep sees no such hints."""
+    from services.i18n import t
+
+    url, eng, org = org_company
+    at = open_page(PAGE, org.admin)
+    text = "\n".join(m.value for m in at.markdown)
+    assert t("overview.start_title", "en") in text and t("overview.start_import", "en") in text
+    assert t("overview.start_teams", "en") not in text  # the teams are there already
+    rep = open_page(PAGE, org.rep_n1)
+    assert t("overview.start_title", "en") not in "\n".join(m.value for m in rep.markdown)

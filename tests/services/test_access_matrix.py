@@ -53,6 +53,7 @@ from services.models import (
     Customer,
     Deal,
     LostReason,
+    LostReasonCreate,
     Payment,
     PaymentPlan,
     Product,
@@ -68,7 +69,7 @@ from services.models import (
 )
 from services.passwords import hash_password
 from services.periods import Period
-from services.reference import NameUpdate, ProductUpdate, StageUpdate
+from services.reference import ChannelUpdate, LostReasonUpdate, ProductUpdate, StageUpdate
 from tests.conftest import build_org
 from tests.services.access_matrix_common import (
     ADMIN,
@@ -452,6 +453,7 @@ MATRIX: dict[str, Case] = {
     "users.deactivate_user": Case(lambda s, a, w: users.deactivate_user(s, a, username="rep_n2"), ADMIN,
                                   writes=True),
     "users.get_user": Case(lambda s, a, w: users.get_user(s, a, username="rep_n1"), OWNER),
+    "users.getting_started": Case(lambda s, a, w: users.getting_started(s, a), EVERYONE),
     "users.list_teams": Case(lambda s, a, w: users.list_teams(s, a), EVERYONE),
     "users.list_users": Case(lambda s, a, w: users.list_users(s, a), OWNER,
                              sees=lambda r, w: w.org.rep_n1.id in {u.id for u in r}),
@@ -471,8 +473,9 @@ MATRIX: dict[str, Case] = {
     # reference data (readable by all, changed by admin) ---------------------
     "reference.create_channel": Case(lambda s, a, w: reference.create_channel(s, a, data=ChannelCreate(name="Fair")),
                                      ADMIN, writes=True),
-    "reference.create_lost_reason": Case(lambda s, a, w: reference.create_lost_reason(s, a, name="Timing"), ADMIN,
-                                         writes=True),
+    "reference.create_lost_reason": Case(
+        lambda s, a, w: reference.create_lost_reason(s, a, data=LostReasonCreate(name="Timing")), ADMIN,
+        writes=True),
     "reference.create_product": Case(
         lambda s, a, w: reference.create_product(s, a, data=ProductCreate(name="Gadget", list_price=Decimal("10"),
                                                                           unit_cost=Decimal("5"))),
@@ -485,10 +488,10 @@ MATRIX: dict[str, Case] = {
     "reference.list_products": Case(lambda s, a, w: reference.list_products(s, a), EVERYONE),
     "reference.list_stages": Case(lambda s, a, w: reference.list_stages(s, a), EVERYONE),
     "reference.update_channel": Case(
-        lambda s, a, w: reference.update_channel(s, a, channel_id=w.channel, data=NameUpdate(name="Web 2")), ADMIN,
+        lambda s, a, w: reference.update_channel(s, a, channel_id=w.channel, data=ChannelUpdate(name="Web 2")), ADMIN,
         writes=True),
     "reference.update_lost_reason": Case(
-        lambda s, a, w: reference.update_lost_reason(s, a, reason_id=w.lost_reason, data=NameUpdate(name="Cost")),
+        lambda s, a, w: reference.update_lost_reason(s, a, reason_id=w.lost_reason, data=LostReasonUpdate(name="Cost")),
         ADMIN, writes=True),
     "reference.update_product": Case(
         lambda s, a, w: reference.update_product(s, a, product_id=w.product, data=ProductUpdate(name="Widget 2")),

@@ -269,3 +269,21 @@ def test_customer_timeline_and_access(engine, org):
             list_customer_activities(s, org.rep_n2, customer_id=a)
         with pytest.raises(NotFound):
             list_customer_activities(s, org.manager_s, customer_id=a)
+
+
+def test_agenda_rows_name_who_to_call(engine, org):
+    """A follow-up shows the customer's primary contact; a planned activity its own contact."""
+    cid = make_customer(engine, org.rep_n1, name="Callme Co", next_contact_on=TODAY)
+    other = make_customer(engine, org.rep_n1, name="Visit Co")
+    with session_scope(engine) as s:
+        s.add_all([Contact(customer_id=cid, name="Second", phone="111"),
+                   Contact(customer_id=cid, name="Boss", phone="13800000001", is_primary=True)])
+        buyer = Contact(customer_id=other, name="Buyer", phone="13900000002")
+        s.add(buyer)
+        s.flush()
+        s.add(Activity(customer_id=other, owner_id=org.rep_n1.id, contact_id=buyer.id, kind="visit",
+                       planned_at=NOW + timedelta(hours=1)))
+    with session_scope(engine) as s:
+        today = agenda(s, org.rep_n1, today=TODAY)["today"].set_index("customer_name")
+    assert (today.loc["Callme Co", "contact_name"], today.loc["Callme Co", "contact_phone"]) == ("Boss", "13800000001")
+    assert (today.loc["Visit Co", "contact_name"], today.loc["Visit Co", "contact_phone"]) == ("Buyer", "13900000002")

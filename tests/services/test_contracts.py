@@ -239,3 +239,21 @@ def test_concurrent_contract_numbers_are_unique(engine, org):
     assert not failures, failures
     assert len(numbers) == len(set(numbers)) == len(deals)
     assert all(n.startswith("HT-20261127-") for n in numbers)
+
+
+def test_overdue_total_covers_every_row_not_only_the_listed_ones(engine, org):
+    """12 overdue installments of 100.00 (one 40.00 paid), listed 5 at a time: the list says
+    5 of 12 and the total is 12 × 100 − 40 = 1,160.00 — from SQL over all of them."""
+    cid = new_contract(engine, org)
+    with session_scope(engine) as s:
+        plans = [add_installment(s, org.rep_n1, contract_id=cid, due_on=date(2026, 11, 3) + timedelta(days=i),
+                                 amount="100").id for i in range(12)]
+        record_payment(s, org.rep_n1, contract_id=cid, plan_id=plans[0], received_on=TODAY, amount="40", now=NOW)
+    with session_scope(engine) as s:
+        page = overdue_installments(s, org.rep_n1, today=TODAY, limit=5)
+        assert len(page) == 5 and page.attrs["count"] == 12
+        assert page.attrs["remaining"] == Decimal("1160.00")
+        due = due_installments(s, org.rep_n1, start=date(2026, 11, 1), end=date(2026, 12, 1), today=TODAY, limit=3)
+        assert len(due) == 3 and due.attrs["count"] == 12 and due.attrs["remaining"] == Decimal("1160.00")
+        week = payments_received(s, org.rep_n1, start=TODAY, end=TODAY + timedelta(days=1), limit=0)
+        assert week.empty and week.attrs["count"] == 1 and week.attrs["total"] == Decimal("40.00")

@@ -429,3 +429,23 @@ def test_contact_validation_and_walls(engine, org):
     with session_scope(engine) as s:
         assert contacts.list_contacts(s, org.manager_n, customer_id=pool) == []
         assert [x.name for x in contacts.list_contacts(s, org.rep_n1, customer_id=cid)] == ["Ann"]
+
+
+def test_chinese_names_sort_by_pinyin_in_sql(engine, org):
+    """上海 / 南京 / 合肥 come back as 合肥 (he fei), 南京 (nan jing), 上海 (shang hai) — the
+    stored sort key, also for a row created and renamed through the grid's save."""
+    for name in ("上海客户", "南京客户", "合肥客户"):
+        add_customer(engine, org.rep_n1.id, name)
+    with session_scope(engine) as s:
+        res = cs.update_many(s, org.rep_n1, changes=cs.GridChanges(create=[{"_key": "n1", "name": "Acme"}]))
+        new_id = res.created["n1"]
+    with session_scope(engine) as s:
+        version = s.get(Customer, new_id).version
+        cs.update_many(s, org.rep_n1, changes=cs.GridChanges(
+            update=[{"id": new_id, "version": version, "fields": {"name": "重庆客户"}}]))
+    with session_scope(engine) as s:
+        df, _ = cs.list_customers_page(s, org.rep_n1, sort=[("name", "asc")], page_size=500)
+        names = [n for n in df["name"] if n.endswith("客户")]
+        assert names == ["重庆客户", "合肥客户", "南京客户", "上海客户"]  # chong qing < he fei < nan jing < shang hai
+        df, _ = cs.list_customers_page(s, org.rep_n1, sort=[("name", "desc")], page_size=500)
+        assert [n for n in df["name"] if n.endswith("客户")] == ["上海客户", "南京客户", "合肥客户", "重庆客户"]

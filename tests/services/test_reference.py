@@ -14,7 +14,17 @@ from services import reference as ref
 from services.db import session_scope
 from services.errors import PermissionDenied, ValidationError
 from services.i18n import t
-from services.models import AuditLog, ChannelCreate, Customer, Deal, ProductCreate, StageCreate
+from services.models import (
+    AuditLog,
+    ChannelCreate,
+    Customer,
+    Deal,
+    LostReasonCreate,
+    ProductCreate,
+    Stage,
+    StageBase,
+)
+from services.validation import validate
 
 
 def test_defaults_in_chinese_and_idempotent(engine):
@@ -52,7 +62,8 @@ def test_only_admin_changes_reference_data(engine, org):
 
 
 def test_stage_validation_messages(engine, org):
-    bad = StageCreate(name="needs", sequence=-1, probability=101, kind="maybe", stall_days=5000)
+    # the form's raw values: the service checks them against the stage model's rules
+    bad = {"name": "needs", "sequence": -1, "probability": 101, "kind": "maybe", "stall_days": 5000}
     with pytest.raises(ValidationError) as err, session_scope(engine) as s:
         ref.create_stage(s, org.admin, data=bad)
     e = err.value.errors
@@ -65,10 +76,20 @@ def test_stage_validation_messages(engine, org):
 
 def test_won_and_lost_probabilities(engine, org):
     with pytest.raises(ValidationError) as err, session_scope(engine) as s:
-        ref.create_stage(s, org.admin, data=StageCreate(name="Signed", kind="won", probability=90))
+        ref.create_stage(s, org.admin, data={"name": "Signed", "kind": "won", "probability": 90})
     assert err.value.errors == {"probability": t("admin.err_won_probability", "en")}
     with pytest.raises(ValidationError), session_scope(engine) as s:
         ref.update_stage(s, org.admin, stage_id=org.stages["Lost"], data=ref.StageUpdate(probability=5))
+    # an open stage below 100 %: 100 is refused with its reason, never stored or clamped
+    with pytest.raises(ValidationError) as err, session_scope(engine) as s:
+        ref.update_stage(s, org.admin, stage_id=org.stages["Qualify"], data={"probability": 100})
+    assert err.value.errors == {"probability": t("admin.err_open_probability", "en")}
+    with pytest.raises(ValidationError) as err, session_scope(engine) as s:
+        ref.update_stage(s, org.admin, stage_id=org.stages["Qualify"], data={"probability": 150, "stall_days": -5})
+    assert err.value.errors == {"probability": t("err.range", "en", min=0, max=100),
+                                "stall_days": t("err.range", "en", min=0, max=3650)}
+    with session_scope(engine) as s:
+        assert s.get(Stage, org.stages["Qualify"]).probability == 10
 
 
 def test_stage_update_audited(engine, org):
@@ -103,18 +124,18 @@ def test_last_won_stage_cannot_go_and_busy_stage_keeps_kind(engine, org):
 
 def test_named_lists(engine, org):
     with session_scope(engine) as s:
-        reason = ref.create_lost_reason(s, org.admin, name="  Timing ")
+        reason = ref.create_lost_reason(s, org.admin, data=LostReasonCreate(name="  Timing "))
         channel = ref.create_channel(s, org.admin, data=ChannelCreate(name="Fair"))
         assert reason.name == "Timing"
     with pytest.raises(ValidationError) as err, session_scope(engine) as s:
-        ref.create_lost_reason(s, org.admin, name="timing")
+        ref.create_lost_reason(s, org.admin, data={"name": "timing"})
     assert err.value.errors == {"name": t("admin.err_name_taken", "en", value="timing")}
     with pytest.raises(ValidationError), session_scope(engine) as s:
-        ref.create_channel(s, org.admin, data=ChannelCreate(name=""))
+        ref.create_channel(s, org.admin, data={"name": ""})
     with session_scope(engine) as s:
-        ref.update_channel(s, org.admin, channel_id=channel.id, data=ref.NameUpdate(active=False))
+        ref.update_channel(s, org.admin, channel_id=channel.id, data=ref.ChannelUpdate(active=False))
         assert channel.id not in {c.id for c in ref.list_channels(s, org.admin)}
-        ref.update_lost_reason(s, org.admin, reason_id=reason.id, data=ref.NameUpdate(name="Bad timing"))
+        ref.update_lost_reason(s, org.admin, reason_id=reason.id, data=ref.LostReasonUpdate(name="Bad timing"))
         assert "Bad timing" in {r.name for r in ref.list_lost_reasons(s, org.admin)}
 
 
@@ -124,8 +145,8 @@ def test_products(engine, org):
                                                                  unit_cost=Decimal("2100.5")))
         assert p.unit_cost == Decimal("2100.50")
     with pytest.raises(ValidationError) as err, session_scope(engine) as s:
-        ref.create_product(s, org.admin, data=ProductCreate(name="crm pro", list_price=Decimal("-1"),
-                                                            unit_cost=Decimal("-0.01")))
+        ref.create_product(s, org.admin, data={"name": "crm pro", "list_price": Decimal("-1"),
+                                               "unit_cost": Decimal("-0.01")})
     assert set(err.value.errors) == {"name", "list_price", "unit_cost"}
     assert err.value.errors["unit_cost"] == t("err.not_negative", "en")
     with session_scope(engine) as s:
@@ -136,17 +157,21 @@ def test_products(engine, org):
 
 @settings(max_examples=50, deadline=None)
 @given(prob=st.one_of(st.integers(-50, 150), st.floats(allow_nan=True, allow_infinity=False, width=32),
-                      st.none(), st.text(max_size=4)))
+                      st.none(), st.from_regex(r"-?[0-9]{1,3}", fullmatch=True),
+                      st.sampled_from(["", " ", "abc", "1.5", "七十"])))
 def test_probability_rule_property(prob):
-    """Probability is accepted exactly when it is a whole number from 0 to 100."""
-    errors: dict[str, str] = {}
-    values = {"probability": prob}
-    ref._int_in(values, "probability", 0, 100, "en", errors)
+    """An open stage's probability is accepted exactly when it is a whole number from 0 to
+    99, and then stored as that number (never clamped or rounded)."""
+    if isinstance(prob, str):
+        number = int(prob) if prob.lstrip("-").isdigit() else None
+    elif isinstance(prob, float):
+        number = int(prob) if prob == prob and prob.is_integer() else None
+    else:
+        number = prob
+    ok = number is not None and 0 <= number <= 99
     try:
-        number = float(prob)
-        ok = number == number and number.is_integer() and 0 <= number <= 100
-    except (TypeError, ValueError):
-        ok = False
-    assert ("probability" not in errors) == ok
-    if ok:
-        assert values["probability"] == int(float(prob))
+        stage = validate(StageBase, {"name": "Open", "kind": "open", "probability": prob}, "en")
+    except ValidationError as exc:
+        assert not ok and set(exc.errors) == {"probability"}
+    else:
+        assert ok and stage.probability == number

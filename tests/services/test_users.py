@@ -12,12 +12,13 @@ from services import auth, users
 from services.db import session_scope
 from services.errors import PermissionDenied, ValidationError
 from services.i18n import t
-from services.models import AuditLog, TeamCreate, TeamUpdate, User, UserCreate, UserUpdate
+from services.models import AuditLog, TeamCreate, TeamUpdate, User, UserUpdate
 
 
-def new_user(**kw) -> UserCreate:
+def new_user(**kw) -> dict:
+    """The form's raw values (the service checks them against the user model's rules)."""
     base = {"username": "newrep", "display_name": "New Rep", "password": "password123", "role": "rep"}
-    return UserCreate(**{**base, **kw})
+    return {**base, **kw}
 
 
 def test_admin_creates_a_user_who_can_sign_in(engine, org):
@@ -202,8 +203,8 @@ def test_team_tree_rules(engine, org):
     assert next(r for r in tree if r["id"] == team.id)["manager_name"] == "Manager_S"
 
     bad = [
-        (TeamCreate(name="", kind="team", parent_id=org.company_id), "name"),
-        (TeamCreate(name="X", kind="squad", parent_id=org.company_id), "kind"),
+        ({"name": "", "kind": "team", "parent_id": org.company_id}, "name"),
+        ({"name": "X", "kind": "squad", "parent_id": org.company_id}, "kind"),
         (TeamCreate(name="X", kind="company", parent_id=org.company_id), "parent_id"),
         (TeamCreate(name="X", kind="region", parent_id=team.id), "parent_id"),  # region under a team
         (TeamCreate(name="X", kind="team", parent_id=None), "parent_id"),
@@ -228,3 +229,24 @@ def test_team_cannot_sink_below_its_children_or_be_retired_while_used(engine, or
         assert empty.id not in {tm.id for tm in users.list_teams(s, org.admin)}
         renamed = users.update_team(s, org.admin, team_id=org.team_n, data=TeamUpdate(name="North China"))
         assert renamed.name == "North China"
+
+
+def test_team_names_are_unique_among_siblings(engine, org):
+    """A second "East" under the same parent is refused with its reason (also when the first
+    click's team is already there), the same name elsewhere in the tree is fine, and the
+    database refuses a twin written around the service."""
+    with session_scope(engine) as s:
+        east = users.create_team(s, org.admin, data=TeamCreate(name="East", kind="region", parent_id=org.company_id))
+    with pytest.raises(ValidationError) as err, session_scope(engine) as s:
+        users.create_team(s, org.admin, data={"name": " east ", "kind": "region", "parent_id": org.company_id})
+    assert err.value.errors == {"name": t("admin.err_team_name_taken", "en", value="east")}
+    with session_scope(engine) as s:  # under another parent the name is free
+        users.create_team(s, org.admin, data=TeamCreate(name="East", kind="team", parent_id=east.id))
+    with pytest.raises(ValidationError), session_scope(engine) as s:
+        users.update_team(s, org.admin, team_id=org.team_n, data={"name": "EAST", "parent_id": org.company_id})
+    from sqlalchemy.exc import IntegrityError
+
+    from services.models import Team
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.add(Team(name="East", kind="region", parent_id=org.company_id))
+        s.flush()
