@@ -269,7 +269,7 @@ def _field_errors(err: ValidationError, prefix: str) -> None:
 
 def _demo_logins() -> list[tuple[str, str]] | None:
     """(username, role) of the demo logins when the company is in demo mode, else None."""
-    with session_scope(get_engine()) as s:
+    with read_scope(get_engine()) as s:
         if not company_settings.get(s, "demo_mode"):
             return None
         rows = s.execute(
