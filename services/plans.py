@@ -569,7 +569,7 @@ def check_discount(session: Session, actor: Actor, *, product_id: int | None, am
     limit, plan = found
     floor = (Decimal(product.list_price) * (1 - limit)).quantize(Decimal("0.01"))
     if Decimal(amount) < floor:
-        raise ValidationError({field: t("plans.err.discount", actor.locale, limit=f"{limit * 100:.4g}",
+        raise ValidationError({field: t("plans.err.discount", actor.locale, limit=f"{(limit * 100).normalize():f}",
                                         role=actor.role, floor=f"{floor:,.2f}", plan=plan.title)})
 
 
