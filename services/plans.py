@@ -131,6 +131,11 @@ def _in_plan(plan: SalesPlan, day: date | None) -> bool:
     return day is not None and plan.period_start <= day <= plan.period_end
 
 
+def milestone_status(m: PlanMilestone) -> str:
+    """A milestone with a done date is done, whatever its status column says."""
+    return "done" if m.done_on is not None else m.status
+
+
 def _plan_dict(session: Session, plan: SalesPlan) -> dict[str, Any]:
     team = session.get(Team, plan.team_id) if plan.team_id else None
     owner = session.get(User, plan.owner_id) if plan.owner_id else None
@@ -286,7 +291,7 @@ def get_plan(session: Session, actor: Actor, *, plan_id: int) -> dict[str, Any]:
         select(PlanCampaign).where(PlanCampaign.plan_id == plan.id).order_by(PlanCampaign.starts_on)).all()]
     names = dict(session.execute(select(User.id, User.display_name)).all())
     out["milestones"] = [{"id": m.id, "title": m.title, "owner_id": m.owner_id, "owner": names.get(m.owner_id),
-                          "start_on": m.start_on, "due_on": m.due_on, "done_on": m.done_on, "status": m.status}
+                          "start_on": m.start_on, "due_on": m.due_on, "done_on": m.done_on, "status": milestone_status(m)}
                          for m in session.scalars(select(PlanMilestone).where(PlanMilestone.plan_id == plan.id)
                                                   .order_by(PlanMilestone.due_on, PlanMilestone.id)).all()]
     out["target_ids"] = sorted(session.scalars(select(SalesPlanTarget.target_id)
@@ -513,8 +518,8 @@ def plan_progress(session: Session, actor: Actor, *, plan_id: int, today: date |
         SalesPlanTarget.plan_id == plan.id, visible_target_term(session, actor)).order_by(Target.id)).all()
     return {
         "plan_id": plan.id,
-        "milestones_total": len(miles), "milestones_done": sum(1 for m in miles if m.status == "done"),
-        "milestones_overdue": sum(1 for m in miles if m.status != "done" and m.due_on < today),
+        "milestones_total": len(miles), "milestones_done": sum(1 for m in miles if milestone_status(m) == "done"),
+        "milestones_overdue": sum(1 for m in miles if milestone_status(m) != "done" and m.due_on < today),
         "budget_planned": planned, "budget_spent": spent,
         "budget_used": round(float(spent / planned), 4) if planned else None,
         "elapsed": round(min(max((today - plan.period_start).days + 1, 0) /

@@ -84,7 +84,8 @@ class PlanMilestone(SQLModel, table=True):
     start_on: date | None = None
     due_on: date
     done_on: date | None = None
-    status: str = Field(default="planned", max_length=12)
+    # rows written without a status (older writers) read as planned, or done once done_on is set
+    status: str = Field(default="planned", max_length=12, sa_column_kwargs={"server_default": "planned"})
 
 
 class PlanAllocation(SQLModel, table=True):

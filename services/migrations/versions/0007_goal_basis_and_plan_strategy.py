@@ -54,8 +54,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False,
                                       server_default="planned"))
     op.execute("UPDATE plan_milestone SET status = 'done' WHERE done_on IS NOT NULL")
-    with op.batch_alter_table("plan_milestone", schema=None) as batch_op:
-        batch_op.alter_column("status", server_default=None)
     op.create_table(
         "plan_campaign",
         sa.Column("id", sa.Integer(), nullable=False),
