@@ -376,3 +376,54 @@ def test_a_rep_outside_the_team_is_refused(engine, org):
                            user_ids=[org.rep_n1.id, org.rep_s1.id], weights="equal")
     assert f"user {org.rep_s1.id} is not an active member of the team" in exc.value.errors["user_ids"]
     assert count_targets(engine) == 1
+
+
+# ---------------------------------------------------------------------------
+# the reps × months grid and its spreadsheet
+
+
+def test_the_team_grid_writes_one_consistent_tree(engine, org):
+    cells = {org.rep_n1.id: ["100"] * 12, org.rep_n2.id: ["50"] * 11 + [""]}
+    with session_scope(engine) as s:
+        saved = goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", cells=cells)
+    assert saved["total"] == D("1750.00")
+    with session_scope(engine, write=False) as s:
+        grid = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")
+        tree = goals.target_tree(s, org.manager_n, target_id=saved["team_target_id"])
+    assert grid["team_target"] == D("1750.00") and grid["column_totals"][0] == D("150.00")
+    assert [r["total"] for r in grid["rows"]] == [D("1200.00"), D("550.00")]
+    assert all(row["mismatch"] == 0 for row in tree) and len(tree) == 1 + 12 + 2 + 24
+    # the team's year now exists: a grid adding up to something else is refused, unless re-totalled
+    with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", cells={org.rep_n1.id: ["1"] * 12})
+    assert "re-total" in exc.value.errors["value"]
+    with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027",
+                             cells={org.rep_n1.id: ["x"] + ["1"] * 11}, retotal_parent=True)
+    assert exc.value.errors[f"value[{org.rep_n1.id}][1]"] == "must be a number"
+    with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", cells={org.rep_s1.id: ["1"] * 12})
+    assert "not an active member" in exc.value.errors["user_ids"]
+    with session_scope(engine, write=False) as s:
+        assert goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")["total"] == D("1750.00")
+
+
+def test_the_grid_round_trips_through_xlsx(engine, org):
+    from services.exporting import dataframe_to_xlsx
+    from services.importing.target_grid import grid_frame, read_target_grid
+
+    with session_scope(engine) as s:
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027",
+                             cells={org.rep_n1.id: ["100.50"] * 12, org.rep_n2.id: ["7"] * 12})
+        grid = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")
+    data = dataframe_to_xlsx(grid_frame(grid))
+    reps = {r["username"]: r["user_id"] for r in grid["rows"]}
+    cells = read_target_grid(data, months=grid["months"], reps=reps)
+    assert cells[org.rep_n1.id] == [D("100.50")] * 12 and cells[org.rep_n2.id] == [D("7")] * 12
+    frame = grid_frame(grid).astype(object)
+    frame.loc[0, "2027-03"] = "lots"
+    frame.loc[1, "2027-05"] = -4
+    with pytest.raises(ValidationError) as exc:
+        read_target_grid(dataframe_to_xlsx(frame), months=grid["months"], reps=reps)
+    assert exc.value.errors == {"row 2, column 2027-03": "must be a number",
+                                "row 3, column 2027-05": "must not be negative"}
