@@ -23,7 +23,7 @@ def build(demo: Demo) -> None:
         region_reps.setdefault(demo.team_region[demo.rep_team[u]], []).append(u)
     regions_used = sorted(region_reps)
     # [id, name, tier, owner, previous owner, pool day, region index, city, channel, industry, domain]
-    demo.cust: list[list] = []
+    demo.cust = []
     demo.cust_index = {cid: i for i, cid in enumerate(ids)}
     chan_weights = [5, 3, 2, 3, 3, 4][: len(demo.channels)] + [2] * max(0, len(demo.channels) - 6)
     channels = r.choices(demo.channels, chan_weights, k=n)
@@ -44,7 +44,7 @@ def build(demo: Demo) -> None:
     # contacts: 1–3 per customer, the first is primary
     cols = ["id", "customer_id", "name", "title", "phone", "email", "is_primary", "notes", "created_at"]
     rows: list[tuple] = []
-    demo.contacts: list[list[int]] = []
+    demo.contacts = []
     created = clock.ts(clock.minute(demo.s0, 10 * 60))
     next_id = demo.next_ids["contact"]
     for c in demo.cust:

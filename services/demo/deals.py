@@ -12,19 +12,21 @@ from services.models import CLOSED_STAGE_PROBABILITY
 from .context import MONTH_SEASON, Demo
 
 
-def build(demo: Demo) -> None:
-    s, r, v, clock = demo.s, demo.rng, demo.v, demo.clock
-    n = s.deals
-    # close-date distribution: season × growth × weekdays, over the window + 4 months ahead
-    last = demo.a + 120
-    days = list(range(demo.s0, last + 1))
+def _close_day_weights(demo: Demo) -> tuple[list[int], list[float]]:
+    """Close-date distribution: season × growth × weekdays, over the window + 4 months ahead
+    (days as ordinals and their cumulative weights)."""
+    days = list(range(demo.s0, demo.a + 120 + 1))
     cum, acc = [], 0.0
     for o in days:
         d = date.fromordinal(o)
-        w = MONTH_SEASON[d.month] * (1 + 0.2 * (o - demo.s0) / 365) * (1.0 if d.weekday() < 5 else 0.15)
-        acc += w
+        acc += MONTH_SEASON[d.month] * (1 + 0.2 * (o - demo.s0) / 365) * (1.0 if d.weekday() < 5 else 0.15)
         cum.append(acc)
-    targets = r.choices(days, cum_weights=cum, k=n)
+    return days, cum
+
+
+def _customer_weights(demo: Demo) -> tuple[list[float], list[float]]:
+    """Cumulative deal weights of all customers and of the owned ones: bigger tiers and busier
+    owners get more deals."""
     tier_w = {"A": 4.0, "B": 2.0, "C": 1.0}
     cust_cum, acc = [], 0.0
     for c in demo.cust:
@@ -35,6 +37,15 @@ def build(demo: Demo) -> None:
         c = demo.cust[i]
         acc += tier_w[c[2]] * demo.volume[c[3]]
         owned_cum.append(acc)
+    return cust_cum, owned_cum
+
+
+def build(demo: Demo) -> None:
+    s, r, v, clock = demo.s, demo.rng, demo.v, demo.clock
+    n = s.deals
+    days, cum = _close_day_weights(demo)
+    targets = r.choices(days, cum_weights=cum, k=n)
+    cust_cum, owned_cum = _customer_weights(demo)
     picks = r.choices(range(len(demo.cust)), cum_weights=cust_cum, k=n)
     products = demo.products
     prod_w = [5, 2, 4, 3, 5, 1, 3, 3, 2][: len(products)] + [2] * max(0, len(products) - 9)
@@ -47,10 +58,10 @@ def build(demo: Demo) -> None:
                  "lost_note", "stage_changed_at", "last_activity_at", "external_id", "created_at", "updated_at",
                  "version"]
     # kept for activities / contracts: (id, cust_idx, owner, opened, end, outcome, amount, product_idx)
-    demo.deal_info: list[tuple] = []
+    demo.deal_info = []
     hist: list[tuple] = []
     hist_id = demo.next_ids["deal_history"]
-    demo.deal_rows: list[list] = []
+    demo.deal_rows = []
     lost_w = [5, 4, 3, 2, 2, 2, 1][: len(demo.lost_reasons)] + [1] * max(0, len(demo.lost_reasons) - 7)
     lost_picks = r.choices(demo.lost_reasons, lost_w, k=n)
     lost_stage_w = [4, 3, 2, 1][:n_open] + [1] * max(0, n_open - 4)

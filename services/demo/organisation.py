@@ -70,8 +70,8 @@ def build(demo: Demo) -> None:
 
     demo.admin = user("admin", "admin", company_id, 0)
     demo.director = user("director", "director", company_id, 0)
-    demo.team_region: dict[int, int] = {}
-    demo.managers: dict[int, int] = {}
+    demo.team_region = {}
+    demo.managers = {}
     teams: list[tuple] = [(company_id, v["company"], "company", None, demo.director, None, True)]
     for i, rid in enumerate(region_ids):
         name, short, _cities = v["regions"][i]
@@ -88,11 +88,11 @@ def build(demo: Demo) -> None:
         teams.append((tid, f"{short}{suffix}", "team", region_ids[ri], demo.managers[tid], short, True))
     demo.teams = team_ids
     demo.company_id = company_id
-    demo.reps: list[int] = []
-    demo.rep_team: dict[int, int] = {}
-    demo.skill: dict[int, float] = {}
-    demo.size_factor: dict[int, float] = {}
-    demo.volume: dict[int, float] = {}
+    demo.reps = []
+    demo.rep_team = {}
+    demo.skill = {}
+    demo.size_factor = {}
+    demo.volume = {}
     for i in range(s.reps):
         tid = team_ids[i % s.teams]
         cap = r.choice([300_000, 400_000, 500_000, 600_000])

@@ -42,7 +42,7 @@ def build(demo: Demo) -> None:
             "parent_id", "basis_market", "basis_history", "basis_capacity", "created_at"]
     rows: list[tuple] = []
     created = demo.clock.ts(demo.clock.minute(demo.year_first.toordinal() - 20, 600))
-    demo.target_ids: dict[tuple, int] = {}
+    demo.target_ids = {}
 
     def rep_month_values(u: int, metric: str) -> list[int]:
         series = won[u] if metric != "activities" else acts[u]

@@ -12,6 +12,14 @@ from .context import Demo
 
 
 def build(demo: Demo) -> None:
+    _courses(demo)
+    best_by_month = _incentives(demo)
+    _awards(demo, best_by_month)
+    _events(demo)
+
+
+def _courses(demo: Demo) -> None:
+    """Courses, and enrollments of every rep and manager in 3–7 of them."""
     r, v, clock = demo.rng, demo.v, demo.clock
     course_rows, enrol_rows = [], []
     passing = 60
@@ -41,7 +49,12 @@ def build(demo: Demo) -> None:
                   course_rows)
     demo.rows.add("enrollment", ["id", "course_id", "user_id", "assigned_on", "due_on", "status", "completed_on",
                                  "score"], enrol_rows)
-    # incentive schemes (tiers JSON as documented on models.IncentiveScheme)
+
+
+def _incentives(demo: Demo) -> dict[date, tuple[int, int]]:
+    """Incentive schemes (tiers JSON as documented on models.IncentiveScheme) and monthly
+    payouts; returns the best rep (and amount) of each paid-out month."""
+    v = demo.v
     tiers_full = [{"from": 0, "to": 100000, "rate": 0.02}, {"from": 100000, "to": 300000, "rate": 0.03},
                   {"from": 300000, "to": None, "rate": 0.05}]
     tiers_excess = [{"from": 0, "to": 200000, "rate": 0.01}, {"from": 200000, "to": 500000, "rate": 0.02},
@@ -88,6 +101,12 @@ def build(demo: Demo) -> None:
                 best_by_month[ms] = (u, basis_amt)
     demo.rows.add("payout", ["id", "scheme_id", "user_id", "period_start", "basis_amount", "amount", "approved",
                              "approved_by", "paid", "paid_on"], payouts)
+    return best_by_month
+
+
+def _awards(demo: Demo, best_by_month: dict[date, tuple[int, int]]) -> None:
+    """Top seller of each month, the million club of the last 365 days, and its champion."""
+    v = demo.v
     awards = []
     for ms, (u, _amt) in sorted(best_by_month.items()):
         awards.append((demo.ids("award", 1)[0], u, v["awards"]["monthly"], "badge",
@@ -105,6 +124,11 @@ def build(demo: Demo) -> None:
         awards.append((demo.ids("award", 1)[0], champ, v["awards"]["quarter"], "contest",
                        demo.clock.day(demo.a - 3), None))
     demo.rows.add("award", ["id", "user_id", "title", "kind", "awarded_on", "note"], awards)
+
+
+def _events(demo: Demo) -> None:
+    """A team event per team in each of the last four quarters (none in the future)."""
+    r, v = demo.rng, demo.v
     events = []
     q_start = date(demo.anchor.year, (demo.anchor.month - 1) // 3 * 3 + 1, 1)
     for k in range(0, 4):
