@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -286,3 +286,21 @@ def delete_target(session: Session, actor: Actor, *, target_id: int) -> int:
         session.execute(delete(Target).where(Target.id == tid))
     audit.record(session, actor, "target", root.id, "delete", {"value": [root.value, None], "parts": [len(ids) - 1, 0]})
     return len(ids)
+
+
+def target_holders(session: Session, actor: Actor) -> dict[str, list[tuple[int, str]]]:
+    """Whom the actor may set targets for: ``teams`` (id, name) and ``users`` (active reps
+    and the actor, id and name), by name — director / admin: everyone; a manager: their
+    teams and those teams' people; a rep: nobody."""
+    from services.access import managed_team_ids, visible_user_ids
+
+    if actor.role not in ("manager", "director", "admin"):
+        return {"teams": [], "users": []}
+    teams = select(Team.id, Team.name).where(Team.active.is_(True), Team.kind != "company")
+    users = select(User.id, User.display_name).where(User.active.is_(True),
+                                                     or_(User.role == "rep", User.id == actor.id))
+    if not actor.sees_all:
+        teams = teams.where(Team.id.in_(sorted(managed_team_ids(session, actor)) or [-1]))
+        users = users.where(User.id.in_(sorted(visible_user_ids(session, actor) or set()) or [-1]))
+    return {"teams": [tuple(r) for r in session.execute(teams.order_by(Team.name)).all()],
+            "users": [tuple(r) for r in session.execute(users.order_by(User.display_name)).all()]}

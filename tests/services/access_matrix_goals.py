@@ -50,6 +50,8 @@ MATRIX = {
                                               period=str(YEAR)), MANAGERS),
     "goals.workback": Case(lambda s, a, w: goals.workback(s, a, target_id=_target(w)), OWNER),
     "goals.target_progress": Case(lambda s, a, w: goals.target_progress(s, a, target_id=_target(w)), OWNER),
+    "goals.target_holders": Case(lambda s, a, w: goals.target_holders(s, a), MANAGERS,
+                                 sees=lambda r, w: w.org.rep_n1.id in dict(r["users"])),
     "goals.team_grid": Case(lambda s, a, w: goals.team_grid(s, a, team_id=w.org.team_n, year=str(YEAR)), MANAGERS),
     "goals.save_team_grid": Case(lambda s, a, w: goals.save_team_grid(
         s, a, team_id=w.org.team_n, year=str(YEAR), cells={w.org.rep_n1.id: ["10"] * 12}), MANAGERS, writes=True),
