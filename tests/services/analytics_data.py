@@ -8,6 +8,8 @@ Needs 20, Proposal 30, Negotiation 40, Won, Lost. November cohort (opened in Nov
   D4 n1  8,000  Qualify 11-05 → Negotiation 11-07 → Won 11-12 → reopened to Negotiation 11-14
   D5 n2  2,000  Qualify 11-06 (open)
 Outside the cohort: D6 n1 3,000 Proposal since 10-20 (open, opened in October).
+Expected close / probability of the open deals: D3 12-15 25 %, D4 12-10 80 %, D5 2027-01-20 10 %,
+D6 10-15 50 % (late). Targets: company 30,000 for December; rep n1 20,000 for November.
 History rows at 00:00 UTC, so days in a stage are whole numbers.
 """
 
@@ -18,7 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from services.db import session_scope
-from services.models import Customer, Deal, DealHistory, LostReason
+from services.models import Customer, Deal, DealHistory, LostReason, Target
 
 NOW = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 27)
@@ -75,6 +77,11 @@ def build_deals(engine, org) -> Deals:
             "D5": deal("D5", n2, "2000", [("Qualify", utc(2026, 11, 6))], opened=date(2026, 11, 6), prob=10,
                        expected=date(2027, 1, 20)),
             "D6": deal("D6", n1, "3000", [("Proposal", utc(2026, 10, 20))], opened=date(2026, 10, 20), prob=50,
-                       expected=date(2026, 12, 31)),
+                       expected=date(2026, 10, 15)),  # already late: counts in November
         }
+        # base contract-amount targets: the company 30,000 for December, rep n1 20,000 for November
+        s.add(Target(metric="contract_amount", scope="company", period_kind="month", period_start=date(2026, 12, 1),
+                     value=Decimal("30000")))
+        s.add(Target(metric="contract_amount", scope="user", user_id=n1, team_id=org.team_n, period_kind="month",
+                     period_start=date(2026, 11, 1), value=Decimal("20000")))
         return Deals(ids, price.id, cust.id)
