@@ -63,7 +63,7 @@ def _check_scope(session: Session, actor: Actor, scope: str, team_id: int | None
         raise ValidationError({"user_id": t("err.required", loc)})
     if actor.sees_all:
         return
-    if scope == "company":
+    if scope == "company" or (scope == "team" and actor.role != "manager"):
         raise PermissionDenied(t("err.permission", loc, detail=scope))
     if scope == "team" and team_id not in managed_team_ids(session, actor):
         raise PermissionDenied(t("err.permission", loc, detail=str(team_id)))

@@ -53,7 +53,7 @@ def _reps(session: Session, ids: set[int] | None) -> list[tuple[int, str, int | 
         .where(User.role == "rep", User.active.is_(True), owner_in(User.id, ids)).order_by(User.display_name)).all()]
 
 
-def behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFilter, today: date) -> list[dict]:
+def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFilter, today: date) -> list[dict]:
     ids = filter_owner_ids(session, actor, flt)
     elapsed = max(0, min((today - period.start).days, period.days)) / period.days
     if elapsed <= 0:
@@ -76,7 +76,7 @@ def behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFilt
     return out
 
 
-def weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
+def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
     by_owner = stage_conversions_by_owner(session, actor, period=period, flt=flt)
     stages = dict(session.execute(select(Stage.id, Stage.name).where(Stage.kind == "open")).all())
     reps = _reps(session, filter_owner_ids(session, actor, flt))
@@ -102,7 +102,7 @@ def weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFi
     return out
 
 
-def rising_lost_reasons(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
+def _rising_lost_reasons(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
     conds = deal_conditions(session, actor, flt)
     before = previous(period)
     rows = session.execute(
@@ -116,7 +116,7 @@ def rising_lost_reasons(session: Session, actor: Actor, *, period: Period, flt: 
             for r, n, b in rows if n >= 2 and n > b]
 
 
-def stalled_deals(session: Session, actor: Actor, *, flt: DealFilter, now: datetime) -> list[dict]:
+def _stalled_deals(session: Session, actor: Actor, *, flt: DealFilter, now: datetime) -> list[dict]:
     stages = session.execute(select(Stage.id, Stage.name, Stage.stall_days)
                              .where(Stage.kind == "open", Stage.stall_days > 0).order_by(Stage.sequence)).all()
     if not stages:
@@ -132,7 +132,7 @@ def stalled_deals(session: Session, actor: Actor, *, flt: DealFilter, now: datet
             for sid, name, days in stages if sid in counts]
 
 
-def cac_rising(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
+def _cac_rising(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
     now = {r["channel_id"]: r for r in cac_by_channel(session, actor, period=period, flt=flt)}
     before = {r["channel_id"]: r for r in cac_by_channel(session, actor, period=previous(period), flt=flt)}
     out = []
@@ -145,7 +145,7 @@ def cac_rising(session: Session, actor: Actor, *, period: Period, flt: DealFilte
     return out
 
 
-def overdue_collections(session: Session, actor: Actor, *, flt: DealFilter, today: date) -> list[dict]:
+def _overdue_collections(session: Session, actor: Actor, *, flt: DealFilter, today: date) -> list[dict]:
     from services.contracts import overdue_installments
 
     frame = overdue_installments(session, actor, today=today, owner_id=flt.owner_id, limit=1)
@@ -163,12 +163,12 @@ def findings(session: Session, actor: Actor, *, period: Period, flt: DealFilter 
     flt = flt or DealFilter()
     today = today or company_today(session)
     now = now or datetime.now(UTC)
-    return [*behind_pace(session, actor, period=period, flt=flt, today=today),
-            *weakest_stage(session, actor, period=period, flt=flt),
-            *rising_lost_reasons(session, actor, period=period, flt=flt),
-            *stalled_deals(session, actor, flt=flt, now=now),
-            *cac_rising(session, actor, period=period, flt=flt),
-            *overdue_collections(session, actor, flt=flt, today=today)]
+    return [*_behind_pace(session, actor, period=period, flt=flt, today=today),
+            *_weakest_stage(session, actor, period=period, flt=flt),
+            *_rising_lost_reasons(session, actor, period=period, flt=flt),
+            *_stalled_deals(session, actor, flt=flt, now=now),
+            *_cac_rising(session, actor, period=period, flt=flt),
+            *_overdue_collections(session, actor, flt=flt, today=today)]
 
 
 __all__ = ["KINDS", "findings"]

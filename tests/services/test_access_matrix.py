@@ -90,7 +90,9 @@ from tests.services.access_matrix_common import (
 )
 
 # the areas that keep their rows in their own file (see access_matrix_common)
-AREAS: tuple = ()
+from tests.services import access_matrix_analytics  # noqa: E402
+
+AREAS: tuple = (access_matrix_analytics,)
 
 MODULES = (access, customers, contacts, customer360, tickets, activities, deals, contracts, exporting, importing,
            analytics, users, reference, settings) + tuple(m for area in AREAS for m in area.MODULES)
