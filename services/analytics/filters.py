@@ -51,3 +51,26 @@ def deal_conditions(session: Session, actor: Actor, flt: DealFilter) -> list[Col
     if flt.tier:
         conds.append(Deal.customer_id.in_(select(Customer.id).where(Customer.tier == flt.tier)))
     return conds
+
+
+def filter_choices(session: Session, actor: Actor) -> dict[str, list[tuple]]:
+    """What the filters offer the actor: teams and reps they may see (id, name), active
+    products and channels (id, name), customer tiers."""
+    from services.access import managed_team_ids, visible_user_ids
+    from services.models import TIERS, Channel, Product, Team
+
+    visible = visible_user_ids(session, actor)
+    team_q = select(Team.id, Team.name).where(Team.kind != "company").order_by(Team.name)
+    if visible is not None:
+        team_q = team_q.where(Team.id.in_(sorted(managed_team_ids(session, actor)) or [-1]))
+    return {
+        "teams": [tuple(r) for r in session.execute(team_q).all()],
+        "reps": [tuple(r) for r in session.execute(
+            select(User.id, User.display_name).where(User.active.is_(True), User.role.in_(("rep", "manager")),
+                                                     owner_in(User.id, visible)).order_by(User.display_name)).all()],
+        "products": [tuple(r) for r in session.execute(
+            select(Product.id, Product.name).where(Product.active.is_(True)).order_by(Product.name)).all()],
+        "channels": [tuple(r) for r in session.execute(
+            select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name)).all()],
+        "tiers": [(t, t) for t in TIERS],
+    }

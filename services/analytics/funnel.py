@@ -15,7 +15,20 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, String, and_, bindparam, case, cast, extract, func, literal_column, or_, select, union
+from sqlalchemy import (
+    DateTime,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 from sqlmodel import Session
 
 from services.access import Actor

@@ -69,4 +69,37 @@ def leaderboard_json(rows: list[dict]) -> list[dict]:
     return [{k: float2(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in rows]
 
 
-__all__ = ["METRICS", "leaderboard", "leaderboard_json"]
+
+
+
+def target_vs_actual(session: Session, actor: Actor, *, period: Period, flt: DealFilter | None = None) -> list[dict]:
+    """Won revenue against the base contract-amount target for every rep of the scope and for
+    each of their teams (``kind`` "rep" / "team"): the target is the holder's own (prorated
+    to the period by days, ``targets.scope_target``), None without one; attainment = won ÷
+    target."""
+    from services.analytics.targets import scope_target
+
+    flt = flt or DealFilter()
+    rows = leaderboard(session, actor, period=period, metric="revenue", flt=flt)
+    teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_([r["user_id"] for r in rows] or [-1])))
+                 .all())
+    out, team_won = [], {}
+    for r in rows:
+        rep = Actor(id=r["user_id"], username="", display_name=r["name"] or "", role="rep",
+                    team_id=teams.get(r["user_id"]))
+        target = scope_target(session, rep, scope="me", period=period)
+        out.append({"kind": "rep", "id": r["user_id"], "name": r["name"], "team": r["team"], "won": r["value"],
+                    "target": target, "attainment": ratio(r["value"], target) if target else None})
+        key = (teams.get(r["user_id"]), r["team"])
+        team_won[key] = team_won.get(key, money(0)) + r["value"]
+    managers = dict(session.execute(select(Team.id, Team.manager_id)).all())
+    for (tid, name), won in sorted(team_won.items(), key=lambda kv: kv[0][1] or ""):
+        manager = managers.get(tid)
+        target = None
+        if manager is not None and tid is not None:
+            boss = Actor(id=manager, username="", display_name="", role="manager", team_id=tid)
+            target = scope_target(session, boss, scope="team", period=period)
+        out.append({"kind": "team", "id": tid, "name": name, "team": name, "won": won, "target": target,
+                    "attainment": ratio(won, target) if target else None})
+    return out
+__all__ = ["METRICS", "leaderboard", "leaderboard_json", "target_vs_actual"]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services import reviews
-from services.analytics import findings, forecast, funnel, kpis, leaderboard, meeting
+from services.analytics import filters, findings, forecast, funnel, kpis, leaderboard, meeting
 from services.analytics.filters import DealFilter
 from services.models import Review, ReviewAction
 from services.periods import Period
 from tests.services.access_matrix_common import EVERYONE, OWNER, PERIOD_END, PERIOD_START, TODAY, WEEK_START, Case
 
-MODULES = (funnel, forecast, kpis, leaderboard, findings, meeting, reviews)
+MODULES = (filters, funnel, forecast, kpis, leaderboard, findings, meeting, reviews)
 P = Period(PERIOD_START, PERIOD_END)
 WEEK = Period(WEEK_START - timedelta(days=7), WEEK_START + timedelta(days=7))
 REVIEWERS = {"rep_n1": False, "rep_n2": False, "rep_s1": False, "manager_n": True, "manager_s": False,
@@ -37,6 +37,14 @@ def _n1_in(rows, key="name") -> bool:
 
 
 MATRIX = {
+    "analytics.filters.filter_choices": Case(lambda s, a, w: filters.filter_choices(s, a), OWNER,
+                                             sees=lambda r, w: w.org.rep_n1.id in {i for i, _ in r["reps"]}),
+    "analytics.filters.filter_owner_ids": Case(lambda s, a, w: filters.filter_owner_ids(s, a, DealFilter()), OWNER,
+                                               sees=lambda r, w: r is None or w.org.rep_n1.id in r),
+    "analytics.filters.deal_conditions": Case(lambda s, a, w: filters.deal_conditions(s, a, DealFilter()), EVERYONE),
+    "analytics.leaderboard.target_vs_actual": Case(
+        lambda s, a, w: leaderboard.target_vs_actual(s, a, period=P), OWNER,
+        sees=lambda r, w: any(x["kind"] == "rep" and x["id"] == w.org.rep_n1.id and x["won"] for x in r)),
     "analytics.funnel.funnel": Case(lambda s, a, w: funnel.funnel(s, a, period=P, mode="pipeline"), OWNER,
                                     sees=lambda r, w: r.deals == 1),
     "analytics.funnel.stage_deals": Case(
