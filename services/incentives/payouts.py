@@ -35,7 +35,14 @@ from services.clock import company_today, day_start_utc, local_tz
 from services.errors import PermissionDenied, ValidationError
 from services.i18n import t
 from services.incentives.rules import ZERO, Line, Rule, attainment_bonus, cents, commission, rule_of
-from services.incentives.schemes import draft_rule, load_scheme, next_period, parse_period, period_label, scheme_user_ids
+from services.incentives.schemes import (
+    draft_rule,
+    load_scheme,
+    next_period,
+    parse_period,
+    period_label,
+    scheme_user_ids,
+)
 from services.models import Activity, Deal, IncentiveScheme, Payout, Product, Stage, User
 from services.periods import Period, add_months
 

@@ -202,9 +202,7 @@ def validate_scheme(session: Session, actor: Actor, values: dict[str, Any]) -> d
     if actor.role == "manager" and "team_ids" not in errors and "user_ids" not in errors:
         managed = managed_team_ids(session, actor)
         visible = visible_user_ids(session, actor) or set()
-        if not team_ids and not user_ids:
-            errors["team_ids"] = t("incentives.err.manager_scope", loc)
-        elif set(team_ids) - managed or set(user_ids) - visible:
+        if not team_ids and not user_ids or set(team_ids) - managed or set(user_ids) - visible:
             errors["team_ids"] = t("incentives.err.manager_scope", loc)
     out["team_ids"], out["user_ids"] = json.dumps(team_ids), json.dumps(user_ids)
     if errors:
