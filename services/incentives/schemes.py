@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from services import audit, settings
 from services.access import Actor, managed_team_ids, team_subtree_ids, visible_user_ids
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.errors import FieldPermissionDenied, NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.incentives.rules import (
     SCHEME_BASES,
@@ -202,8 +202,8 @@ def validate_scheme(session: Session, actor: Actor, values: dict[str, Any]) -> d
     if actor.role == "manager" and "team_ids" not in errors and "user_ids" not in errors:
         managed = managed_team_ids(session, actor)
         visible = visible_user_ids(session, actor) or set()
-        if not team_ids and not user_ids or set(team_ids) - managed or set(user_ids) - visible:
-            errors["team_ids"] = t("incentives.err.manager_scope", loc)
+        if (not team_ids and not user_ids) or set(team_ids) - managed or set(user_ids) - visible:
+            raise FieldPermissionDenied({"team_ids": t("incentives.err.manager_scope", loc)})
     out["team_ids"], out["user_ids"] = json.dumps(team_ids), json.dumps(user_ids)
     if errors:
         raise ValidationError(errors)

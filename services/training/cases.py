@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlmodel import Session
 
 from services import audit
@@ -132,26 +132,25 @@ def search_cases(session: Session, actor: Actor, *, query: str | None = None, pr
 
 
 def cases_for_open_deals(session: Session, actor: Actor, *, user_id: int | None = None) -> list[dict[str, Any]]:
-    """Published cases for the product and stage of the open deals of ``user_id`` (default:
-    the actor), each with the deal it helps with."""
+    """Published cases for the stage and product of the open deals of ``user_id`` (default:
+    the actor) — a deal without a product gets its stage's cases — each with the deal it
+    helps with."""
     uid = user_id if user_id is not None else actor.id
     visible = visible_user_ids(session, actor)
     if uid is None or (visible is not None and uid not in visible):
         return []
     deals = session.execute(select(Deal.id, Deal.name, Deal.product_id, Deal.stage_id).join(Stage, Stage.id == Deal.stage_id)
-                            .where(Deal.owner_id == uid, Stage.kind == "open", Deal.product_id.is_not(None))).all()
+                            .where(Deal.owner_id == uid, Stage.kind == "open").order_by(Deal.id)).all()
     if not deals:
         return []
-    pairs = {(p, s) for _i, _n, p, s in deals}
-    cases = session.scalars(select(SalesCase).where(
-        SalesCase.status == "published",
-        or_(*[and_(SalesCase.product_id == p, SalesCase.stage_id == s) for p, s in sorted(pairs)]))
-        .order_by(SalesCase.id.desc())).all()
-    rows = _rows(session, list(cases))
+    cases = _rows(session, list(session.scalars(
+        select(SalesCase).where(SalesCase.status == "published",
+                                SalesCase.stage_id.in_(sorted({d.stage_id for d in deals})))
+        .order_by(SalesCase.id.desc())).all()))
     out = []
-    for row in rows:
-        for deal_id, name, p, s in deals:
-            if (row["product_id"], row["stage_id"]) == (p, s):
+    for deal_id, name, product, stage in deals:
+        for row in cases:
+            if row["stage_id"] == stage and (product is None or row["product_id"] == product):
                 out.append({**row, "for_deal_id": deal_id, "for_deal": name})
     return out
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
-from services.access import Actor, owner_filter, owner_in, visible_user_ids
+from services.access import SYSTEM, Actor, owner_filter, owner_in, visible_user_ids
 from services.analytics.actuals import metric_actuals
 from services.analytics.common import days_between, dialect_of, in_period
 from services.clock import company_today
@@ -136,23 +136,29 @@ def recommend(table: dict[int, dict[str, float | None]], team_of: dict[int, Any]
 
 
 def coaching(session: Session, actor: Actor, *, period: Period) -> list[dict[str, Any]]:
-    """One row per rep the actor may see whose KPI lags the team: the KPI, both values, the
-    category and the recommended course."""
-    table = rep_kpis(session, actor, period=period)
-    if not table:
+    """One row per rep the actor may see whose KPI lags their team: the KPI, both values, the
+    category and the recommended course. The team's value is over all its reps (a rep sees
+    their own row only, never a colleague's numbers)."""
+    visible = visible_user_ids(session, actor)
+    mine = set(session.scalars(select(User.id).where(User.role == "rep", owner_in(User.id, visible))).all())
+    if not mine:
         return []
+    teams = set(session.scalars(select(User.team_id).where(User.id.in_(sorted(mine)))).all()) - {None}
+    members = set(session.scalars(select(User.id).where(User.role == "rep", User.team_id.in_(sorted(teams))))
+                  .all()) if teams else set()
+    table = rep_kpis(session, SYSTEM, period=period, user_ids=members | mine)
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(sorted(table)))).all()}
     team_of = {uid: users[uid].team_id for uid in table}
     courses = [{"id": c.id, "title": c.title, "category": c.category}
                for c in session.scalars(select(Course).where(Course.active.is_(True))).all()]
     done: dict[int, set[int]] = {}
     for uid, cid in session.execute(select(Enrollment.user_id, Enrollment.course_id)
-                                    .where(Enrollment.user_id.in_(sorted(table)),
+                                    .where(Enrollment.user_id.in_(sorted(mine)),
                                            Enrollment.status.in_(("completed", "assigned", "in_progress")))).all():
         done.setdefault(uid, set()).add(cid)
     recs = recommend(table, team_of, courses, done)
     return [{"user_id": uid, "name": users[uid].display_name, **rec}
-            for uid, rec in sorted(recs.items(), key=lambda kv: users[kv[0]].display_name)]
+            for uid, rec in sorted(recs.items(), key=lambda kv: users[kv[0]].display_name) if uid in mine]
 
 
 def before_after(session: Session, actor: Actor, *, enrollment_id: int, today: date | None = None,

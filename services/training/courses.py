@@ -20,7 +20,7 @@ from sqlmodel import Session
 from services import audit
 from services.access import Actor, owner_filter, owner_in, team_subtree_ids, visible_user_ids
 from services.clock import company_today
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.errors import FieldPermissionDenied, NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import COURSE_CATEGORIES, Course, CourseSession, Enrollment, Team, User
 from services.models.fields import clean_text
@@ -141,7 +141,7 @@ def add_session(session: Session, actor: Actor, *, course_id: int, held_on: Any,
     ids = sorted(set(attendee_ids or []))
     visible = visible_user_ids(session, actor)
     if visible is not None and set(ids) - visible:
-        errors["attendee_ids"] = t("err.owner_not_allowed", loc)
+        raise FieldPermissionDenied({"attendee_ids": t("err.owner_not_allowed", loc)})
     if errors:
         raise ValidationError(errors)
     row = CourseSession(course_id=course_id, held_on=day, trainer=name[:120], attendees=json.dumps(ids),
@@ -192,7 +192,7 @@ def assign_course(session: Session, actor: Actor, *, course_id: int, user_ids: l
     if not ids:
         errors["user_ids"] = t("err.required", loc)
     elif visible is not None and ids - visible:
-        errors["user_ids"] = t("err.owner_not_allowed", loc)
+        raise FieldPermissionDenied({"user_ids": t("err.owner_not_allowed", loc)})
     if errors:
         raise ValidationError(errors)
     existing = {e.user_id: e for e in session.scalars(

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor, managed_team_ids, team_subtree_ids, visible_user_ids
-from services.errors import NotFound, ValidationError
+from services.errors import FieldPermissionDenied, NotFound, ValidationError
 from services.i18n import t
 from services.models import EVENT_KINDS, SalesPlan, Team, TeamEvent, TeamEventParticipant, User
 from services.models.fields import clean_text
@@ -52,15 +52,17 @@ def add_event(session: Session, actor: Actor, *, values: dict[str, Any], partici
     teams = _event_teams(session, actor)
     if team_id is None:
         errors["team_id"] = t("err.required", loc)
-    elif session.get(Team, team_id) is None or (teams is not None and team_id not in teams):
+    elif session.get(Team, team_id) is None:
         errors["team_id"] = t("err.unknown_ref", loc, value=team_id)
+    elif teams is not None and team_id not in teams:
+        raise FieldPermissionDenied({"team_id": t("training.err.not_your_team", loc)})
     plan_id = values.get("plan_id")
     if plan_id is not None and session.get(SalesPlan, plan_id) is None:
         errors["plan_id"] = t("err.unknown_ref", loc, value=plan_id)
     ids = sorted(set(participant_ids or []))
     visible = visible_user_ids(session, actor)
     if visible is not None and set(ids) - visible:
-        errors["participant_ids"] = t("err.owner_not_allowed", loc)
+        raise FieldPermissionDenied({"participant_ids": t("err.owner_not_allowed", loc)})
     if errors:
         raise ValidationError(errors)
     event = TeamEvent(title=title[:200], held_on=held, team_id=team_id, kind=kind, cost=cost or Decimal("0"),
