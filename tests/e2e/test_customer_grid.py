@@ -144,3 +144,30 @@ def test_select_rows_and_release_to_pool(page, app_url):
     wait_for_app(page)
     frame = page.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
     frame.locator(".ag-pinned-left-cols-container [col-id='name']", has_text=name).first.wait_for()
+
+
+def test_two_users_save_the_same_row_the_second_sees_the_conflict(browser, app_url):
+    """Two browsers edit the same customer; the first save wins, the second is told beside
+    the row what the other person saved — no traceback, and its own edit stays on screen."""
+    contexts = [browser.new_context(locale="en-US", viewport={"width": 1440, "height": 1000}) for _ in range(2)]
+    try:
+        first, second = (c.new_page() for c in contexts)
+        for p in (first, second):
+            p.set_default_timeout(30_000)
+        frames = [open_customers(p, app_url, "rep3") for p in (first, second)]
+        name = first_name(frames[0])
+        for p, frame, value in ((first, frames[0], "Theirs Region"), (second, frames[1], "Yours Region")):
+            edit_cell(p, frame, row_index(frame, name), "region", value)
+        save(first)
+        first.get_by_text(re.compile(r"Saved: 0 created, 1 updated")).wait_for()
+        save(second)
+        second.get_by_text("Changed by someone else — nothing was saved").wait_for()
+        frame = second.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
+        idx = row_index(frame, name)
+        problem = cell(frame, idx, "_error").inner_text()
+        assert "Theirs Region" in problem and "Yours Region" in problem
+        assert cell(frame, idx, "region").inner_text().strip() == "Yours Region"
+        assert "Traceback" not in second.locator("body").inner_text()
+    finally:
+        for c in contexts:
+            c.close()

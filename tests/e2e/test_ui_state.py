@@ -91,8 +91,8 @@ def test_customer_360_keeps_the_contacts_tab_the_error_and_the_typing(page, app_
         customer_id, customer_name = s.execute(select(Customer.id, Customer.name).where(
             Customer.owner_id == rep, Customer.archived.is_(False)).order_by(Customer.id)).first()
     login(page, app_url, "rep4")
-    query = page.url.split("?", 1)[1]
-    page.goto(f"{app_url}/customer_detail?{query}&id={customer_id}")
+    # the session lives in a cookie: the address holds only the customer
+    page.goto(f"{app_url}/customer_detail?id={customer_id}")
     wait_for_app(page)
     open_tab(page, t("customer360.tab_contacts", "en"))
     page.get_by_text(t("customer360.add_contact", "en")).first.click()

@@ -225,28 +225,28 @@ def test_foreign_keys_hold_on_sqlite(sqlite_engine):
 
 
 def test_a_failed_load_leaves_the_database_empty(engine, monkeypatch):
-    from services import demo
+    from services.demo import load
 
     def index_names():
         with engine.connect() as c:
-            return sorted(name for table in demo.BIG_TABLES for name, _ddl in demo._secondary_indexes(c, table))
+            return sorted(name for table in load.BIG_TABLES for name, _ddl in load.secondary_indexes(c, table))
 
     before = index_names()
-    real = demo._bulk_insert
+    real = load.bulk_insert
 
     def failing(conn, table, cols, rows, **kw):
         if table == "activity":
             raise RuntimeError("disk full")
         return real(conn, table, cols, rows, **kw)
 
-    monkeypatch.setattr(demo, "_bulk_insert", failing)
+    monkeypatch.setattr(load, "bulk_insert", failing)
     with pytest.raises(RuntimeError):
         build(engine)
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(User)) == 0
         assert s.scalar(select(func.count()).select_from(Customer)) == 0
     assert index_names() == before and before
-    monkeypatch.setattr(demo, "_bulk_insert", real)
+    monkeypatch.setattr(load, "bulk_insert", real)
     assert build(engine).counts["activity"] > 0  # and it can be loaded afterwards
 
 
