@@ -36,17 +36,17 @@ from services.errors import PermissionDenied, ValidationError
 from services.i18n import t
 from services.incentives.rules import ZERO, Line, Rule, attainment_bonus, cents, commission, rule_of
 from services.incentives.schemes import (
+    SPAN_OF,
     draft_rule,
     load_scheme,
     next_period,
     parse_period,
     period_label,
+    period_of_start,
     scheme_user_ids,
 )
 from services.models import Activity, Deal, IncentiveScheme, Payout, Product, Stage, User
-from services.periods import Period, add_months
-
-SPAN = {"month": 1, "quarter": 3, "year": 12}
+from services.periods import Period
 
 
 @dataclass
@@ -234,7 +234,7 @@ def _adjustments(session: Session, actor: Actor, scheme: IncentiveScheme, rule: 
     users_by_id = {u.id: u for u in users}
     out: dict[int, tuple[Decimal, list[str]]] = {}
     for start, rows in sorted(by_start.items()):
-        past = Period(start, add_months(start, SPAN[rule.period]), rule.period)
+        past = period_of_start(start, rule.period)
         now = _compute(session, actor, rule, past, [users_by_id[p.user_id] for p in rows])
         for p in rows:
             drift = now[p.user_id].commission + now[p.user_id].bonus - (p.commission + p.bonus) - p.adjustment
@@ -344,9 +344,11 @@ def approve_payouts(session: Session, actor: Actor, *, scheme: int | str, period
             "total": sum((p.amount for p in drafts), ZERO)}
 
 
-def pay_payouts(session: Session, actor: Actor, *, scheme: int | str, period: str | Period) -> dict[str, Any]:
-    """Mark the period's approved payouts paid (manager+), which locks them. Any payout of
-    the period still unapproved → refused, nothing written."""
+def pay_payouts(session: Session, actor: Actor, *, scheme: int | str, period: str | Period,
+                paid_on: date | None = None) -> dict[str, Any]:
+    """Mark the period's approved payouts paid on ``paid_on`` (default today; never later than
+    today) — manager+ — which locks them. Any payout of the period still unapproved →
+    refused, nothing written."""
     row, per, rows = _rows_for(session, actor, scheme, period)
     unapproved = [p for p in rows if not p.approved and not p.paid]
     if unapproved:
@@ -360,8 +362,10 @@ def pay_payouts(session: Session, actor: Actor, *, scheme: int | str, period: st
             raise _locked(session, actor, per)
         raise ValidationError({"period": t("incentives.err.no_drafts", actor.locale, period=period_label(session, per))})
     today = company_today(session)
+    if paid_on is not None and paid_on > today:
+        raise ValidationError({"paid_on": t("incentives.err.paid_future", actor.locale)})
     for p in due:
-        p.paid, p.paid_on = True, today
+        p.paid, p.paid_on = True, paid_on or today
         session.add(p)
     audit.record(session, actor, "payout", f"{row.id}:{per.start}", "pay", {"count": [None, len(due)]})
     return {"scheme": row.name, "period": period_label(session, per), "paid": len(due),
@@ -380,7 +384,7 @@ def list_payouts(session: Session, actor: Actor, *, user_id: int | None = None, 
         .limit(limit)).all()
     out = []
     for p, name, kind, display in rows:
-        per = Period(p.period_start, add_months(p.period_start, SPAN.get(kind, 1)), kind if kind in SPAN else "month")
+        per = period_of_start(p.period_start, kind if kind in SPAN_OF else "month")
         out.append({"id": p.id, "scheme": name, "period": period_label(session, per), "user_id": p.user_id,
                     "name": display, "basis": p.basis_amount, "commission": p.commission, "bonus": p.bonus,
                     "adjustment": p.adjustment, "payout": p.amount, "status": _status(p), "paid_on": p.paid_on,

@@ -84,9 +84,16 @@ def period_label(session: Session, period: Period) -> str:
     return str(year)
 
 
+SPAN_OF = {"month": 1, "quarter": 3, "year": 12}
+
+
+def period_of_start(start: date, kind: str) -> Period:
+    """The period of ``kind`` beginning on ``start``."""
+    return Period(start, add_months(start, SPAN_OF[kind]), kind)
+
+
 def next_period(period: Period) -> Period:
-    span = {"month": 1, "quarter": 3, "year": 12}[period.kind]
-    return Period(period.end, add_months(period.start, span * 2), period.kind)
+    return period_of_start(period.end, period.kind)
 
 
 # ---------------------------------------------------------------------------

@@ -450,3 +450,30 @@ def test_cli_refusals_are_one_line(cli_db, args, says):
     assert res.exit_code != 0
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], res.stderr
+
+
+def test_demo_payouts_are_the_computed_ones(engine):
+    """The demo company's payouts come from the same computation: what compute_payouts says
+    for each stored period equals what is stored, and a paid month's basis is the reps' won
+    amount by close date."""
+    from services.access import SYSTEM
+    from services.demo import build_demo
+    from services.incentives.rules import rule_of
+    from services.incentives.schemes import SPAN_OF, period_of_start
+
+    build_demo(engine, scale="tiny", seed=5, lang="en")
+    with session_scope(engine) as s:
+        rows = s.execute(select(Payout, IncentiveScheme).join(IncentiveScheme, IncentiveScheme.id == Payout.scheme_id)).all()
+        assert {sc.period_kind for _p, sc in rows} == {"month", "quarter"}
+        assert any(p.paid for p, _sc in rows) and any(not p.approved for p, _sc in rows)
+        checked = set()
+        for p, sc in rows:
+            key = (sc.id, p.period_start)
+            if key in checked:
+                continue
+            checked.add(key)
+            period = period_of_start(p.period_start, rule_of(sc).period)
+            computed = {r["user_id"]: r["payout"] for r in compute_payouts(s, SYSTEM, scheme=sc.id, period=period)["reps"]}
+            stored = {q.user_id: q.amount for q, sc2 in rows if (sc2.id, q.period_start) == key}
+            assert stored == {u: v for u, v in computed.items() if u in stored}
+        assert SPAN_OF["quarter"] == 3
