@@ -118,6 +118,14 @@ def write(conn: Connection, demo: Demo, report: Progress, summary: DemoSummary) 
                 settings.put(session, "demo_mode", True)
                 settings.put(session, "default_language", demo.lang)
                 session.flush()
+                from .build import AFTER_LOAD
+
+                for step, tables in AFTER_LOAD:
+                    step(session, demo)
+                    session.flush()
+                    for table in tables:
+                        summary.counts[table] = session.execute(
+                            text(f'SELECT COUNT(*) FROM "{table}"')).scalar() or 0
             summary.timings["indexes + constraints"] = time.perf_counter() - mark
             mark = time.perf_counter()
         summary.timings["commit"] = time.perf_counter() - mark

@@ -209,6 +209,8 @@ class Deal(DealBase, table=True):
         Index("ix_deal_expected_close", "expected_close"),
     )
     id: int | None = Field(default=None, primary_key=True)
+    # units of the product sold: gross margin = amount − product unit cost × quantity
+    quantity: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
     opened_on: date = Field(default_factory=lambda: datetime.now(UTC).date())
     closed_on: date | None = None
     lost_reason_id: int | None = Field(default=None, foreign_key="lost_reason.id")
