@@ -71,7 +71,12 @@ from services.passwords import hash_password
 from services.periods import Period
 from services.reference import ChannelUpdate, LostReasonUpdate, ProductUpdate, StageUpdate
 from tests.conftest import build_org
-from tests.services import access_matrix_analytics, access_matrix_goals, access_matrix_plans, access_matrix_team
+from tests.services import (
+    access_matrix_analytics,
+    access_matrix_goals,
+    access_matrix_plans,
+    access_matrix_team,
+)
 from tests.services.access_matrix_common import (
     ADMIN,
     EVERYONE,
