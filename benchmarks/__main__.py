@@ -91,7 +91,7 @@ def _postgres_url(url: str) -> str | None:
     """``url`` when its server answers (the database is created when missing), else None."""
     u = make_url(url)
     try:
-        admin = make_engine(u.set(database="postgres"))
+        admin = make_engine(u.set(database="postgres").render_as_string(hide_password=False))
         with admin.connect() as c:
             exists = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": u.database}).scalar()
         if not exists:

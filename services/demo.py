@@ -57,7 +57,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from services.collation import name_sort_key
-from services.db import sqlite_outside_transaction
+from services.db import FULL_ANALYSIS, sqlite_outside_transaction
 from services.dedupe import normalize_email, normalize_name, normalize_phone
 from services.errors import ValidationError
 from services.i18n import t
@@ -516,7 +516,9 @@ def _write(conn: Connection, gen: _Generator, report: Progress, summary: DemoSum
     report(0.99, t("demo.step_analyze", gen.lang))
     mark = time.perf_counter()
     if dialect == "sqlite":
-        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        # full statistics (services.db.FULL_ANALYSIS): a sampled ANALYZE mis-counts skewed
+        # columns (deals per stage) and the analytics then read the wrong index
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={FULL_ANALYSIS}")
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
     else:
