@@ -366,6 +366,17 @@ def _paid_on_plan():
             .correlate(PaymentPlan).scalar_subquery())
 
 
+def _paid_source(session: Session, *, full_pass: bool):
+    """(grouped payments to outer-join on the installment id, or None; the paid amount). A
+    pass over every installment on PostgreSQL groups the payments once and hash-joins them;
+    SQLite (no hash joins) and passes over a few installments sum per installment."""
+    if full_pass and session.get_bind().dialect.name == "postgresql":
+        grouped = (select(Payment.plan_id.label("plan_id"), func.sum(Payment.amount).label("paid"))
+                   .where(Payment.plan_id.is_not(None)).group_by(Payment.plan_id).subquery("paid_plan"))
+        return grouped, func.coalesce(grouped.c.paid, 0)
+    return None, _paid_on_plan()
+
+
 def installment_status_expr(amount, paid, due_on, today: date):
     """SQL CASE for the derived installment status (see the module docstring)."""
     return case(
@@ -376,8 +387,8 @@ def installment_status_expr(amount, paid, due_on, today: date):
     )
 
 
-def _installment_select(today: date):
-    paid_amount = _paid_on_plan()
+def _installment_select(today: date, paid_source: tuple | None = None):
+    grouped, paid_amount = paid_source or (None, _paid_on_plan())
     status = installment_status_expr(PaymentPlan.amount, paid_amount, PaymentPlan.due_on, today)
     stmt = (
         select(PaymentPlan.id, PaymentPlan.contract_id, Contract.number, Customer.name.label("customer_name"),
@@ -388,6 +399,8 @@ def _installment_select(today: date):
         .join(Customer, Customer.id == Contract.customer_id)
         .join(User, User.id == Contract.owner_id)
     )
+    if grouped is not None:
+        stmt = stmt.outerjoin(grouped, grouped.c.plan_id == PaymentPlan.id)
     return stmt, status, paid_amount
 
 
@@ -413,21 +426,24 @@ def installments(session: Session, actor: Actor, *, contract_id: int, today: dat
 
 
 def _open_installments(session: Session, actor: Actor, *, window: tuple, today: date, owner_id: int | None,
-                       limit: int, offset: int) -> pd.DataFrame:
+                       limit: int, offset: int, full_pass: bool = False) -> pd.DataFrame:
     """Not fully paid installments (paid < amount, to the cent) due in ``window`` on live
     contracts the actor may see, by due date: at most ``limit`` rows, with ``.attrs['count']``
     and ``.attrs['remaining']`` over all of them. The totals read only the installment,
     contract and payment indexes (no names joined); paid is summed per installment."""
     ids = scoped_owner_ids(session, actor, owner_id)
-    stmt, _, paid = _installment_select(today)
+    source = _paid_source(session, full_pass=full_pass)
+    stmt, _, paid = _installment_select(today, source)
     cond = (*window, paid < PaymentPlan.amount - _CENT, Contract.status.in_(COLLECTING),
             owner_in(Contract.owner_id, ids))
     rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
                            ).all()
     frame = _money_frame(rows, INSTALLMENT_COLUMNS)
-    count, remaining = session.execute(
-        select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0))
-        .select_from(PaymentPlan).join(Contract, Contract.id == PaymentPlan.contract_id).where(*cond)).one()
+    totals = (select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0))
+              .select_from(PaymentPlan).join(Contract, Contract.id == PaymentPlan.contract_id))
+    if source[0] is not None:
+        totals = totals.outerjoin(source[0], source[0].c.plan_id == PaymentPlan.id)
+    count, remaining = session.execute(totals.where(*cond)).one()
     frame.attrs["count"] = int(count)
     frame.attrs["remaining"] = _dec(remaining)
     return frame
@@ -448,7 +464,7 @@ def overdue_installments(session: Session, actor: Actor, *, today: date, owner_i
     ``limit`` rows, with the count and remaining amount of all of them in ``.attrs``
     (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment)."""
     return _open_installments(session, actor, window=(PaymentPlan.due_on < today,), today=today,
-                              owner_id=owner_id, limit=limit, offset=offset)
+                              owner_id=owner_id, limit=limit, offset=offset, full_pass=True)
 
 
 PAYMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_name", "installment", "received_on",
@@ -605,15 +621,17 @@ def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: 
                    func.sum(Contract.amount).label("amount"))
             .join(User, User.id == Contract.owner_id).where(*live).group_by(Contract.owner_id, User.display_name))
     }
-    paid = _paid_on_plan()
+    grouped, paid = _paid_source(session, full_pass=True)
+    overdue_from = select(Contract.owner_id, func.sum(PaymentPlan.amount - paid)).join(
+        PaymentPlan, PaymentPlan.contract_id == Contract.id)
+    if grouped is not None:
+        overdue_from = overdue_from.outerjoin(grouped, grouped.c.plan_id == PaymentPlan.id)
     sums = (
         (4, select(Contract.owner_id, func.sum(PaymentPlan.amount)).join(PaymentPlan, PaymentPlan.contract_id == Contract.id)
          .where(*live, PaymentPlan.due_on <= today)),
         (5, select(Contract.owner_id, func.sum(Payment.amount)).join(Payment, Payment.contract_id == Contract.id)
          .where(*live)),
-        (6, select(Contract.owner_id, func.sum(PaymentPlan.amount - paid))
-         .join(PaymentPlan, PaymentPlan.contract_id == Contract.id)
-         .where(*live, PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT)),
+        (6, overdue_from.where(*live, PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT)),
     )
     for col, stmt in sums:
         for owner, value in session.execute(stmt.group_by(Contract.owner_id)).all():
