@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "pool_claim_cooldown_days": 7,
     "pool_exempt_open_deals": True,
     "pool_last_reclaim_on": None,
+    # planner statistics refreshed by the daily job (services.jobs)
+    "statistics_last_run_on": None,
     # activities
     "activity_next_contact_required": True,
     # forecast: open deals at or above this probability (percent) are the commit
