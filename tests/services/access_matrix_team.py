@@ -88,7 +88,7 @@ def extend_world(session, world) -> None:
     session.flush()
     world.extra.update(schemes=schemes, course=open_course.id, course_done=done_course.id, e_open=e_open.id,
                        e_done=e_done.id, case_published=published.id, case_submitted=submitted.id, event=event.id,
-                       plan=plan.id)
+                       team_plan=plan.id)
 
 
 def _x(w, key):
@@ -180,5 +180,5 @@ MATRIX = {
         lambda s, a, w: training.set_participation(s, a, event_id=_x(w, "event"), user_id=w.org.rep_n1.id,
                                                    took_part=False), MANAGERS, writes=True),
     "training.plan_event_costs": Case(lambda s, a, w: training.plan_event_costs(s, a), NORTH,
-                                      sees=lambda r, w: any(p["plan_id"] == _x(w, "plan") for p in r)),
+                                      sees=lambda r, w: any(p["plan_id"] == _x(w, "team_plan") for p in r)),
 }
