@@ -1492,10 +1492,10 @@ class _Generator:
 
     def forecasts(self) -> None:
         r = self.rng
-        cols = ["id", "taken_on", "period_start", "period_end", "scope", "team_id", "user_id", "weighted_amount",
-                "commit_amount", "best_case_amount", "won_to_date"]
+        cols = ["id", "taken_on", "week_start", "scope_key", "period_start", "period_end", "scope", "team_id", "user_id",
+                "weighted_amount", "commit_amount", "best_case_amount", "won_to_date"]
         rows = []
-        scopes: list[tuple[str, int | None, int | None, set[int] | None]] = [("company", self.company_id, None, None)]
+        scopes: list[tuple[str, int | None, int | None, set[int] | None]] = [("company", None, None, None)]
         scopes += [("team", tm, None, set(self.team_reps[tm])) for tm in self.teams]
         scopes += [("user", None, u, {u}) for u in self.reps]
         # won amounts per scope as sorted (day, cumulative) for quick "won to date"
@@ -1524,19 +1524,22 @@ class _Generator:
         for w in range(26):
             taken = monday - 7 * w
             td = date.fromordinal(taken)
-            qs = date(td.year, (td.month - 1) // 3 * 3 + 1, 1)
-            qe = _month_add(qs, 3)
+            # the month's forecast as analytics.forecast.take_snapshot records it: won so far +
+            # weighted open pipeline, one row per scope, month and week
+            qs = date(td.year, td.month, 1)
+            qe = _month_add(qs, 1)
             for scope, team, user, owners in scopes:
                 wtd = won_between(owners, qs.toordinal(), taken)
                 final = won_between(owners, qs.toordinal(), min(qe.toordinal(), self.a + 1))
                 if qe.toordinal() > self.a:  # current quarter: the rest is still pipeline
                     final = int(final * (qe.toordinal() - qs.toordinal()) / max(1, self.a - qs.toordinal() + 1))
                 rest = max(0, final - wtd)
-                weighted = wtd + int(rest * r.uniform(0.8, 1.25))
+                weighted = int(rest * r.uniform(0.8, 1.25))
                 commit = wtd + int(rest * r.uniform(0.55, 0.85))
                 best = wtd + int(rest * r.uniform(1.3, 1.7))
-                rows.append((self.ids("forecast_snapshot", 1)[0], td.isoformat(), qs.isoformat(),
-                             (qe - timedelta(days=1)).isoformat(), scope, team, user, weighted, commit, best, wtd))
+                key = "company" if scope == "company" else f"{scope}:{team if scope == 'team' else user}"
+                rows.append((self.ids("forecast_snapshot", 1)[0], td.isoformat(), td.isoformat(), key, qs.isoformat(),
+                             qe.isoformat(), scope, team, user, weighted, commit, best, wtd))
         self.rows.add("forecast_snapshot", cols, rows)
 
     # -- training, incentives, awards, events ---------------------------------------------
