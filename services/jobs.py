@@ -4,7 +4,8 @@ any user's request (the dashboard starts them in a background thread after the p
 drawn; ``salesops`` commands run them on demand), and in short batches (the transaction
 rule in ``services.db``), so the team keeps working while a job runs.
 
-Today: the public-pool reclaim. A job is a function ``(engine, now) -> result`` listed in
+Today: the public-pool reclaim and the weekly forecast snapshot (checked daily; it writes at
+most once a week per scope, so only the first run of a week adds rows). A job is a function ``(engine, now) -> result`` listed in
 ``DAILY_JOBS`` with the setting that records its last day.
 """
 
@@ -41,8 +42,16 @@ def reclaim_in_batches(engine: Engine, now: datetime) -> int:
             return moved
 
 
+def forecast_snapshot(engine: Engine, now: datetime) -> int:
+    """This week's forecast snapshot for every scope (``analytics.forecast.take_snapshot``)."""
+    from services.analytics.forecast import take_snapshot
+
+    return run_in_transaction(engine, lambda s: take_snapshot(s, SYSTEM, today=company_today(s, now)))
+
+
 DAILY_JOBS: dict[str, tuple[str, Callable[[Engine, datetime], Any]]] = {
     "pool_reclaim": ("pool_last_reclaim_on", reclaim_in_batches),
+    "forecast_snapshot": ("forecast_last_snapshot_on", forecast_snapshot),
 }
 
 
