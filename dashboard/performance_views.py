@@ -71,6 +71,21 @@ def kpi_cards(cmp: dict) -> None:
                            ("▲ " if card["yoy"] > 0 else "▼ " if card["yoy"] < 0 else "") + percent(card["yoy"])))
 
 
+def stage_conversion(actor: Actor, period: Period, flt: DealFilter) -> None:
+    """Stage conversion of the deals opened in the period (the Funnel page's numbers)."""
+    from services.analytics.funnel import funnel
+
+    rep = read(lambda s: funnel(s, actor, period=period, flt=flt))
+    rows = [r for r in rep.stages if r["kind"] == "open"]
+    if not rows:
+        return
+    cols = st.columns(len(rows) + 1)
+    for col, r in zip(cols, rows, strict=False):
+        col.metric(f"{r['stage']} → {tr('analytics.col_conversion')}", ratio_text(r["conversion_next"]),
+                   help=tr("analytics.help_conversion"))
+    cols[-1].metric(tr("analytics.cohort_win_rate"), ratio_text(rep.win_rate), help=tr("analytics.help_win_rate"))
+
+
 def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:
     with st.expander(tr("analytics.drill")):
         key = choice(st.selectbox, tr("analytics.drill_pick"), DRILLABLE,
