@@ -19,7 +19,7 @@ from dashboard.widgets import choice, data_table, date_field
 from services.access import Actor
 from services.analytics.filters import DealFilter
 from services.analytics.findings import findings
-from services.analytics.forecast import close_date_slippage, forecast
+from services.analytics.forecast import close_date_slippage, forecast, forecast_accuracy
 from services.analytics.kpis import DRILLABLE, KPIS, LOWER_IS_BETTER, kpi_comparison, kpi_rows
 from services.analytics.leaderboard import METRICS, leaderboard, target_vs_actual
 from services.db import read_scope
@@ -134,6 +134,12 @@ def forecast_section(actor: Actor, flt: DealFilter, period: Period) -> None:
                               tr("analytics.col_open_count"): r["open_count"],
                               **{tr(f"analytics.col_{k}"): money(r[k]) for k in
                                  ("pipeline", "weighted", "won", "commit", "best_case", "target")}} for r in rows]))
+    acc = read(lambda s: forecast_accuracy(s, actor, period=period))
+    if acc:
+        st.markdown(f"**{tr('analytics.accuracy')}**")
+        data_table(pd.DataFrame([{tr("analytics.col_name"): r["name"], tr("analytics.col_month"): r["month"].strftime("%Y-%m"),
+                                  tr("analytics.col_forecast"): money(r["forecast"]), tr("analytics.col_won"): money(r["won"]),
+                                  tr("analytics.col_accuracy"): ratio_text(r["accuracy"])} for r in acc]))
     slip = read(lambda s: close_date_slippage(s, actor, period=period, flt=flt))
     if slip:
         st.markdown(f"**{tr('analytics.slippage')}**")
