@@ -80,7 +80,7 @@ def test_funnel_and_meeting_render_at_1280x720(page, app_url, dark_app_url, e2e_
     screenshot(page, f"meeting-{theme}.png")
     if theme == "light":
         with page.expect_download() as info:
-            page.locator("[data-testid='stDownloadButton'] button", has_text="PDF 中文").click()
+            page.get_by_role("button", name="PDF 中文", exact=True).click()
         with open(info.value.path(), "rb") as f:
             data = f.read()
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
