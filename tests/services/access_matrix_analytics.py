@@ -10,7 +10,15 @@ from services.analytics import filters, findings, forecast, funnel, kpis, leader
 from services.analytics.filters import DealFilter
 from services.models import Review, ReviewAction
 from services.periods import Period
-from tests.services.access_matrix_common import EVERYONE, OWNER, PERIOD_END, PERIOD_START, TODAY, WEEK_START, Case
+from tests.services.access_matrix_common import (
+    EVERYONE,
+    OWNER,
+    PERIOD_END,
+    PERIOD_START,
+    TODAY,
+    WEEK_START,
+    Case,
+)
 
 MODULES = (filters, funnel, forecast, kpis, leaderboard, findings, meeting, reviews)
 P = Period(PERIOD_START, PERIOD_END)

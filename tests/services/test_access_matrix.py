@@ -71,6 +71,9 @@ from services.passwords import hash_password
 from services.periods import Period
 from services.reference import ChannelUpdate, LostReasonUpdate, ProductUpdate, StageUpdate
 from tests.conftest import build_org
+
+# the areas that keep their rows in their own file (see access_matrix_common)
+from tests.services import access_matrix_analytics  # noqa: E402
 from tests.services.access_matrix_common import (
     ADMIN,
     EVERYONE,
@@ -88,9 +91,6 @@ from tests.services.access_matrix_common import (
     first_ids,
     ids_of,
 )
-
-# the areas that keep their rows in their own file (see access_matrix_common)
-from tests.services import access_matrix_analytics  # noqa: E402
 
 AREAS: tuple = (access_matrix_analytics,)
 

@@ -12,7 +12,16 @@ from services.analytics.filters import DealFilter
 from services.analytics.findings import findings
 from services.analytics.leaderboard import leaderboard
 from services.db import read_scope, session_scope
-from services.models import Channel, Contract, Customer, Deal, DealHistory, MarketingSpend, Payment, PaymentPlan
+from services.models import (
+    Channel,
+    Contract,
+    Customer,
+    Deal,
+    DealHistory,
+    MarketingSpend,
+    Payment,
+    PaymentPlan,
+)
 from services.periods import Period
 from tests.services.analytics_data import NOW, TODAY, build_deals, utc
 

@@ -24,7 +24,17 @@ from services.access import SYSTEM
 from services.analytics.filters import DealFilter
 from services.analytics.kpis import kpi_comparison, kpi_rows, kpis
 from services.db import read_scope, session_scope
-from services.models import Activity, Channel, Contract, Customer, Deal, MarketingSpend, Payment, Product, ServiceTicket
+from services.models import (
+    Activity,
+    Channel,
+    Contract,
+    Customer,
+    Deal,
+    MarketingSpend,
+    Payment,
+    Product,
+    ServiceTicket,
+)
 from services.periods import Period, period_for
 from tests.services.analytics_data import TODAY, build_deals, utc
 

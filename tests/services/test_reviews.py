@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 from services.db import read_scope, session_scope
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.models import Review
-from services.reviews import actions_to_check, create_review, get_review, list_reviews, open_actions, set_action_status
+from services.reviews import (
+    actions_to_check,
+    create_review,
+    get_review,
+    list_reviews,
+    open_actions,
+    set_action_status,
+)
 
 NOV = dict(period_start=date(2026, 11, 1), period_end=date(2026, 12, 1))
 
