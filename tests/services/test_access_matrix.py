@@ -71,9 +71,7 @@ from services.passwords import hash_password
 from services.periods import Period
 from services.reference import ChannelUpdate, LostReasonUpdate, ProductUpdate, StageUpdate
 from tests.conftest import build_org
-
-# the areas that keep their rows in their own file (see access_matrix_common)
-from tests.services import access_matrix_analytics  # noqa: E402
+from tests.services import access_matrix_analytics
 from tests.services.access_matrix_common import (
     ADMIN,
     EVERYONE,
@@ -92,6 +90,7 @@ from tests.services.access_matrix_common import (
     ids_of,
 )
 
+# the areas that keep their rows in their own file (see access_matrix_common)
 AREAS: tuple = (access_matrix_analytics,)
 
 MODULES = (access, customers, contacts, customer360, tickets, activities, deals, contracts, exporting, importing,
