@@ -136,10 +136,17 @@ def section(name: str, rep: dict) -> None:
             png_download(chart, "meeting-leaderboard", "meeting_board_png")
 
 
-def pdf_download(rep: dict) -> None:
+@st.cache_data(ttl=300, show_spinner=False, max_entries=8)
+def _pdf(db: str, actor: Actor, week: Period, locale: str, version: int) -> bytes:
     from services.reports_pdf import meeting_pdf
 
-    loc = current_locale()
-    data = meeting_pdf(rep, locale=loc)
-    st.download_button(tr("analytics.download_pdf"), data, file_name=f"meeting-{week_of(rep['week'].start)}-{loc}.pdf",
-                       mime="application/pdf", key="meeting_pdf", icon=":material/picture_as_pdf:", type="primary")
+    return meeting_pdf(_report(db, actor, week, version), locale=locale)
+
+
+def pdf_downloads(actor: Actor, week: Period) -> None:
+    """The report as PDF, in Chinese and in English (for whoever missed the meeting)."""
+    for loc, label in (("zh_CN", "PDF 中文"), ("en", "PDF English")):
+        data = _pdf(db_key(), actor, week, loc, data_version())
+        st.download_button(label, data, help=tr("analytics.download_pdf"),
+                           file_name=f"meeting-{week_of(week.start)}-{loc}.pdf", mime="application/pdf",
+                           key=f"meeting_pdf_{loc}", icon=":material/picture_as_pdf:")

@@ -19,7 +19,7 @@ from dashboard.widgets import choice, data_table, date_field
 from services.access import Actor
 from services.analytics.filters import DealFilter
 from services.analytics.findings import findings
-from services.analytics.forecast import close_date_slippage, forecast
+from services.analytics.forecast import close_date_slippage, forecast, forecast_accuracy
 from services.analytics.kpis import DRILLABLE, KPIS, LOWER_IS_BETTER, kpi_comparison, kpi_rows
 from services.analytics.leaderboard import METRICS, leaderboard, target_vs_actual
 from services.db import read_scope
@@ -71,6 +71,21 @@ def kpi_cards(cmp: dict) -> None:
                            ("▲ " if card["yoy"] > 0 else "▼ " if card["yoy"] < 0 else "") + percent(card["yoy"])))
 
 
+def stage_conversion(actor: Actor, period: Period, flt: DealFilter) -> None:
+    """Stage conversion of the deals opened in the period (the Funnel page's numbers)."""
+    from services.analytics.funnel import funnel
+
+    rep = read(lambda s: funnel(s, actor, period=period, flt=flt))
+    rows = [r for r in rep.stages if r["kind"] == "open"]
+    if not rows:
+        return
+    cols = st.columns(len(rows) + 1)
+    for col, r in zip(cols, rows, strict=False):
+        col.metric(f"{r['stage']} → {tr('analytics.col_conversion')}", ratio_text(r["conversion_next"]),
+                   help=tr("analytics.help_conversion"))
+    cols[-1].metric(tr("analytics.cohort_win_rate"), ratio_text(rep.win_rate), help=tr("analytics.help_win_rate"))
+
+
 def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:
     with st.expander(tr("analytics.drill")):
         key = choice(st.selectbox, tr("analytics.drill_pick"), DRILLABLE,
@@ -119,6 +134,12 @@ def forecast_section(actor: Actor, flt: DealFilter, period: Period) -> None:
                               tr("analytics.col_open_count"): r["open_count"],
                               **{tr(f"analytics.col_{k}"): money(r[k]) for k in
                                  ("pipeline", "weighted", "won", "commit", "best_case", "target")}} for r in rows]))
+    acc = read(lambda s: forecast_accuracy(s, actor, period=period))
+    if acc:
+        st.markdown(f"**{tr('analytics.accuracy')}**")
+        data_table(pd.DataFrame([{tr("analytics.col_name"): r["name"], tr("analytics.col_month"): r["month"].strftime("%Y-%m"),
+                                  tr("analytics.col_forecast"): money(r["forecast"]), tr("analytics.col_won"): money(r["won"]),
+                                  tr("analytics.col_accuracy"): ratio_text(r["accuracy"])} for r in acc]))
     slip = read(lambda s: close_date_slippage(s, actor, period=period, flt=flt))
     if slip:
         st.markdown(f"**{tr('analytics.slippage')}**")

@@ -16,9 +16,12 @@ from dashboard.widgets import period_picker
 
 actor = require_actor()
 st.title(tr("analytics.funnel_title"))
-period = period_picker("funnel")
+top = st.columns([3, 2])
+with top[0]:
+    period = period_picker("funnel")
+with top[1]:
+    mode = views.mode_picker("funnel")
 flt = deal_filter(actor, "funnel")
-mode = views.mode_picker("funnel")
 
 report = views.load_funnel(actor, period, mode, flt)
 views.summary_cards(report)

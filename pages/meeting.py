@@ -22,7 +22,7 @@ with top[0]:
 presenter = top[1].toggle(tr("analytics.presenter"), key="meeting_presenter")
 report = views.load_report(actor, week)
 with top[2]:
-    views.pdf_download(report)
+    views.pdf_downloads(actor, week)
 views.large_type(presenter)
 
 for name in (views.presenter_nav() if presenter else views.SECTIONS):

@@ -20,6 +20,7 @@ period = period_picker("performance")
 flt = deal_filter(actor, "performance")
 
 views.kpi_cards(views.load_comparison(actor, period, flt))
+views.stage_conversion(actor, period, flt)
 views.drill_down(actor, period, flt)
 views.targets_section(actor, period, flt)
 views.leaderboards(actor, period, flt)

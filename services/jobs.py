@@ -4,8 +4,10 @@ any user's request (the dashboard starts them in a background thread after the p
 drawn; ``salesops`` commands run them on demand), and in short batches (the transaction
 rule in ``services.db``), so the team keeps working while a job runs.
 
-Today: the public-pool reclaim, then fresh planner statistics (``db.optimize_statistics``:
-SQLite ``PRAGMA optimize``, PostgreSQL ``ANALYZE``) so query plans follow the data. A job is a function ``(engine, now) -> result`` listed in
+Today: the public-pool reclaim, the weekly forecast snapshot (checked daily; it writes at
+most once a week per scope, so only the first run of a week adds rows), then fresh planner
+statistics (``db.optimize_statistics``: SQLite ``PRAGMA optimize``, PostgreSQL ``ANALYZE``) so
+query plans follow the data. A job is a function ``(engine, now) -> result`` listed in
 ``DAILY_JOBS`` with the setting that records its last day.
 """
 
@@ -42,6 +44,13 @@ def reclaim_in_batches(engine: Engine, now: datetime) -> int:
             return moved
 
 
+def forecast_snapshot(engine: Engine, now: datetime) -> int:
+    """This week's forecast snapshot for every scope (``analytics.forecast.take_snapshot``)."""
+    from services.analytics.forecast import take_snapshot
+
+    return run_in_transaction(engine, lambda s: take_snapshot(s, SYSTEM, today=company_today(s, now)))
+
+
 def planner_statistics(engine: Engine, now: datetime) -> bool:
     """The daily statistics refresh (``services.db.optimize_statistics``); True when done."""
     optimize_statistics(engine)
@@ -50,7 +59,8 @@ def planner_statistics(engine: Engine, now: datetime) -> bool:
 
 DAILY_JOBS: dict[str, tuple[str, Callable[[Engine, datetime], Any]]] = {
     "pool_reclaim": ("pool_last_reclaim_on", reclaim_in_batches),
-    # after the reclaim, which moves many customers at once
+    "forecast_snapshot": ("forecast_last_snapshot_on", forecast_snapshot),
+    # after the reclaim and the snapshot, which write many rows at once
     "planner_statistics": ("statistics_last_run_on", planner_statistics),
 }
 

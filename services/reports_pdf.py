@@ -45,8 +45,8 @@ def chart_png(spec: dict, scale: float = 2.0) -> bytes:
 
 
 def funnel_spec(stages: list[dict], locale: str) -> dict:
-    """Deals reaching each stage as horizontal bars (the meeting's funnel)."""
-    values = [{"stage": r["stage"], "deals": r["reached"]} for r in stages]
+    """The open pipeline: deals in each open stage now, as horizontal bars (the meeting's funnel)."""
+    values = [{"stage": r["stage"], "deals": r["in_stage_now"]} for r in stages if r["kind"] == "open"]
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": 520, "height": 34 * max(1, len(values)),
             "data": {"values": values}, "config": {"font": CHART_FONT, "view": {"stroke": None}},
             "layer": [

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "activity_next_contact_required": True,
     # forecast: open deals at or above this probability (percent) are the commit
     "forecast_commit_probability": 75,
+    "forecast_last_snapshot_on": None,
     # sign-in
     "session_days": 7,
     "demo_mode": False,

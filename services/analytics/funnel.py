@@ -84,7 +84,9 @@ def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: De
         stmt = stmt.where(in_period(Deal.opened_on, period))
     else:
         stmt = stmt.join(Stage, Stage.id == Deal.stage_id).where(Stage.kind == "open")
-    return stmt.subquery("deals")
+    # CTEs, not subqueries: the set is read several times per statement, and PostgreSQL
+    # materialises a CTE used more than once (a subquery is planned again at every use)
+    return stmt.cte("deals")
 
 
 def _reached(deals):
@@ -94,14 +96,18 @@ def _reached(deals):
             .join(Stage, cast(Stage.id, String) == DealHistory.new_value)
             .where(DealHistory.field == "stage", DealHistory.deal_id.in_(select(deals.c.id))))
     now = select(deals.c.id.label("deal_id"), deals.c.stage_id.label("stage_id"))
-    return union(into, now).subquery("reached")
+    return union(into, now).cte("reached")
 
 
 def _eligible(deals):
     """The stages a deal counts in: every open stage it was in, and its won stage if it is
-    won now (a reopened deal's old won row does not count); with the stage's sequence."""
+    won now (a reopened deal's old won row does not count); with the stage's sequence, the
+    deal's amount and owner, and ``furthest`` — the highest sequence the deal counts in (one
+    window over the rows, so the set is read once)."""
     reached = _reached(deals)
-    return (select(reached.c.deal_id, reached.c.stage_id, Stage.sequence)
+    furthest = func.max(Stage.sequence).over(partition_by=reached.c.deal_id)
+    return (select(reached.c.deal_id, reached.c.stage_id, Stage.sequence, deals.c.amount, deals.c.owner_id,
+                   furthest.label("furthest"))
             .join(Stage, Stage.id == reached.c.stage_id).join(deals, deals.c.id == reached.c.deal_id)
             .where(or_(Stage.kind == "open", and_(Stage.kind == "won", reached.c.stage_id == deals.c.stage_id)))
             .subquery("eligible"))
@@ -156,17 +162,13 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
     stages = session.execute(select(Stage.id, Stage.name, Stage.kind, Stage.active)
                              .order_by(Stage.sequence, Stage.id)).all()
     kinds = {sid: kind for sid, _, kind, _ in stages}
-    eligible = _eligible(deals)
-    furthest = (select(eligible.c.deal_id, func.max(eligible.c.sequence).label("furthest"))
-                .group_by(eligible.c.deal_id).subquery("furthest"))
+    e = _eligible(deals)
     per_stage = {
         sid: (int(n), money(total), int(blank), int(advanced))
         for sid, n, total, blank, advanced in session.execute(
-            select(eligible.c.stage_id, func.count(), func.sum(deals.c.amount),
-                   func.count(case((deals.c.amount.is_(None), 1))),
-                   func.count(case((furthest.c.furthest > eligible.c.sequence, 1))))
-            .select_from(eligible).join(deals, deals.c.id == eligible.c.deal_id)
-            .join(furthest, furthest.c.deal_id == eligible.c.deal_id).group_by(eligible.c.stage_id)).all()
+            select(e.c.stage_id, func.count(), func.sum(e.c.amount), func.count(case((e.c.amount.is_(None), 1))),
+                   func.count(case((e.c.furthest > e.c.sequence, 1))))
+            .group_by(e.c.stage_id)).all()
     }
     now_rows = session.execute(
         select(deals.c.stage_id, func.count(), func.sum(deals.c.amount), func.count(case((deals.c.amount.is_(None), 1))))
@@ -267,16 +269,11 @@ def stage_conversions_by_owner(session: Session, actor: Actor, *, period: Period
     """owner → stage → (deals of the cohort that reached it, of those went further)."""
     flt = flt or DealFilter()
     deals = _deal_set(session, actor, "cohort", period, flt)
-    eligible = _eligible(deals)
-    furthest = (select(eligible.c.deal_id, func.max(eligible.c.sequence).label("furthest"))
-                .group_by(eligible.c.deal_id).subquery("furthest"))
+    e = _eligible(deals)
     out: dict[int, dict[int, tuple[int, int]]] = {}
     rows = session.execute(
-        select(deals.c.owner_id, eligible.c.stage_id, func.count(),
-               func.count(case((furthest.c.furthest > eligible.c.sequence, 1))))
-        .select_from(eligible).join(deals, deals.c.id == eligible.c.deal_id)
-        .join(furthest, furthest.c.deal_id == eligible.c.deal_id)
-        .group_by(deals.c.owner_id, eligible.c.stage_id)).all()
+        select(e.c.owner_id, e.c.stage_id, func.count(), func.count(case((e.c.furthest > e.c.sequence, 1))))
+        .group_by(e.c.owner_id, e.c.stage_id)).all()
     for owner, sid, n, advanced in rows:
         out.setdefault(owner, {})[sid] = (int(n), int(advanced))
     return out

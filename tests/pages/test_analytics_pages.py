@@ -15,7 +15,7 @@ from services.analytics.kpis import kpis
 from services.db import make_engine, migrate, read_scope
 from services.i18n import format_money, format_number, format_percent, t
 from tests.conftest import build_org
-from tests.pages.conftest import open_page, rerun
+from tests.pages.conftest import open_page, rerun, shown_text
 from tests.services.analytics_data import build_deals
 
 YEAR = dict(performance_kind="year", funnel_kind="year")
@@ -111,3 +111,18 @@ def test_meeting_page_is_for_managers(db):
     eng, actors = db
     at = open_page("pages/meeting.py", actors["rep"], locale="en")
     assert at.error and not at.metric
+
+
+def test_open_review_action_on_the_owners_agenda(db):
+    from services.db import session_scope
+    from services.reviews import create_review
+
+    eng, actors = db
+    with session_scope(eng) as s:
+        create_review(s, actors["director"], period_start=date(2026, 11, 1), period_end=date(2026, 12, 1),
+                      actions=[{"title": "Phone the Acme buyer", "owner_id": actors["rep"].id,
+                                "due_on": date(2026, 12, 9)}])
+    at = open_page("pages/activities.py", actors["rep"], locale="en")
+    text = shown_text(at)
+    assert "Action items from reviews" in [h.value for h in at.subheader]
+    assert "Phone the Acme buyer" in text and "2026-12-09" in text

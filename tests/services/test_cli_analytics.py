@@ -68,3 +68,13 @@ def test_meeting_pdf_and_snapshot(run, tmp_path):
     assert "10,000.00" in text and "本周赢单" in text
     assert json.loads(run("forecast", "snapshot", "--json")) == {"written": 24}
     assert json.loads(run("forecast", "snapshot", "--json")) == {"written": 0}
+
+
+def test_bad_week_is_one_line(sqlite_engine, tmp_path):
+    build_org(sqlite_engine)
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    res = CliRunner().invoke(app, ["report", "meeting", "--week", "48", "--pdf", str(tmp_path / "x.pdf")],
+                             env={"DATABASE_URL": url, "SALESOPS_LANG": "en"})
+    assert res.exit_code == 1
+    assert res.output.strip().splitlines() == ["error: --week must look like 2026-W48, not 48"]
+    assert not (tmp_path / "x.pdf").exists()

@@ -92,3 +92,13 @@ def test_accuracy_and_slippage(engine, org, deals):
     assert slip == [{"user_id": org.rep_n1.id, "name": "Rep_N1", "moves": 2, "deals": 1, "avg_days": 10.0,
                      "pulled_in": 1}]
     assert mine == []
+
+
+def test_commit_threshold_setting_is_checked(engine, org):
+    from services.errors import ValidationError
+
+    with pytest.raises(ValidationError) as err, session_scope(engine) as s:
+        settings.update_settings(s, SYSTEM, values={"forecast_commit_probability": 0})
+    assert err.value.errors == {"forecast_commit_probability": "must be between 1 and 100"}
+    with read_scope(engine) as s:
+        assert settings.get(s, "forecast_commit_probability") == 75
