@@ -84,8 +84,10 @@ def section(name: str, rep: dict) -> None:
     st.subheader(tr(f"analytics.meeting_section_{name}"))
     if name == "numbers":
         n = rep["numbers"]
-        cols = st.columns(5)
-        for col, metric in zip(cols, ("contract_amount", "won_deals", "collections", "activities", "new_customers"),
+        # money in two wide cards, counts in three: at 1280 px five cards in a row cut the
+        # amounts ("¥56.3…") at the meeting's large type
+        cols = [*st.columns(2), *st.columns(3)]
+        for col, metric in zip(cols, ("contract_amount", "collections", "won_deals", "activities", "new_customers"),
                                strict=True):
             v = n[metric]
             show = money if metric in ("contract_amount", "collections") else number

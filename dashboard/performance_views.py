@@ -52,9 +52,19 @@ def kpi_value(key: str, value) -> str:
     return number(value)
 
 
+def mom_delta(mom: float | None, locale: str | None = None) -> str | None:
+    """The card's 环比 text, starting with the signed percentage: Streamlit draws the arrow
+    (and its colour) from the first character of the delta."""
+    from services.i18n import format_percent, t
+
+    loc = locale or current_locale()
+    return None if mom is None else t("analytics.mom", loc, pct=format_percent(mom, loc))
+
+
 def kpi_cards(cmp: dict) -> None:
     """Four cards a row; the delta is 环比 (green when better, red when worse — reversed for
-    costs and cycle times), the caption 同比; the help is the KPI's formula."""
+    costs and cycle times; the text starts with the signed percentage, which is how Streamlit
+    picks the arrow), the caption 同比; the help is the KPI's formula."""
     st.subheader(tr("analytics.kpis"))
     keys = list(KPIS)
     for start in range(0, len(keys), 4):
@@ -64,7 +74,7 @@ def kpi_cards(cmp: dict) -> None:
             help_key = "help_kpi_win_rate" if key == "win_rate" else f"help_{key}"
             mom = card["mom"]
             col.metric(tr(f"analytics.kpi_{key}"), kpi_value(key, card["value"]),
-                       delta=None if mom is None else tr("analytics.mom", pct=percent(mom)),
+                       delta=mom_delta(mom),
                        delta_color="inverse" if key in LOWER_IS_BETTER else "normal",
                        border=True, help=tr(f"analytics.{help_key}"))
             col.caption(tr("analytics.yoy", pct=NO_VALUE if card["yoy"] is None else

@@ -73,3 +73,14 @@ def test_other_values_are_stringified():
                min_size=1).map(str.strip).filter(bool))
 def test_any_single_line_shows_as_typed(text):
     assert rendered(text) == as_text(text)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_a_kpi_cards_delta_starts_with_its_signed_percentage(locale):
+    """Streamlit draws a card's arrow and colour from the delta's first character: a fall
+    must start with "-" (not with the word 环比, which reads as a rise)."""
+    from dashboard.performance_views import mom_delta
+
+    assert mom_delta(-0.982, locale).startswith("-98.2%")
+    assert mom_delta(0.137, locale).startswith("13.7%")
+    assert mom_delta(None, locale) is None

@@ -82,6 +82,11 @@ def test_performance_page_shows_the_service_numbers(db, role, locale):
     assert _metric(at, t("analytics.kpi_win_rate", locale)) == format_percent(k["win_rate"], locale)
     helps = {m.label: m.help for m in at.metric}
     assert helps[t("analytics.kpi_won_revenue", locale)] == t("analytics.help_won_revenue", locale)
+    # the card's arrow follows the sign of 环比: Streamlit reads it from the delta's first character
+    print("DELTAS", [(m.label, m.proto.delta) for m in at.metric])
+    for m in at.metric:
+        if m.proto.delta:
+            assert m.proto.delta[0] in "-0123456789", (m.label, m.proto.delta)
 
 
 def test_review_saved_from_the_performance_page(db):
