@@ -145,7 +145,8 @@ def strategy_section(actor: Actor, plan: dict[str, Any], channels: dict[int, str
         cols = st.columns(len(ROLES) + 1)
         for col, role in zip(cols, ROLES, strict=False):
             current = plan["discount_limits"].get(role)
-            col.text_input(role, value=str(current) if current is not None else "", key=_k(STRATEGY, f"limit_{role}"),
+            col.text_input(tr(f"auth.role_{role}"), value=str(current) if current is not None else "",
+                           key=_k(STRATEGY, f"limit_{role}"),
                            disabled=not editable, placeholder="0.10")
         with cols[-1]:
             choice(st.selectbox, tr("plans.status"), PLAN_STATUSES,
