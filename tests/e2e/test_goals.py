@@ -34,7 +34,7 @@ def test_team_year_target_split_to_months_and_reps_with_bullet_and_workback(page
     page.locator("[data-testid='stSidebarNav'] a", has_text="Targets").first.click()
     wait_for_app(page)
     try:
-        page.get_by_role("heading", name="Goal setting").wait_for()
+        page.get_by_role("heading", name="Targets").wait_for()
     except Exception:
         screenshot(page, "goals-failed.png")
         raise
