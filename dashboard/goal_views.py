@@ -354,6 +354,9 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
     frame = grid_frame(data)
     st.caption(f"{tr('goals.grid')} · {tr('goals.value')}: {_value(metric, data['team_target'])} · "
                f"{tr('goals.grid_total')}: {_value(metric, data['total'])}")
+    prefilled = [r["name"] for r in data["rows"] if r["prefilled"]]
+    if prefilled:
+        st.caption(tr("goals.grid_prefilled", names=", ".join(plain(n) for n in prefilled)))
     body, totals = frame.iloc[:-1].copy(), frame.iloc[-1:].copy()
     columns = [aggrid.text_column("Name", tr("goals.holder"), width=140, pinned="left"),
                *[aggrid.number_column(m, m, editable=True, width=96) for m in data["months"]],

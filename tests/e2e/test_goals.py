@@ -14,9 +14,21 @@ pytestmark = pytest.mark.e2e
 
 
 def pick(page, label: str, option: str) -> None:
-    """Choose ``option`` in the select box labelled ``label``."""
-    page.locator("[data-testid='stSelectbox']", has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    """Choose ``option`` in the select box labelled ``label`` (the list may close again when
+    a rerun redraws the box: open it again then)."""
+    wait_for_app(page)
+    for attempt in range(4):
+        page.locator("[data-testid='stSelectbox']", has_text=label).first.click()
+        choice = page.get_by_role("option", name=option, exact=True).first
+        try:
+            choice.wait_for(timeout=5_000)
+            choice.click()
+            break
+        except Exception:
+            if attempt == 3:
+                raise
+            page.keyboard.press("Escape")
+            wait_for_app(page)
     wait_for_app(page)
 
 
@@ -85,3 +97,11 @@ def test_team_year_target_split_to_months_and_reps_with_bullet_and_workback(page
     page.get_by_text("Work back").first.wait_for()
     page.get_by_text("Per rep per week").first.wait_for(state="attached")  # a header of the work-back table
     screenshot(page, "goals.png")
+    # the team's year as a reps × months grid, with its totals row
+    page.get_by_role("tab", name="Team year grid (reps × months)").click()
+    wait_for_app(page)
+    grid = page.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
+    grid.locator(".ag-row").first.wait_for()
+    grid.locator(".ag-floating-bottom .ag-row").first.wait_for()  # the totals row
+    page.wait_for_timeout(500)
+    screenshot(page, "goals-grid.png")
