@@ -193,6 +193,7 @@ def test_the_three_suggestions_from_a_hand_built_history(engine, org):
     assert growth["history"]["value"] == D("400.00")
     assert [y["value"] for y in growth["history"]["years"]] == [D(100), D(200), D(300)]
     assert growth["market"]["value"] == D("450.00")  # last year's 300 × 1.5
+    assert out["blend"]["value"] == D("725.00") and out["blend"]["of"] == ["capacity", "market"]  # (1000 + 450) / 2
     assert out["market"]["value"] == D("1000.00")
     cap = out["capacity"]
     # rep_n1: 100 × 3 months; rep_n2 (new): the experienced average 100 × (0.25 + 0.5 + 0.75)
