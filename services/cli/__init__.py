@@ -18,7 +18,7 @@ import sys
 
 import typer
 
-from services.cli import goals, imports, reports, setup, users  # noqa: F401  (registers the commands)
+from services.cli import analytics, goals, imports, reports, setup, team, users  # noqa: F401  (registers the commands)
 from services.cli.base import ClickException, _one_line, app, msg
 
 __all__ = ["app", "main"]

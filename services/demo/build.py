@@ -53,10 +53,16 @@ STEPS: tuple[Step, ...] = (
                        "plan_channel_share", "plan_discount_limit")),
     Step(reviews.build, ("review", "review_action")),
     Step(forecasts.build, ("forecast_snapshot",)),
-    Step(team.build, ("course", "enrollment", "incentive_scheme", "payout", "award", "team_event"),
+    Step(team.build, ("course", "course_session", "enrollment", "sales_case", "course_case", "incentive_scheme",
+                      "award", "team_event", "team_event_participant"),
          (0.95, "demo.step_team")),
     Step(organisation.audit, ("audit_log",)),
 )
+
+# run after the rows are loaded, in the load's transaction: what an area computes with its
+# own services from the loaded data (payouts from deals and payments)
+# (the step, the tables it writes — recounted for the summary)
+AFTER_LOAD: tuple[tuple[Callable, tuple[str, ...]], ...] = ((team.payouts, ("payout", "audit_log")),)
 
 INSERT_ORDER: tuple[str, ...] = tuple(table for step in STEPS for table in step.tables)
 REFERENCE_TABLES = ("product", "stage", "lost_reason", "channel")

@@ -156,6 +156,9 @@ class Demo:
     months: list[date]
     target_ids: dict[tuple, int]
     rep_month_target: dict[int, list[int]]
+    # team: course ids, and who is enrolled in each course
+    course_ids: list[int]
+    enrolled: dict[int, list[int]]
 
     def __init__(self, scale: Scale, rng: random.Random, lang: str, anchor: date) -> None:
         self.s = scale

@@ -178,6 +178,12 @@ ENROLLMENT_STATUSES = ("assigned", "in_progress", "completed", "failed")
 SCHEME_BASES = ("won_amount", "collections", "margin")
 SCHEME_KINDS = ("tiered_full", "tiered_excess", "attainment_bonus", "contest")
 AWARD_KINDS = ("badge", "contest")
+SCHEME_MODES = ("whole", "marginal")  # 全额累进 | 超额累进
+SCHEME_PERIODS = ("month", "quarter", "year")
+CONTEST_RULES = ("most_activities", "first_close")
+CASE_OUTCOMES = ("won", "lost")
+CASE_STATUSES = ("draft", "submitted", "published")
+EVENT_KINDS = ("team_building", "celebration", "offsite", "kickoff", "other")
 
 MONEY = Numeric(14, 2)
 
