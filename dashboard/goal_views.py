@@ -293,8 +293,7 @@ def set_section(actor: Actor, metric: str, year: str, tier: str, today: date) ->
             forms.field_error(NEW, "value")
         with c2:
             kinds = ("history", "market", "capacity", "blend", "manual")
-            choice(st.selectbox, tr("goals.basis"), kinds, {k: tr(f"goals.{k}") if k in ("history", "market", "capacity")
-                                                           else k for k in kinds},
+            choice(st.selectbox, tr("goals.basis"), kinds, {k: tr(f"goals.{k}") for k in kinds},
                    key=forms.widget_key(NEW, "basis_kind"), default="manual")
         st.text_area(tr("goals.basis_notes"), key=forms.widget_key(NEW, "notes"), max_chars=5000, height=80)
         st.form_submit_button(tr("goals.new_target"), type="primary", on_click=_create,
@@ -303,8 +302,8 @@ def set_section(actor: Actor, metric: str, year: str, tier: str, today: date) ->
 
 def suggestions(out: dict[str, Any], metric: str) -> dict[str, Any]:
     """The three suggestions in columns (value, how, "use this"), the history chart under them."""
-    cols = st.columns(3)
-    for col, kind in zip(cols, ("history", "market", "capacity"), strict=True):
+    cols = st.columns(4)
+    for col, kind in zip(cols, ("history", "market", "capacity", "blend"), strict=True):
         sug = out[kind]
         with col, st.container(border=True):
             st.markdown(f"**{tr(f'goals.{kind}')}**")
@@ -314,6 +313,8 @@ def suggestions(out: dict[str, Any], metric: str) -> dict[str, Any]:
             st.metric(tr("goals.value"), _value(metric, sug["value"]))
             if kind == "history":
                 st.caption(f"{tr('goals.years')}: " + " · ".join(_value(metric, y["value"]) for y in sug["years"]))
+            elif kind == "blend":
+                st.caption(" + ".join(tr(f"goals.{k}") for k in sug["of"]))
             elif kind == "market":
                 st.caption(" · ".join(f"{k} {v}" for k, v in sug.items() if k not in ("value", "method")))
             else:
@@ -325,7 +326,8 @@ def suggestions(out: dict[str, Any], metric: str) -> dict[str, Any]:
         frame = pd.DataFrame({"month": [m["month"] for m in monthly], "won_amount": [float(m["value"]) for m in monthly]})
         st.altair_chart(charts.trend_chart(frame, target=None, amount_label=tr("goals.actual"),
                                            title=tr("goals.trend"), locale=current_locale()), width="stretch")
-    return {k: {x: y for x, y in out[k].items() if x not in ("monthly",)} for k in ("history", "market", "capacity")}
+    return {k: {x: y for x, y in out[k].items() if x not in ("monthly",)}
+            for k in ("history", "market", "capacity", "blend")}
 
 
 # ---------------------------------------------------------------------------
@@ -354,6 +356,9 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
     frame = grid_frame(data)
     st.caption(f"{tr('goals.grid')} · {tr('goals.value')}: {_value(metric, data['team_target'])} · "
                f"{tr('goals.grid_total')}: {_value(metric, data['total'])}")
+    prefilled = [r["name"] for r in data["rows"] if r["prefilled"]]
+    if prefilled:
+        st.caption(tr("goals.grid_prefilled", names=", ".join(plain(n) for n in prefilled)))
     body, totals = frame.iloc[:-1].copy(), frame.iloc[-1:].copy()
     columns = [aggrid.text_column("Name", tr("goals.holder"), width=140, pinned="left"),
                *[aggrid.number_column(m, m, editable=True, width=96) for m in data["months"]],

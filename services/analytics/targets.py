@@ -1,5 +1,9 @@
 """Targets as the analytics read them: the base contract-amount target of a scope, per month
-and prorated to a period (see docs/KPIS.md)."""
+and prorated to a period (see docs/KPIS.md) — the one place that turns ``Target`` rows into
+"the target of this scope for this period" (Overview, forecast, findings, leaderboard,
+meeting). The goals area (``services.goals``) sets and splits the rows; its tracking reads
+a target row's own value, which for a whole month / quarter / year of a consistent tree is
+the number this module gives."""
 
 from __future__ import annotations
 

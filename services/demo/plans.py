@@ -1,5 +1,6 @@
 """Sales plans per year for the company and each team, linked to their base contract-amount
-targets, with strategy texts, milestones and people / money allocations."""
+targets, with strategy texts, discount limits per role, campaigns, channel shares,
+milestones (with their status) and people / money allocations."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ def build(demo: Demo) -> None:
     r, v = demo.rng, demo.v
     p_cols = ["id", "title", "period_start", "period_end", "owner_id", "team_id", "pricing_strategy",
               "promotion_strategy", "channel_strategy", "budget", "status", "created_at"]
-    m_cols = ["id", "plan_id", "title", "owner_id", "start_on", "due_on", "done_on"]
+    m_cols = ["id", "plan_id", "title", "owner_id", "start_on", "due_on", "done_on", "status"]
+    c_cols = ["id", "plan_id", "name", "channel_id", "starts_on", "ends_on", "budget"]
+    campaigns, shares, limits = [], [], []
+    # a rep may give up to 15 % off list price, a manager 25 %, a director 40 %
+    role_limits = (("rep", "0.15"), ("manager", "0.25"), ("director", "0.4"))
     a_cols = ["id", "plan_id", "kind", "team_id", "channel_id", "region", "planned", "spent", "note"]
     plans, links, miles, allocs = [], [], [], []
     spend_cols = demo.rows.tables["marketing_spend"]
@@ -41,9 +46,19 @@ def build(demo: Demo) -> None:
             for j, mt in enumerate(v["milestones"]):
                 due = date(year, min(12, 1 + j * 3), 28)
                 done = due.isoformat() if due.toordinal() < demo.a - 5 and r.random() < 0.9 else None
+                state = "done" if done else "in_progress" if due.toordinal() - 60 < demo.a else "planned"
                 miles.append((demo.ids("plan_milestone", 1)[0], pid, mt, owner,
-                              date(year, min(12, 1 + j * 3), 1).isoformat(), due.isoformat(), done))
+                              date(year, min(12, 1 + j * 3), 1).isoformat(), due.isoformat(), done, state))
+            limits += [(pid, role, limit) for role, limit in role_limits]
+            for (name, month, days), ch in zip(zip(v["campaigns"], (3, 6, 11), (30, 2, 10), strict=True),
+                                               r.sample(demo.channels, min(3, len(demo.channels))), strict=False):
+                start = date(year, month, 1)
+                campaigns.append((demo.ids("plan_campaign", 1)[0], pid, name, ch, start.isoformat(),
+                                  date(year, month, 1 + days).isoformat(), r.randrange(5, 40) * 1000))
             if team == demo.company_id:
+                weights = [spend.get((ch, year), 0) + 1 for ch in demo.channels]
+                for ch, w in zip(demo.channels, weights, strict=True):
+                    shares.append((pid, ch, f"{0.9 * w / sum(weights):.4f}"))
                 for ch in demo.channels:
                     planned = int(spend.get((ch, year), 0) * r.uniform(1.0, 1.15)) // 100 * 100
                     allocs.append((demo.ids("plan_allocation", 1)[0], pid, "money", None, ch, None, planned,
@@ -61,3 +76,6 @@ def build(demo: Demo) -> None:
     demo.rows.add("sales_plan_target", ["plan_id", "target_id"], links)
     demo.rows.add("plan_milestone", m_cols, miles)
     demo.rows.add("plan_allocation", a_cols, allocs)
+    demo.rows.add("plan_campaign", c_cols, campaigns)
+    demo.rows.add("plan_channel_share", ["plan_id", "channel_id", "share"], shares)
+    demo.rows.add("plan_discount_limit", ["plan_id", "role", "max_discount"], limits)

@@ -1,10 +1,16 @@
 """Targets: contract amount (base and stretch), collections and activities, per year, quarter
-and month, for the company, each team and each rep — every parent the sum of its parts."""
+and month, for the company, each team and each rep — set the way the Goals page does it:
+the company's year in round numbers, split with the goals split rule to the teams (by their
+reps' expected share), each team to its reps, each rep's year to its months (by their
+seasonal pattern); quarters, team months and company months are the sums of those parts, so
+every parent is exactly the sum of its parts."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
+from services.goals.split import split_amount
 from services.periods import add_months
 
 from .context import MONTH_SEASON, Demo
@@ -73,6 +79,7 @@ def build(demo: Demo) -> None:
     base_values = {(u, m): rep_month_values(u, m) for u in demo.reps for m in ("contract_amount", "collections",
                                                                                  "activities")}
     years = sorted({m.year for m in months})
+    split_values: dict[int, list[int]] = {u: [0] * len(months) for u in demo.reps}
     for metric, tier, factor in plan:
         for year in years:
             idx = [i for i, m in enumerate(months) if m.year == year]
@@ -82,24 +89,55 @@ def build(demo: Demo) -> None:
                 return int(x * factor / 1000) * 1000 if factor != 1.0 else x
 
             ystart = date(year, 1, 1)
-            totals = {u: {i: val(u, i) for i in idx} for u in demo.reps}
-            company_total = sum(sum(d.values()) for d in totals.values())
+            estimate = {u: {i: val(u, i) for i in idx} for u in demo.reps}
+            # as a director sets it: the company's year in round numbers, then split down the
+            # tree with the goals split rule (team → its reps' share, rep → their months)
+            company_total = _round_up(sum(sum(d.values()) for d in estimate.values()), metric)
+            teams = [tm for tm in demo.teams if demo.team_reps[tm]]
+            team_totals = dict(zip(teams, _split(company_total, [sum(sum(estimate[u].values())
+                                                                   for u in demo.team_reps[tm]) for tm in teams]),
+                                   strict=True))
+            per_month: dict[int, dict[int, int]] = {}
+            for tm in teams:
+                reps = demo.team_reps[tm]
+                for u, total in zip(reps, _split(team_totals[tm], [sum(estimate[u].values()) for u in reps]),
+                                    strict=True):
+                    per_month[u] = dict(zip(idx, _split(total, [estimate[u][i] for i in idx]), strict=True))
+            if (metric, tier) == ("contract_amount", "base"):
+                for u, values in per_month.items():
+                    for i, x in values.items():
+                        split_values[u][i] = x
             cy = emit(metric, tier, "company", demo.company_id, None, "year", ystart, company_total, None, True)
             _periods(emit, metric, tier, "company", demo.company_id, None, year, idx, months,
-                          {i: sum(totals[u][i] for u in demo.reps) for i in idx}, cy)
-            for team in demo.teams:
+                     {i: sum(per_month[u][i] for u in per_month) for i in idx}, cy)
+            for team in teams:
                 reps = demo.team_reps[team]
-                ty = emit(metric, tier, "team", team, None, "year", ystart,
-                          sum(sum(totals[u].values()) for u in reps), cy, True)
+                ty = emit(metric, tier, "team", team, None, "year", ystart, team_totals[team], cy, True)
                 _periods(emit, metric, tier, "team", team, None, year, idx, months,
-                              {i: sum(totals[u][i] for u in reps) for i in idx}, ty)
+                         {i: sum(per_month[u][i] for u in reps) for i in idx}, ty)
                 for u in reps:
-                    uy = emit(metric, tier, "user", None, u, "year", ystart, sum(totals[u].values()), ty)
-                    _periods(emit, metric, tier, "user", None, u, year, idx, months, totals[u], uy)
+                    uy = emit(metric, tier, "user", None, u, "year", ystart, sum(per_month[u].values()), ty)
+                    _periods(emit, metric, tier, "user", None, u, year, idx, months, per_month[u], uy)
     # team ids on user targets stay null: the user's team can change, the target is theirs
-    demo.rep_month_target = {u: base_values[(u, "contract_amount")] for u in demo.reps}
+    demo.rep_month_target = split_values
     demo.months = months
     demo.rows.add("target", cols, rows)
+
+
+def _round_up(total: int, metric: str) -> int:
+    """A year target as people write it: up to the next 100,000 (activities: the next 100)."""
+    step = 100 if metric == "activities" else 100_000
+    return -(-total // step) * step
+
+
+def _split(whole: int, weights: list[int]) -> list[int]:
+    """``whole`` (currency units or counts) split by ``weights`` with the goals split rule
+    (``services.goals.split.split_amount``: parts add up exactly); equal without weights."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    return [int(p) for p in split_amount(Decimal(whole), weights, unit=Decimal(1))]
 
 
 def _periods(emit, metric, tier, scope, team, user, year, idx, months, per_month, year_id) -> None:

@@ -5,7 +5,9 @@ active reps (a rep without one shows empty cells). Saving it writes one consiste
 each rep's month targets, each rep's year target (= its row total, a part of the team's
 year target), the team's month targets (= the column totals) and the team's year target
 (= the grand total). When the team's year target already exists with another value the
-save is refused, unless the manager asks to re-total it. Empty cells count as 0.
+save is refused, unless the manager asks to re-total it. Empty cells count as 0. A rep who
+has a year target but no month targets yet is shown with that year split like the team's
+months (``prefilled``), ready to adjust and save.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from services.goals.common import (
     parse_period,
     period_label,
     sub_periods,
+    unit_of,
 )
+from services.goals.split import split_amount
 from services.goals.targets import check_value
 from services.i18n import t
 from services.models import TARGET_METRICS, TARGET_TIERS, Target, Team
@@ -73,10 +77,22 @@ def team_grid(session: Session, actor: Actor, *, team_id: int, year: str, metric
     found = {(r.user_id, r.period_start): r.value for r in session.scalars(select(Target).where(
         Target.metric == metric, Target.tier == tier, Target.scope == "user", Target.period_kind == "month",
         Target.period_start.in_(months), Target.user_id.in_([u.id for u in reps] or [-1]))).all()}
+    years = {r.user_id: r.value for r in session.scalars(select(Target).where(
+        Target.metric == metric, Target.tier == tier, Target.scope == "user", Target.period_kind == "year",
+        Target.period_start == start, Target.user_id.in_([u.id for u in reps] or [-1]))).all()}
+    team_months = [r.value for r in session.scalars(select(Target).where(
+        Target.metric == metric, Target.tier == tier, Target.scope == "team", Target.team_id == team_id,
+        Target.period_kind == "month", Target.period_start.in_(months)).order_by(Target.period_start)).all()]
     rows = []
     for u in reps:
         values = [found.get((u.id, m)) for m in months]
-        rows.append({"user_id": u.id, "username": u.username, "name": u.display_name,
+        prefilled = all(v is None for v in values) and u.id in years
+        if prefilled:
+            # a rep with a year target but no months yet: their year split like the team's
+            # months (equal without them), for the manager to adjust and save
+            weights = team_months if len(team_months) == len(months) and sum(team_months) > 0 else [1] * len(months)
+            values = split_amount(years[u.id], weights, unit=unit_of(metric))
+        rows.append({"user_id": u.id, "username": u.username, "name": u.display_name, "prefilled": prefilled,
                      "values": [as_value(metric, v) if v is not None else None for v in values],
                      "total": as_value(metric, sum((v for v in values if v is not None), Decimal(0)))})
     columns = [as_value(metric, sum((Decimal(r["values"][i] or 0) for r in rows), Decimal(0)))

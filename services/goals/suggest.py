@@ -11,7 +11,8 @@
   ramp-up × (1 − planned leave days / period days). A rep with less than six months'
   tenure at the start of the look-back gets the experienced reps' average instead, ramped
   25 % / 50 % / 75 % in their first three months.
-Values are cut to the metric's unit (cent / one).
+A blend is the plain average of the suggestions that could be computed. Values are cut to
+the metric's unit (cent / one).
 """
 
 from __future__ import annotations
@@ -165,9 +166,9 @@ def suggest_targets(session: Session, actor: Actor, *, metric: str, scope: str, 
                     team_id: int | None = None, user_id: int | None = None, market_size: Any = None,
                     market_share: Any = None, growth_rate: Any = None,
                     leave_days: dict[int, int] | None = None, today: date | None = None) -> dict[str, Any]:
-    """The history, market and capacity suggestions (module docstring) for a holder the
-    actor may set targets for, each a dict with ``value`` (None when it cannot be computed,
-    with a ``reason``) and its inputs."""
+    """The history, market and capacity suggestions and their blend (module docstring) for a
+    holder the actor may set targets for, each a dict with ``value`` (None when it cannot be
+    computed, with a ``reason``) and its inputs."""
     loc = actor.locale
     errors: dict[str, str] = {}
     if metric not in TARGET_METRICS:
@@ -187,7 +188,7 @@ def suggest_targets(session: Session, actor: Actor, *, metric: str, scope: str, 
     ensure_may_edit(session, actor, scope=scope, team_id=team_id, user_id=user_id)
     owners = holder_user_ids(session, scope, team_id, user_id)
     today = today or company_today(session)
-    return {
+    out = {
         "metric": metric, "scope": scope, "team_id": team_id, "user_id": user_id,
         "period": period_label(kind, start, fiscal),
         "history": history_suggestion(session, actor, metric=metric, owners=owners, kind=kind, start=start),
@@ -197,3 +198,8 @@ def suggest_targets(session: Session, actor: Actor, *, metric: str, scope: str, 
                                         user_id=user_id, kind=kind, start=start, today=today,
                                         leave_days=leave_days),
     }
+    # the blend: the plain average of the suggestions that could be computed
+    found = {k: out[k]["value"] for k in ("history", "market", "capacity") if out[k]["value"] is not None}
+    out["blend"] = ({"value": _q(sum(found.values(), Decimal(0)) / len(found), metric), "of": sorted(found)}
+                    if found else {"value": None, "reason": "needs_inputs", "of": []})
+    return out

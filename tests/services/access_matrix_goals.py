@@ -20,15 +20,15 @@ def extend_world(session, world) -> None:
                   period_start=TODAY.replace(year=YEAR, month=1, day=1), value=Decimal("1200"))
     session.add(year)
     session.flush()
-    world.extra["target"] = year.id
+    world.extra["goals_target"] = year.id
 
 
 def _target(w) -> int:
-    return w.extra["target"]
+    return w.extra["goals_target"]
 
 
 def _sees_target(result, w) -> bool:
-    return any(r["id"] == w.extra["target"] for r in result)
+    return any(r["id"] == w.extra["goals_target"] for r in result)
 
 
 MATRIX = {

@@ -26,11 +26,11 @@ def extend_world(session, world) -> None:
     milestone = PlanMilestone(plan_id=plan.id, title="Kick-off", owner_id=world.org.rep_n1.id, due_on=END)
     session.add(milestone)
     session.flush()
-    world.extra["plan"], world.extra["milestone"] = plan.id, milestone.id
+    world.extra["plans_plan"], world.extra["plans_milestone"] = plan.id, milestone.id
 
 
 def _plan(w) -> int:
-    return w.extra["plan"]
+    return w.extra["plans_plan"]
 
 
 MATRIX = {
@@ -39,14 +39,14 @@ MATRIX = {
     "plans.update_plan": Case(lambda s, a, w: plans.update_plan(s, a, plan_id=_plan(w), changes={"title": "Renamed"}),
                               MANAGERS, writes=True),
     "plans.list_plans": Case(lambda s, a, w: plans.list_plans(s, a), TEAM,
-                             sees=lambda r, w: any(p["id"] == w.extra["plan"] for p in r)),
+                             sees=lambda r, w: any(p["id"] == w.extra["plans_plan"] for p in r)),
     "plans.get_plan": Case(lambda s, a, w: plans.get_plan(s, a, plan_id=_plan(w)), TEAM),
     "plans.add_campaign": Case(lambda s, a, w: plans.add_campaign(s, a, plan_id=_plan(w), data=dict(
         name="Fair", starts_on=START, ends_on=START, budget="10")), MANAGERS, writes=True),
     "plans.add_milestone": Case(lambda s, a, w: plans.add_milestone(s, a, plan_id=_plan(w), data=dict(
         title="Review", due_on=END)), MANAGERS, writes=True),
     "plans.update_milestone": Case(lambda s, a, w: plans.update_milestone(
-        s, a, milestone_id=w.extra["milestone"], changes={"status": "done"}), MANAGERS, writes=True),
+        s, a, milestone_id=w.extra["plans_milestone"], changes={"status": "done"}), MANAGERS, writes=True),
     "plans.add_allocation": Case(lambda s, a, w: plans.add_allocation(s, a, plan_id=_plan(w), data=dict(
         kind="money", channel_id=w.channel, planned="100")), MANAGERS, writes=True),
     "plans.record_spend": Case(lambda s, a, w: plans.record_spend(s, a, plan_id=_plan(w), channel_id=w.channel,

@@ -193,6 +193,7 @@ def test_the_three_suggestions_from_a_hand_built_history(engine, org):
     assert growth["history"]["value"] == D("400.00")
     assert [y["value"] for y in growth["history"]["years"]] == [D(100), D(200), D(300)]
     assert growth["market"]["value"] == D("450.00")  # last year's 300 × 1.5
+    assert out["blend"]["value"] == D("725.00") and out["blend"]["of"] == ["capacity", "market"]  # (1000 + 450) / 2
     assert out["market"]["value"] == D("1000.00")
     cap = out["capacity"]
     # rep_n1: 100 × 3 months; rep_n2 (new): the experienced average 100 × (0.25 + 0.5 + 0.75)
@@ -427,3 +428,18 @@ def test_the_grid_round_trips_through_xlsx(engine, org):
         read_target_grid(dataframe_to_xlsx(frame), months=grid["months"], reps=reps)
     assert exc.value.errors == {"row 2, column 2027-03": "must be a number",
                                 "row 3, column 2027-05": "must not be negative"}
+
+
+def test_the_grid_offers_a_reps_year_split_like_the_teams_months(engine, org):
+    t = add_target(engine, org.manager_n, metric="contract_amount", scope="team", team_id=org.team_n,
+                   period="2027", value="1200")
+    with session_scope(engine) as s:
+        months = goals.split_target(s, org.manager_n, target_id=t["id"], into="months", weights=["1"] * 11 + ["12"])
+        goals.split_target(s, org.manager_n, target_id=t["id"], into="users", weights="equal")
+        grid = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")
+    row = grid["rows"][0]
+    assert row["prefilled"] and row["total"] == D("600.00")
+    team_months = [m["value"] for m in months]
+    assert row["values"] == goals.split_amount(D(600), team_months)  # the team's months as weights
+    assert D("313.00") < row["values"][-1] < D("313.10") and D("26.00") < row["values"][0] < D("26.10")
+    assert grid["total"] == D("1200.00")
