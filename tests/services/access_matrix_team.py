@@ -166,6 +166,8 @@ MATRIX = {
     "training.cases_for_open_deals": Case(
         lambda s, a, w: training.cases_for_open_deals(s, a, user_id=w.org.rep_n1.id), OWNER,
         sees=lambda r, w: len(r) > 0),
+    "training.case_deals": Case(lambda s, a, w: training.case_deals(s, a), OWNER,
+                                sees=lambda r, w: any(d["id"] == w.d_won for d in r)),
     "training.include_case": Case(
         lambda s, a, w: training.include_case(s, a, course_id=_x(w, "course"), case_id=_x(w, "case_published")),
         STAFF, writes=True),
