@@ -160,6 +160,12 @@ def what_if_section(actor: Actor, rows: list[dict[str, Any]]) -> None:
     m1.metric(tr("incentives.page.cost_current"), money(out["current_total"], compact=False))
     m2.metric(tr("incentives.page.cost_draft"), money(out["draft_total"], compact=False))
     m3.metric(tr("incentives.page.cost_difference"), money(out["difference"], compact=False))
+    if actor.is_manager:
+        forms.messages("whatif_save")
+        st.button(tr("incentives.page.save_rules"), key=f"whatif_save_{scheme['id']}", on_click=forms.submit,
+                  args=("whatif_save", lambda s: incentives.update_scheme(
+                      s, actor, scheme_id=scheme["id"], values={"tiers": tiers, "mode": mode, "bonus": bonus})),
+                  kwargs={"success": tr("incentives.page.rules_saved")})
     frame = pd.DataFrame([{tr("common.name"): r["name"], tr("incentives.page.cost_current"): r["current"],
                            tr("incentives.page.cost_draft"): r["draft"],
                            tr("incentives.page.cost_difference"): r["difference"]} for r in out["reps"]])

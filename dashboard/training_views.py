@@ -162,6 +162,7 @@ def courses_section(actor: Actor) -> None:
                       s, actor, enrollment_id=forms.value(form, "enrollment_id"), score=forms.value(form, "score"))),
                   kwargs={"fields": ("score",), "success": lambda out: tr(f"training.page.score_{out['status']}")})
         forms.messages(form, fields=("score",))
+    session_form(actor)
     st.subheader(tr("training.page.add_course"))
     form = "course_add"
     fields = ("title", "category", "duration_hours", "passing_score", "max_score", "material_url", "notes")
@@ -185,6 +186,38 @@ def courses_section(actor: Actor) -> None:
               args=(form, lambda s: training.add_course(s, actor, values={f: forms.value(form, f) for f in fields})),
               kwargs={"fields": fields, "success": tr("common.saved")})
     forms.messages(form, fields=("title", "passing_score", "material_url"))
+
+
+def session_form(actor: Actor) -> None:
+    """Record a held session: course, date, trainer, attendees; the sessions held so far."""
+    st.subheader(tr("training.page.sessions"))
+    held = read(lambda s: training.list_sessions(s, actor))
+    if held:
+        names = dict(members(actor))
+        data_table(pd.DataFrame([{tr("common.date"): x["held_on"], tr("training.page.course"): x["course"],
+                                  tr("training.page.trainer"): x["trainer"],
+                                  tr("training.page.attendees"): ", ".join(names.get(i, "") for i in x["attendees"])}
+                                 for x in held[:20]]))
+    form = "session"
+    courses = _courses(actor)
+    reps = dict(members(actor))
+    c1, c2, c3 = st.columns([3, 2, 2])
+    with c1:
+        choice(st.selectbox, tr("training.page.course"), list(courses), courses, key=forms.widget_key(form, "course_id"))
+    with c2:
+        date_field(tr("common.date"), forms.widget_key(form, "held_on"), value=company_today())
+    with c3:
+        st.text_input(tr("training.page.trainer"), key=forms.widget_key(form, "trainer"))
+        forms.field_error(form, "trainer")
+    st.multiselect(tr("training.page.attendees"), list(reps), format_func=reps.__getitem__,
+                   key=forms.widget_key(form, "attendee_ids"))
+    st.button(tr("training.page.record_session"), key="session_btn", on_click=forms.submit,
+              args=(form, lambda s, form=form: training.add_session(
+                  s, actor, course_id=forms.value(form, "course_id"), held_on=forms.value(form, "held_on"),
+                  trainer=forms.value(form, "trainer"), attendee_ids=forms.value(form, "attendee_ids") or [])),
+              kwargs={"fields": ("trainer", "attendee_ids"), "keep": ("course_id", "held_on"),
+                      "success": tr("common.saved")})
+    forms.messages(form, fields=("trainer",))
 
 
 KPI_FORMAT = {"win_rate": percent, "stage_conversion": percent, "activity_volume": lambda v: number(v),
@@ -248,6 +281,8 @@ def cases_section(actor: Actor) -> None:
                 st.button(tr("training.page.publish"), key=f"publish_{c['id']}", on_click=forms.submit,
                           args=("review", lambda s, i=c["id"]: training.review_case(s, actor, case_id=i, publish=True)),
                           kwargs={"success": tr("training.page.published")})
+    if actor.is_manager:
+        include_form(actor)
     deals = read(lambda s: training.case_deals(s, actor))
     if not deals:
         return
@@ -266,6 +301,27 @@ def cases_section(actor: Actor) -> None:
                                                         values={f: forms.value(form, f) for f in fields})),
               kwargs={"fields": fields, "success": tr("training.page.case_submitted")})
     forms.messages(form, fields=fields)
+
+
+def include_form(actor: Actor) -> None:
+    """A course includes a published case."""
+    published = {c["id"]: c["title"] for c in read(lambda s: training.search_cases(s, actor))}
+    courses = _courses(actor)
+    if not published or not courses:
+        return
+    st.subheader(tr("training.page.include_case"))
+    form = "include"
+    c1, c2 = st.columns(2)
+    with c1:
+        choice(st.selectbox, tr("training.page.case_title"), list(published), published,
+               key=forms.widget_key(form, "case_id"))
+    with c2:
+        choice(st.selectbox, tr("training.page.course"), list(courses), courses, key=forms.widget_key(form, "course_id"))
+    st.button(tr("training.page.include"), key="include_btn", on_click=forms.submit,
+              args=(form, lambda s, form=form: training.include_case(
+                  s, actor, course_id=forms.value(form, "course_id"), case_id=forms.value(form, "case_id"))),
+              kwargs={"success": tr("common.saved")})
+    forms.messages(form)
 
 
 def events_section(actor: Actor) -> None:

@@ -58,3 +58,40 @@ def test_rep_sees_only_own_payouts(demo_db_url, demo_actors):
     text = " ".join(e.label for e in at.expander) + " ".join(str(d.value) for d in at.dataframe)
     assert at.expander, "the rep's payouts are listed"
     assert not any(name in text for name in others)
+
+
+def test_manager_saves_approves_and_pays_then_the_period_is_locked(org_company):
+    from datetime import date
+    from decimal import Decimal
+
+    from services.db import session_scope
+    from services.incentives import add_scheme
+    from services.models import Customer, Deal, IncentiveScheme, Payout
+
+    url, engine, org = org_company
+    with session_scope(engine) as s:
+        add_scheme(s, org.admin, values={"name": "Monthly", "basis": "won_amount", "mode": "marginal",
+                                         "tiers": "0:2%,100000:4%", "period": "month"})
+        c = Customer(name="Acme", owner_id=org.rep_n1.id)
+        s.add(c)
+        s.flush()
+        s.add(Deal(name="d", customer_id=c.id, owner_id=org.rep_n1.id, stage_id=org.stages["Won"],
+                   amount=Decimal("150000"), opened_on=date(2027, 4, 1), closed_on=date(2027, 4, 20)))
+        sid = s.scalar(select(IncentiveScheme.id))
+    at = open_page(PAGE, org.manager_n)
+    at.text_input(key=f"pay_period_{sid}").input("2027-04")
+    rerun(at)
+    assert next(m for m in at.metric if m.label.startswith("Total payouts")).value == "¥4,000.00"  # 2,000 + 2,000
+    lines = [md.value for md in at.markdown]
+    assert any("¥50,000.00 × 4.00% = ¥2,000.00" in line for line in lines), lines  # the marginal slice
+    rerun(at, at.button(key="payouts_save"))
+    rerun(at, at.button(key="payouts_pay"))
+    assert any("not approved" in e.value for e in at.error)
+    rerun(at, at.button(key="payouts_approve"))
+    rerun(at, at.button(key="payouts_pay"))
+    assert any("locked" in s.value for s in at.success)
+    with session_scope(engine) as s:
+        rows = {p.user_id: (p.amount, p.paid) for p in s.scalars(select(Payout)).all()}
+        assert rows == {org.rep_n1.id: (Decimal("4000.00"), True), org.rep_n2.id: (Decimal("0.00"), True)}  # North
+    rerun(at, at.button(key="payouts_save"))
+    assert any("paid and locked" in e.value for e in at.error)
