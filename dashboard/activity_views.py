@@ -313,6 +313,21 @@ def agenda_section(actor: Actor, owner_id: int | None, today: date) -> None:
     for bucket in ("overdue", "today", "this_week"):
         st.subheader(tr(f"activities.{bucket}"))
         _agenda_rows(actor, data[bucket], show_owner=actor.is_manager)
+    review_actions_section(actor, owner_id)
+
+
+def review_actions_section(actor: Actor, owner_id: int | None) -> None:
+    """The open action items of the reviews that name this owner (checked off at the next review)."""
+    from dashboard.runner import read
+    from services.reviews import open_actions
+
+    items = read(lambda s: open_actions(s, actor, owner_id=owner_id))
+    if not items:
+        return
+    st.subheader(tr("analytics.agenda_actions"))
+    for a in items:
+        due = a.due_on.isoformat() if a.due_on else "—"
+        st.markdown(f"- **{plain(a.title)}** · {plain(due)} · {plain(tr(f'analytics.action_{a.status}'))}")
 
 
 # ---------------------------------------------------------------------------

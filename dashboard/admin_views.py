@@ -444,7 +444,8 @@ def _save_settings(actor: Actor) -> None:
            "default_language": v("language"), "session_days": whole(v("session_days")),
            "pool_reclaim_days": {tier: whole(v(f"reclaim_{tier}")) for tier in ("A", "B", "C")},
            "pool_rep_cap": whole(v("cap")), "pool_claim_cooldown_days": whole(v("cooldown")),
-           "pool_exempt_open_deals": bool(v("exempt")), "activity_next_contact_required": bool(v("next_required"))}
+           "pool_exempt_open_deals": bool(v("exempt")), "activity_next_contact_required": bool(v("next_required")),
+           "forecast_commit_probability": whole(v("commit_probability"))}
     forms.submit(SETTINGS_FORM, lambda s: company_settings.update_settings(s, actor, values=new),
                  success=tr("common.saved"))
 
@@ -484,6 +485,9 @@ def settings_tab(actor: Actor, read_only: bool) -> None:
         st.markdown(f"**{tr('admin.settings_activities')}**")
         st.checkbox(labels["activity_next_contact_required"], value=bool(values["activity_next_contact_required"]),
                     key=key("next_required"))
+        st.markdown(f"**{tr('admin.settings_forecast')}**")
+        number_field(labels["forecast_commit_probability"], key("commit_probability"),
+                     value=int(values.get("forecast_commit_probability") or 75))
         st.form_submit_button(tr("common.save"), type="primary", disabled=read_only, key="set_submit",
                               on_click=None if read_only else _save_settings, args=(actor,))
 

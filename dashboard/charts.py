@@ -9,7 +9,7 @@ them through ``chart.to_dict()``. Importing this module registers and enables th
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import pandas as pd
@@ -253,10 +253,12 @@ def gantt_chart(
     task_title: str = "",
     date_title: str = "",
     group_title: str = "",
+    colors: Mapping[str, str] | None = None,
     title: str = "",
 ) -> alt.LayerChart | alt.Chart:
     """One bar per task from ``start`` to ``end`` (rows in the given order), coloured by
-    ``group``; a red rule marks ``today`` when given."""
+    ``group`` (with ``colors``: group value → colour, e.g. overdue in red); a red rule
+    marks ``today`` when given."""
     data = _iso_dates(df, [start, end])
     tasks = list(data[task])
     enc = {
@@ -267,7 +269,8 @@ def gantt_chart(
                     alt.Tooltip(f"{start}:T", format="%Y-%m-%d"), alt.Tooltip(f"{end}:T", format="%Y-%m-%d")],
     }
     if group:
-        enc["color"] = alt.Color(f"{group}:N", title=group_title)
+        scale = alt.Scale(domain=list(colors), range=list(colors.values())) if colors else alt.Undefined
+        enc["color"] = alt.Color(f"{group}:N", title=group_title, scale=scale)
     bars = alt.Chart(data).mark_bar(cornerRadius=3, **({} if group else {"color": PRIMARY})).encode(**enc)
     if today is None:
         return bars.properties(title=title, width="container")
@@ -300,3 +303,34 @@ def stage_bar(
         )
         .properties(title=title, width="container")
     )
+
+
+def budget_chart(
+    df: pd.DataFrame,
+    *,
+    label: str = "label",
+    planned: str = "planned",
+    spent: str = "spent",
+    planned_label: str = "Planned",
+    spent_label: str = "Spent",
+    over_label: str = "Over budget",
+    locale: str | None = None,
+    title: str = "",
+) -> alt.LayerChart:
+    """Planned as a wide grey bar and spent as a narrow bar inside it per row — red when
+    spent exceeds planned (over budget), blue otherwise."""
+    data = df[[label, planned, spent]].copy()
+    data[planned] = data[planned].astype(float)
+    data[spent] = data[spent].astype(float)
+    data["state"] = [over_label if s > p else spent_label for p, s in zip(data[planned], data[spent], strict=True)]
+    names = list(data[label])
+    y = alt.Y(f"{label}:N", sort=names, title=None)
+    tips = [alt.Tooltip(f"{label}:N", title=" "), alt.Tooltip(f"{planned}:Q", title=planned_label, format=MONEY_FORMAT),
+            alt.Tooltip(f"{spent}:Q", title=spent_label, format=MONEY_FORMAT)]
+    plan_bars = alt.Chart(data).mark_bar(size=22, color=MUTED).encode(
+        x=alt.X(f"{planned}:Q", title=None, axis=money_axis(locale)), y=y, tooltip=tips)
+    spent_bars = alt.Chart(data).mark_bar(size=10).encode(
+        x=f"{spent}:Q", y=y, tooltip=tips,
+        color=alt.Color("state:N", title=None, scale=alt.Scale(domain=[spent_label, over_label],
+                                                               range=[PRIMARY, BAD])))
+    return alt.layer(plan_bars, spent_bars).properties(title=title, width="container", height=alt.Step(34))

@@ -115,6 +115,16 @@ def read(work: Callable[[Session], T]) -> T:
     return run_in_transaction(get_engine(), work, write=False)
 
 
+def try_read(work: Callable[[Session], T], *, labels: Mapping[str, str] | None = None) -> Outcome:
+    """``work(session)`` in a read-only transaction, for a read the user's input can refuse
+    (a period typed wrong, a target they may not see): an ``Outcome`` like ``run_service``'s,
+    without bumping the data version (nothing was written)."""
+    try:
+        return Outcome(value=run_in_transaction(get_engine(), work, write=False))
+    except Exception as exc:  # noqa: BLE001 — every failure becomes a message, none a traceback
+        return outcome_of(exc, labels)
+
+
 def show_outcome(outcome: Outcome, labels: Mapping[str, str] | None = None, *, success: str | None = None) -> None:
     """Put an outcome on screen: ``success`` (if given) when it went through; otherwise one
     red box with the call's message and one line per field (labelled) and per row."""

@@ -308,9 +308,8 @@ def _agenda_statements(bucket: str, owners: str, sqlite: bool, limit: int):
     newest_first = bucket == "overdue"
     p_order = Activity.planned_at.desc() if newest_first else Activity.planned_at
     f_order = Customer.next_contact_on.desc() if newest_first else Customer.next_contact_on
-    counts = select(
-        select(func.count()).select_from(Activity).where(*planned).scalar_subquery(),
-        select(func.count()).select_from(Customer).where(*follow).scalar_subquery())
+    counts = (select(func.count()).select_from(Activity).where(*planned),
+              select(func.count()).select_from(Customer).where(*follow))
     return (_PLANNED.where(*planned).order_by(p_order, Activity.id).limit(limit),
             _FOLLOW_UPS.where(*follow).order_by(f_order, Customer.id).limit(limit), counts)
 
@@ -344,15 +343,15 @@ def _agenda_frame(records: list[tuple], total: int | None = None) -> pd.DataFram
 def _agenda_bucket(conn, statements, params: dict[str, Any], *, newest_first: bool, limit: int,
                    tz: ZoneInfo) -> tuple[list[tuple], int]:
     """One bucket: planned activities and follow-ups matching the conditions, at most
-    ``limit`` of each from SQL (merged, then cut to ``limit``), plus the full count — counted
-    in SQL (on the bare tables, no joins) only when a side came back full."""
-    planned_stmt, follow_stmt, counts_stmt = statements
+    ``limit`` of each from SQL (merged, then cut to ``limit``), plus the full count: a side
+    that came back full is counted in SQL (on its bare table, no joins); a side that did not
+    is already whole (each follow-up counted costs a probe for its open activities)."""
+    planned_stmt, follow_stmt, (count_planned, count_follow) = statements
     planned = conn.execute(planned_stmt, params).all()
     follow = conn.execute(follow_stmt, params).all()
-    total = len(planned) + len(follow)
-    if len(planned) == limit or len(follow) == limit:
-        counts = conn.execute(counts_stmt, params).one()
-        total = int(counts[0]) + int(counts[1])
+    n_planned = int(conn.execute(count_planned, params).scalar()) if len(planned) == limit else len(planned)
+    n_follow = int(conn.execute(count_follow, params).scalar()) if len(follow) == limit else len(follow)
+    total = n_planned + n_follow
 
     def key(r):  # due date, then time (follow-ups first on their day), owner, customer
         return (r[9], r[10].timestamp() if r[10] is not None else 0.0, r[8] or "", r[4] or "")

@@ -359,9 +359,22 @@ def record_payment(session: Session, actor: Actor, *, contract_id: int, plan_id:
 # reads
 
 
-def _paid_per_plan():
-    return (select(Payment.plan_id.label("plan_id"), func.sum(Payment.amount).label("paid"))
-            .where(Payment.plan_id.is_not(None)).group_by(Payment.plan_id).subquery("paid_plan"))
+def _paid_on_plan():
+    """Σ payments on the installment of the surrounding row (``ix_payment_plan_paid``: one
+    index range per installment shown or counted, never every payment grouped first)."""
+    return (select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.plan_id == PaymentPlan.id)
+            .correlate(PaymentPlan).scalar_subquery())
+
+
+def _paid_source(session: Session, *, full_pass: bool):
+    """(grouped payments to outer-join on the installment id, or None; the paid amount). A
+    pass over every installment on PostgreSQL groups the payments once and hash-joins them;
+    SQLite (no hash joins) and passes over a few installments sum per installment."""
+    if full_pass and session.get_bind().dialect.name == "postgresql":
+        grouped = (select(Payment.plan_id.label("plan_id"), func.sum(Payment.amount).label("paid"))
+                   .where(Payment.plan_id.is_not(None)).group_by(Payment.plan_id).subquery("paid_plan"))
+        return grouped, func.coalesce(grouped.c.paid, 0)
+    return None, _paid_on_plan()
 
 
 def installment_status_expr(amount, paid, due_on, today: date):
@@ -374,9 +387,8 @@ def installment_status_expr(amount, paid, due_on, today: date):
     )
 
 
-def _installment_select(today: date):
-    paid = _paid_per_plan()
-    paid_amount = func.coalesce(paid.c.paid, 0)
+def _installment_select(today: date, paid_source: tuple | None = None):
+    grouped, paid_amount = paid_source or (None, _paid_on_plan())
     status = installment_status_expr(PaymentPlan.amount, paid_amount, PaymentPlan.due_on, today)
     stmt = (
         select(PaymentPlan.id, PaymentPlan.contract_id, Contract.number, Customer.name.label("customer_name"),
@@ -386,8 +398,9 @@ def _installment_select(today: date):
         .join(Contract, Contract.id == PaymentPlan.contract_id)
         .join(Customer, Customer.id == Contract.customer_id)
         .join(User, User.id == Contract.owner_id)
-        .outerjoin(paid, paid.c.plan_id == PaymentPlan.id)
     )
+    if grouped is not None:
+        stmt = stmt.outerjoin(grouped, grouped.c.plan_id == PaymentPlan.id)
     return stmt, status, paid_amount
 
 
@@ -412,29 +425,37 @@ def installments(session: Session, actor: Actor, *, contract_id: int, today: dat
     return _money_frame(rows, INSTALLMENT_COLUMNS)
 
 
+def _open_installments(session: Session, actor: Actor, *, window: tuple, today: date, owner_id: int | None,
+                       limit: int, offset: int, full_pass: bool = False) -> pd.DataFrame:
+    """Not fully paid installments (paid < amount, to the cent) due in ``window`` on live
+    contracts the actor may see, by due date: at most ``limit`` rows, with ``.attrs['count']``
+    and ``.attrs['remaining']`` over all of them. The totals read only the installment,
+    contract and payment indexes (no names joined); paid is summed per installment."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    source = _paid_source(session, full_pass=full_pass)
+    stmt, _, paid = _installment_select(today, source)
+    cond = (*window, paid < PaymentPlan.amount - _CENT, Contract.status.in_(COLLECTING),
+            owner_in(Contract.owner_id, ids))
+    rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
+                           ).all()
+    frame = _money_frame(rows, INSTALLMENT_COLUMNS)
+    totals = (select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0))
+              .select_from(PaymentPlan).join(Contract, Contract.id == PaymentPlan.contract_id))
+    if source[0] is not None:
+        totals = totals.outerjoin(source[0], source[0].c.plan_id == PaymentPlan.id)
+    count, remaining = session.execute(totals.where(*cond)).one()
+    frame.attrs["count"] = int(count)
+    frame.attrs["remaining"] = _dec(remaining)
+    return frame
+
+
 def due_installments(session: Session, actor: Actor, *, start: date, end: date, today: date,
                      owner_id: int | None = None, limit: int = 200, offset: int = 0) -> pd.DataFrame:
     """Installments due in [start, end) that are not fully paid (e.g. due this month), on
     live contracts the actor may see, by due date: at most ``limit`` rows, with the count
     and the remaining amount of all of them in ``.attrs`` (``count``, ``remaining``)."""
-    ids = scoped_owner_ids(session, actor, owner_id)
-    stmt, status, _ = _installment_select(today)
-    cond = (PaymentPlan.due_on >= start, PaymentPlan.due_on < end, status != "paid", Contract.status.in_(COLLECTING),
-            owner_in(Contract.owner_id, ids))
-    rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
-                           ).all()
-    return _with_totals(session, _money_frame(rows, INSTALLMENT_COLUMNS), stmt.where(*cond))
-
-
-def _with_totals(session: Session, frame: pd.DataFrame, matching) -> pd.DataFrame:
-    """``.attrs['count']`` and ``.attrs['remaining']``: how many installments the statement
-    ``matching`` finds and what is left to collect on them — over all of them, not just the
-    rows returned."""
-    found = matching.subquery("matching")
-    row = session.execute(select(func.count(), func.coalesce(func.sum(found.c.remaining), 0))).one()
-    frame.attrs["count"] = int(row[0])
-    frame.attrs["remaining"] = _dec(row[1])
-    return frame
+    return _open_installments(session, actor, window=(PaymentPlan.due_on >= start, PaymentPlan.due_on < end),
+                              today=today, owner_id=owner_id, limit=limit, offset=offset)
 
 
 def overdue_installments(session: Session, actor: Actor, *, today: date, owner_id: int | None = None,
@@ -442,13 +463,8 @@ def overdue_installments(session: Session, actor: Actor, *, today: date, owner_i
     """Installments past due and not fully paid, oldest first, on live contracts: at most
     ``limit`` rows, with the count and remaining amount of all of them in ``.attrs``
     (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment)."""
-    ids = scoped_owner_ids(session, actor, owner_id)
-    stmt, status, _ = _installment_select(today)
-    cond = (PaymentPlan.due_on < today, status == "overdue", Contract.status.in_(COLLECTING),
-            owner_in(Contract.owner_id, ids))
-    rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
-                           ).all()
-    return _with_totals(session, _money_frame(rows, INSTALLMENT_COLUMNS), stmt.where(*cond))
+    return _open_installments(session, actor, window=(PaymentPlan.due_on < today,), today=today,
+                              owner_id=owner_id, limit=limit, offset=offset, full_pass=True)
 
 
 PAYMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_name", "installment", "received_on",
@@ -497,22 +513,24 @@ CONTRACT_COLUMNS = ["id", "number", "deal_id", "customer_id", "customer_name", "
                     "due_to_date", "collected", "overdue_amount", "collection_ratio"]
 
 
-def _contract_select(today: date):
-    """Contracts with planned, due to date, collected, overdue (remaining on overdue
-    installments) and collection ratio, all aggregated in SQL."""
-    paid = _paid_per_plan()
-    paid_amount = func.coalesce(paid.c.paid, 0)
+def _contract_select(today: date, chosen):
+    """The contracts whose ids ``chosen`` (a CTE of contract ids: one page, one customer's)
+    holds, with planned, due to date, collected, overdue (remaining on overdue installments)
+    and collection ratio, aggregated in SQL over those contracts' installments and payments
+    only (index ranges per contract), never over every contract's."""
+    ids = select(chosen.c.id)  # the caller orders by ``chosen``'s columns: the outer loop stays on the few chosen
+    paid = _paid_on_plan()
     plan = (
         select(PaymentPlan.contract_id.label("contract_id"),
                func.sum(PaymentPlan.amount).label("planned"),
                func.sum(case((PaymentPlan.due_on <= today, PaymentPlan.amount), else_=0)).label("due_to_date"),
-               func.sum(case((and_(PaymentPlan.due_on < today, paid_amount < PaymentPlan.amount - _CENT),
-                              PaymentPlan.amount - paid_amount), else_=0)).label("overdue_amount"))
-        .outerjoin(paid, paid.c.plan_id == PaymentPlan.id)
+               func.sum(case((and_(PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT),
+                              PaymentPlan.amount - paid), else_=0)).label("overdue_amount"))
+        .where(PaymentPlan.contract_id.in_(ids))
         .group_by(PaymentPlan.contract_id).subquery("plan_sum")
     )
     got = (select(Payment.contract_id.label("contract_id"), func.sum(Payment.amount).label("collected"))
-           .group_by(Payment.contract_id).subquery("got"))
+           .where(Payment.contract_id.in_(ids)).group_by(Payment.contract_id).subquery("got"))
     collected = func.coalesce(got.c.collected, 0)
     return (
         select(Contract.id, Contract.number, Contract.deal_id, Contract.customer_id,
@@ -521,6 +539,8 @@ def _contract_select(today: date):
                Contract.status, Contract.version, func.coalesce(plan.c.planned, 0).label("planned"),
                func.coalesce(plan.c.due_to_date, 0).label("due_to_date"), collected.label("collected"),
                func.coalesce(plan.c.overdue_amount, 0).label("overdue_amount"))
+        .select_from(chosen)
+        .join(Contract, Contract.id == chosen.c.id)
         .join(Customer, Customer.id == Contract.customer_id)
         .join(User, User.id == Contract.owner_id)
         .outerjoin(plan, plan.c.contract_id == Contract.id)
@@ -536,33 +556,40 @@ def _contract_frame(rows) -> pd.DataFrame:
     return frame
 
 
-def list_contracts(session: Session, actor: Actor, *, today: date, owner_id: int | None = None,
-                   status: str | None = None, search: str | None = None, limit: int = 50,
-                   offset: int = 0) -> pd.DataFrame:
-    """Contracts the actor may see, newest first, with collected vs due and the collection
-    ratio; ``search`` matches number or customer name; paged in SQL."""
-    ids = scoped_owner_ids(session, actor, owner_id)
-    stmt = _contract_select(today).where(owner_in(Contract.owner_id, ids))
+def _contract_filter(stmt, ids: set[int] | None, status: str | None, search: str | None):
+    stmt = stmt.where(owner_in(Contract.owner_id, ids))
     if status:
         stmt = stmt.where(Contract.status == status)
     if search:
         like = f"%{search.strip()}%"
-        stmt = stmt.where(or_(Contract.number.ilike(like), Customer.name.ilike(like)))
-    newest = func.coalesce(Contract.signed_on, date(1900, 1, 1))
-    rows = session.execute(stmt.order_by(newest.desc(), Contract.id.desc()).limit(limit).offset(offset)).all()
+        stmt = stmt.join(Customer, Customer.id == Contract.customer_id).where(
+            or_(Contract.number.ilike(like), Customer.name.ilike(like)))
+    return stmt
+
+
+def _newest_first(signed_on, contract_id):
+    # signed date down its index, unsigned (drafts) last, then newest id
+    return signed_on.desc().nulls_last(), contract_id.desc()
+
+
+def list_contracts(session: Session, actor: Actor, *, today: date, owner_id: int | None = None,
+                   status: str | None = None, search: str | None = None, limit: int = 50,
+                   offset: int = 0) -> pd.DataFrame:
+    """Contracts the actor may see, newest signed first (unsigned last), with collected vs
+    due and the collection ratio; ``search`` matches number or customer name; paged in SQL
+    (the page's ids first, then the sums for those contracts only)."""
+    ids = scoped_owner_ids(session, actor, owner_id)
+    page = (_contract_filter(select(Contract.id, Contract.signed_on), ids, status, search)
+            .order_by(*_newest_first(Contract.signed_on, Contract.id)).limit(limit).offset(offset).cte("page"))
+    rows = session.execute(_contract_select(today, page).order_by(*_newest_first(page.c.signed_on, page.c.id))).all()
     return _contract_frame(rows)
 
 
 def count_contracts(session: Session, actor: Actor, *, owner_id: int | None = None, status: str | None = None,
                     search: str | None = None) -> int:
+    """How many contracts ``list_contracts`` pages through (same filters), counted in SQL."""
     ids = scoped_owner_ids(session, actor, owner_id)
-    stmt = (select(func.count()).select_from(Contract).join(Customer, Customer.id == Contract.customer_id)
-            .where(owner_in(Contract.owner_id, ids)))
-    if status:
-        stmt = stmt.where(Contract.status == status)
-    if search:
-        like = f"%{search.strip()}%"
-        stmt = stmt.where(or_(Contract.number.ilike(like), Customer.name.ilike(like)))
+    stmt = _contract_filter(select(func.count()).select_from(Contract), ids, status, search)
     return int(session.scalar(stmt) or 0)
 
 
@@ -571,26 +598,48 @@ def list_customer_contracts(session: Session, actor: Actor, *, customer_id: int,
     the customer must be visible (else ``NotFound``)."""
     get_visible_customer(session, actor, customer_id)
     today = today or local_date(utcnow(), local_tz(session))
-    rows = session.execute(_contract_select(today).where(Contract.customer_id == customer_id,
-                                                         owner_filter(session, actor, Contract.owner_id))
-                           .order_by(Contract.id.desc())).all()
+    chosen = select(Contract.id).where(Contract.customer_id == customer_id,
+                                       owner_filter(session, actor, Contract.owner_id)).cte("chosen")
+    rows = session.execute(_contract_select(today, chosen).order_by(chosen.c.id.desc())).all()
     return _contract_frame(rows)
 
 
 def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: int | None = None) -> pd.DataFrame:
     """Per owner over their signed / executing / completed contracts: contract amount,
     due to date, collected, overdue amount and collection ratio = collected ÷ contract
-    amount (ratio_due = collected ÷ due to date). Biggest contract amount first."""
+    amount (ratio_due = collected ÷ due to date). Biggest contract amount first.
+
+    Four grouped sums per owner (contracts; installments due; payments; overdue
+    installments' remaining), each read from its covering index through the owners' live
+    contracts — the same totals as summing each contract's figures, without building them."""
     ids = scoped_owner_ids(session, actor, owner_id)
-    per = _contract_select(today).where(Contract.status.in_(COLLECTING), owner_in(Contract.owner_id, ids)).subquery()
-    rows = session.execute(
-        select(per.c.owner_id, per.c.owner_name, func.count().label("contracts"),
-               func.sum(per.c.amount).label("amount"), func.sum(per.c.due_to_date).label("due_to_date"),
-               func.sum(per.c.collected).label("collected"), func.sum(per.c.overdue_amount).label("overdue_amount"))
-        .group_by(per.c.owner_id, per.c.owner_name).order_by(func.sum(per.c.amount).desc())
-    ).all()
-    frame = _money_frame(rows, ["owner_id", "owner_name", "contracts", "amount", "due_to_date", "collected",
-                                "overdue_amount"], money=("amount", "due_to_date", "collected", "overdue_amount"))
+    live = (Contract.status.in_(COLLECTING), owner_in(Contract.owner_id, ids))
+    per: dict[int, list] = {
+        r.owner_id: [r.owner_id, r.owner_name, int(r.n), _dec(r.amount), _dec(0), _dec(0), _dec(0)]
+        for r in session.execute(
+            select(Contract.owner_id, User.display_name.label("owner_name"), func.count().label("n"),
+                   func.sum(Contract.amount).label("amount"))
+            .join(User, User.id == Contract.owner_id).where(*live).group_by(Contract.owner_id, User.display_name))
+    }
+    grouped, paid = _paid_source(session, full_pass=True)
+    overdue_from = select(Contract.owner_id, func.sum(PaymentPlan.amount - paid)).join(
+        PaymentPlan, PaymentPlan.contract_id == Contract.id)
+    if grouped is not None:
+        overdue_from = overdue_from.outerjoin(grouped, grouped.c.plan_id == PaymentPlan.id)
+    sums = (
+        (4, select(Contract.owner_id, func.sum(PaymentPlan.amount)).join(PaymentPlan, PaymentPlan.contract_id == Contract.id)
+         .where(*live, PaymentPlan.due_on <= today)),
+        (5, select(Contract.owner_id, func.sum(Payment.amount)).join(Payment, Payment.contract_id == Contract.id)
+         .where(*live)),
+        (6, overdue_from.where(*live, PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT)),
+    )
+    for col, stmt in sums:
+        for owner, value in session.execute(stmt.group_by(Contract.owner_id)).all():
+            if owner in per:
+                per[owner][col] = _dec(value)
+    rows = sorted(per.values(), key=lambda r: (-r[3], r[1] or "", r[0]))
+    frame = pd.DataFrame.from_records(rows, columns=["owner_id", "owner_name", "contracts", "amount", "due_to_date",
+                                                     "collected", "overdue_amount"])
     frame["collection_ratio"] = [float(c / a) if a else None for c, a in zip(frame["collected"], frame["amount"],
                                                                               strict=True)]
     frame["ratio_due"] = [float(c / d) if d else None for c, d in zip(frame["collected"], frame["due_to_date"],

@@ -284,3 +284,46 @@ def is_empty(engine: Engine) -> bool:
         return True
     with read_scope(engine) as s:
         return s.scalar(select(func.count()).select_from(User)) == 0
+
+
+#: SQLite ``analysis_limit`` for full statistics: 0 reads every index entry. A sampled ANALYZE
+#: (e.g. 1000 rows per index) mis-counts skewed columns — deals per stage came out as 1,001
+#: when won / lost held 75k / 187k — and the planner then reads the wrong index row by row.
+FULL_ANALYSIS = 0
+#: ``analysis_limit`` for the scheduled ``PRAGMA optimize`` (bounded work on a live database).
+OPTIMIZE_ANALYSIS = 0
+
+
+def refresh_statistics(engine: Engine, *, tables: list[str] | None = None) -> None:
+    """Planner statistics that match the data, after bulk changes (the demo build, a large
+    import) and on a schedule: SQLite ``ANALYZE`` with ``analysis_limit`` off (every index
+    entry counted), PostgreSQL ``ANALYZE`` of our tables (``tables``, default every table of
+    the models; a bare ANALYZE would visit every schema of a shared database). Runs outside
+    any service transaction; readers keep reading meanwhile."""
+    if is_sqlite(engine):
+        with engine.connect() as conn:
+            conn.commit()
+            sqlite_outside_transaction(conn, f"PRAGMA analysis_limit={FULL_ANALYSIS}")
+            for table in tables or [""]:
+                sqlite_outside_transaction(conn, f'ANALYZE "{table}"' if table else "ANALYZE")
+        return
+    from sqlmodel import SQLModel
+
+    import services.models  # noqa: F401  (registers the tables)
+
+    names = tables or [t.name for t in SQLModel.metadata.sorted_tables]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{n}"' for n in names))
+
+
+def optimize_statistics(engine: Engine) -> None:
+    """The scheduled refresh (a daily job): SQLite ``PRAGMA optimize`` — ANALYZE of the tables
+    whose row counts moved enough since their last statistics; PostgreSQL ``ANALYZE`` of our
+    tables (autovacuum does this too, this bounds how stale they can get)."""
+    if is_sqlite(engine):
+        with engine.connect() as conn:
+            conn.commit()
+            sqlite_outside_transaction(conn, f"PRAGMA analysis_limit={OPTIMIZE_ANALYSIS}")
+            sqlite_outside_transaction(conn, "PRAGMA optimize")
+        return
+    refresh_statistics(engine)

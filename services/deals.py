@@ -110,6 +110,14 @@ def _check_refs(session: Session, values: Mapping[str, Any], loc: str, errors: d
             errors["channel_id"] = t("err.unknown_ref", loc, value=values["channel_id"])
 
 
+def _check_discount(session: Session, actor: Actor, product_id: int | None, amount: Decimal | None,
+                    owner_id: int | None, today: date) -> None:
+    """The active sales plan's discount limit for the actor's role (``plans.check_discount``)."""
+    from services.plans import check_discount  # plans reads targets and analytics; imported when needed
+
+    check_discount(session, actor, product_id=product_id, amount=amount, owner_id=owner_id, today=today)
+
+
 def _check_common(values: dict[str, Any], loc: str, errors: dict[str, str], opened_on: date | None) -> None:
     """Field rules shared by create and update (only the keys present are checked)."""
     if "name" in values:
@@ -202,6 +210,12 @@ def insert_deals(session: Session, actor: Actor, rows: list[Mapping[str, Any]], 
             continue
         clean, errs = check_new_deal(raw, loc, stage_kind=stage.kind, stage_probability=stage.probability,
                                      today=today)
+        if not errs:
+            try:
+                _check_discount(session, actor, clean.get("product_id"), clean.get("amount"), clean.get("owner_id"),
+                                today)
+            except ValidationError as exc:
+                errs = exc.errors
         if errs:
             row_errors[i] = errs
         prepared.append(clean)
@@ -303,6 +317,9 @@ def update_deal(session: Session, actor: Actor, *, deal_id: int, version: int,
     _check_refs(session, values, loc, errors)
     if errors:
         raise ValidationError(errors)
+    if {"amount", "product_id"} & values.keys():
+        _check_discount(session, actor, values.get("product_id", row.product_id), values.get("amount", row.amount),
+                        values.get("owner_id", row.owner_id), _today(session, now))
     if "customer_id" in values:
         visible_editable_customer(session, actor, values["customer_id"])
     if "owner_id" in values:

@@ -4,7 +4,8 @@ any user's request (the dashboard starts them in a background thread after the p
 drawn; ``salesops`` commands run them on demand), and in short batches (the transaction
 rule in ``services.db``), so the team keeps working while a job runs.
 
-Today: the public-pool reclaim. A job is a function ``(engine, now) -> result`` listed in
+Today: the public-pool reclaim, then fresh planner statistics (``db.optimize_statistics``:
+SQLite ``PRAGMA optimize``, PostgreSQL ``ANALYZE``) so query plans follow the data. A job is a function ``(engine, now) -> result`` listed in
 ``DAILY_JOBS`` with the setting that records its last day.
 """
 
@@ -21,7 +22,7 @@ from services import settings
 from services.access import SYSTEM
 from services.clock import as_utc, company_today
 from services.customers import reclaim_stale_customers
-from services.db import run_in_transaction
+from services.db import optimize_statistics, run_in_transaction
 from services.models import utcnow
 
 #: Customers moved to the pool per transaction by the daily reclaim.
@@ -41,8 +42,16 @@ def reclaim_in_batches(engine: Engine, now: datetime) -> int:
             return moved
 
 
+def planner_statistics(engine: Engine, now: datetime) -> bool:
+    """The daily statistics refresh (``services.db.optimize_statistics``); True when done."""
+    optimize_statistics(engine)
+    return True
+
+
 DAILY_JOBS: dict[str, tuple[str, Callable[[Engine, datetime], Any]]] = {
     "pool_reclaim": ("pool_last_reclaim_on", reclaim_in_batches),
+    # after the reclaim, which moves many customers at once
+    "planner_statistics": ("statistics_last_run_on", planner_statistics),
 }
 
 

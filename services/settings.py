@@ -27,8 +27,12 @@ DEFAULTS: dict[str, Any] = {
     "pool_claim_cooldown_days": 7,
     "pool_exempt_open_deals": True,
     "pool_last_reclaim_on": None,
+    # planner statistics refreshed by the daily job (services.jobs)
+    "statistics_last_run_on": None,
     # activities
     "activity_next_contact_required": True,
+    # forecast: open deals at or above this probability (percent) are the commit
+    "forecast_commit_probability": 75,
     # sign-in
     "session_days": 7,
     "demo_mode": False,
@@ -45,12 +49,14 @@ VALIDATORS = {
     "pool_exempt_open_deals": lambda v: isinstance(v, bool),
     "activity_next_contact_required": lambda v: isinstance(v, bool),
     "session_days": lambda v: isinstance(v, int) and 1 <= v <= 90,
+    "forecast_commit_probability": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100,
 }
 
 
 #: Whole-number settings and their allowed ranges (the message of a refused value names it).
 RANGES = {"fiscal_year_start_month": (1, 12), "pool_reclaim_days": (0, 3650), "pool_rep_cap": (0, 1_000_000),
-          "pool_claim_cooldown_days": (0, 3650), "session_days": (1, 90)}
+          "pool_claim_cooldown_days": (0, 3650), "session_days": (1, 90),
+          "forecast_commit_probability": (1, 100)}
 _CHOICES = {"base_currency": ("CNY", "USD", "EUR", "HKD", "JPY", "GBP"), "default_language": ("zh_CN", "en")}
 
 

@@ -22,11 +22,29 @@ period's local midnights in the company time zone (setting ``timezone``).
 One module per concept; this package re-exports the public functions.
 """
 
-from services.analytics.actuals import metric_actuals, metric_total
-from services.analytics.common import SCOPES, scope_user_ids
-from services.analytics.overview import OverviewKPIs, monthly_won_trend, overview_kpis, pipeline_by_stage
-from services.analytics.report import kpi_report
-from services.analytics.targets import monthly_scope_targets, scope_target
+from importlib import import_module
 
-__all__ = ["SCOPES", "metric_actuals", "metric_total", "OverviewKPIs", "kpi_report", "monthly_won_trend", "overview_kpis", "pipeline_by_stage",
-           "scope_user_ids", "monthly_scope_targets", "scope_target"]
+# Loaded on first use (PEP 562): ``salesops report kpi`` needs ``report`` only and starts
+# without pandas, which the frame-returning modules import.
+_EXPORTS = {
+    "metric_actuals": "actuals", "metric_total": "actuals",
+    "SCOPES": "common", "scope_user_ids": "common",
+    "OverviewKPIs": "overview", "monthly_won_trend": "overview", "overview_kpis": "overview",
+    "pipeline_by_stage": "overview",
+    "kpi_report": "report",
+    "monthly_scope_targets": "targets", "scope_target": "targets",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

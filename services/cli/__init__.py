@@ -1,4 +1,4 @@
-"""``salesops`` — the command line: database setup, demo data, users, imports, reports, backup.
+"""``salesops`` — the command line: database setup, demo data, users, imports, targets, reports, backup.
 
 Every command works on the database named by ``--database-url`` (or ``DATABASE_URL``, else
 ``sqlite:///data/salesops.db``) and acts as the system administrator (``services.access.SYSTEM``)
@@ -18,7 +18,7 @@ import sys
 
 import typer
 
-from services.cli import imports, reports, setup, team, users  # noqa: F401  (registers the commands)
+from services.cli import analytics, goals, imports, reports, setup, team, users  # noqa: F401  (registers the commands)
 from services.cli.base import ClickException, _one_line, app, msg
 
 __all__ = ["app", "main"]

@@ -36,7 +36,9 @@ import_app = typer.Typer(help="Import customers, contacts, deals or activities f
 app.add_typer(user_app, name="user")
 app.add_typer(report_app, name="report")
 app.add_typer(pool_app, name="pool")
+target_app = typer.Typer(help="Targets: set, split, suggest, work back.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(target_app, name="target")
 
 
 def cli_locale() -> str:

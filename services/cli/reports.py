@@ -1,4 +1,4 @@
-"""``salesops report kpi`` and ``salesops pool reclaim``."""
+"""``salesops report kpi``, ``salesops report attainment`` and ``salesops pool reclaim``."""
 
 from __future__ import annotations
 
@@ -55,6 +55,35 @@ def report_kpi(
             typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
         else:
             typer.echo(msg("kpi_title", start=start.isoformat(), end=last.isoformat()))
+            print_table(rows)
+
+
+class AttainmentBy(StrEnum):
+    user = "user"
+    team = "team"
+
+
+@report_app.command("attainment")
+def report_attainment(
+    ctx: typer.Context,
+    period: str = typer.Option(..., "--period", help="YYYY (fiscal year), YYYY-Qn or YYYY-MM."),
+    by: AttainmentBy | None = typer.Option(None, "--by", help="Only user or only team targets."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (a list of rows)."),
+) -> None:
+    """Per target of the period: target, actual, attainment (actual / target) and the
+    run-rate projection to the period end — the Goals page's numbers."""
+    with failures():
+        from services.access import SYSTEM
+        from services.goals import attainment_report
+
+        engine = engine_of(ctx)
+        rows = read(engine, lambda session: attainment_report(session, SYSTEM, period=period,
+                                                               by=by.value if by else None))
+        keep = ("id", "metric", "scope", "holder", "period", "tier", "value", "actual", "attainment", "projection")
+        rows = [{k: r[k] for k in keep} for r in rows]
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        else:
             print_table(rows)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from services.db import sqlite_outside_transaction
+from services.db import FULL_ANALYSIS, sqlite_outside_transaction
 from services.i18n import t
 
 from .context import Demo, DemoSummary, Progress
@@ -140,7 +140,9 @@ def write(conn: Connection, demo: Demo, report: Progress, summary: DemoSummary) 
     report(0.99, t("demo.step_analyze", demo.lang))
     mark = time.perf_counter()
     if dialect == "sqlite":
-        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        # full statistics (services.db.FULL_ANALYSIS): a sampled ANALYZE mis-counts skewed
+        # columns (deals per stage) and the analytics then read the wrong index
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={FULL_ANALYSIS}")
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
     else:

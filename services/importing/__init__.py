@@ -80,7 +80,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from services.access import Actor
-from services.db import is_sqlite, session_scope
+from services.db import is_sqlite, refresh_statistics, session_scope
 from services.errors import BusyError, DomainError, PermissionDenied, ValidationError
 from services.i18n import t
 from services.importing.activities import ActivityImporter
@@ -136,6 +136,11 @@ log = logging.getLogger(__name__)
 #: A committed batch ends after this many rows or this many seconds, whichever comes first:
 #: one short write transaction each, however loaded the machine or slow the kind of row.
 BATCH_ROWS = 500
+#: An import that writes at least this many rows refreshes the statistics of its tables.
+LARGE_IMPORT_ROWS = 5_000
+#: The tables each kind of import writes to (activities move customers' contact dates too).
+IMPORT_TABLES = {"customers": ("customer",), "contacts": ("contact",), "deals": ("deal", "deal_history"),
+                 "activities": ("activity", "customer")}
 BATCH_SECONDS = 0.25
 #: SQLite: the pause between batches. A writer waiting in SQLite's busy handler retries
 #: every 50–100 ms; without a gap the next batch would take the lock back before it looks.
@@ -221,7 +226,19 @@ def run_import(engine: Engine, actor: Actor, *, kind: str, path: Source, mapping
             progress(start, len(rows))
         if pause and start < len(rows):
             time.sleep(pause)
+    if result.written >= LARGE_IMPORT_ROWS:
+        _refresh_statistics(engine, kind)
     return result
+
+
+def _refresh_statistics(engine: Engine, kind: str) -> None:
+    """Planner statistics of the tables a large import changed (``services.db``): without
+    them the planner keeps costing queries on the row counts from before. A failure here is
+    logged; the import itself is committed and reported as it is."""
+    try:
+        refresh_statistics(engine, tables=list(IMPORT_TABLES.get(kind, ())))
+    except Exception:
+        log.exception("statistics after the %s import were not refreshed", kind)
 
 
 def import_file(session: Session | Engine, actor: Actor, *, kind: str, path: Source,

@@ -187,7 +187,7 @@ class Customer(CustomerBase, table=True):
         Index("ix_customer_phone_norm", "phone_norm"),
         Index("ix_customer_email_norm", "email_norm"),
         Index("ix_customer_last_contact_archived", "last_contact_at", "archived"),  # "no contact since"
-        Index("ix_customer_created", "created_at"),
+        Index("ix_customer_created_owner", "created_at", "owner_id"),  # new customers of a period, by owner
         Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on"),
         Index("ix_customer_next_contact_owner", "next_contact_on", "archived", "owner_id"),  # agenda follow-ups
     )

@@ -197,12 +197,15 @@ class Deal(DealBase, table=True):
     """商机. Every change of stage, amount, expected close or owner writes DealHistory."""
 
     __table_args__ = (
-        # the pipeline board: per stage (and owner) count / sum / stalled from the index
-        # alone, and the largest deals of a stage in amount order
+        # the pipeline board and the Overview's pipeline: per stage (and owner) count / sum /
+        # weighted sum / stalled from the index alone, and the largest deals of a stage in
+        # amount order
         Index("ix_deal_owner_stage_board", "owner_id", "stage_id", "amount", "expected_close", "last_activity_at",
-              "created_at"),
+              "created_at", "probability"),
         Index("ix_deal_stage_board", "stage_id", "amount", "owner_id", "expected_close", "last_activity_at",
-              "created_at"),
+              "created_at", "probability"),
+        # won / lost deals of a period (won revenue, win rate, the won trend) from the index alone
+        Index("ix_deal_stage_closed", "stage_id", "closed_on", "owner_id", "amount"),
         Index("ix_deal_customer", "customer_id"),
         Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_opened_on", "opened_on"),
@@ -313,7 +316,7 @@ class ActivityRead(ActivityBase):
 class ContractBase(SQLModel):
     deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    owner_id: int = Field(foreign_key="user.id")  # indexed with status and amount (Contract)
     amount: Decimal = money_field()
     signed_on: date | None = Field(default=None, index=True)
     start_on: date | None = None
@@ -330,6 +333,8 @@ class Contract(ContractBase, table=True):
         Index("ux_contract_live_deal", "deal_id", unique=True,
               sqlite_where=text("deal_id IS NOT NULL AND status != 'cancelled'"),
               postgresql_where=text("deal_id IS NOT NULL AND status <> 'cancelled'")),
+        # an owner's contracts (collections by owner, per-rep totals) with status and amount
+        Index("ix_contract_owner_status", "owner_id", "status", "amount"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -351,10 +356,13 @@ class PaymentPlan(SQLModel, table=True):
     __tablename__ = "payment_plan"
     __table_args__ = (
         UniqueConstraint("contract_id", "installment"),
-        Index("ix_payment_plan_due", "due_on"),
+        # due / overdue lists and due-to-date sums read due date, contract and amount from
+        # the index alone, by date or per contract
+        Index("ix_payment_plan_due", "due_on", "contract_id", "amount"),
+        Index("ix_payment_plan_contract_due", "contract_id", "due_on", "amount"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(foreign_key="contract.id", index=True)
+    contract_id: int = Field(foreign_key="contract.id")
     installment: int = 1
     due_on: date
     amount: Decimal = money_field()
@@ -364,10 +372,16 @@ class PaymentPlan(SQLModel, table=True):
 class Payment(SQLModel, table=True):
     """回款: money received, against an installment (partial payments allowed)."""
 
-    __table_args__ = (Index("ix_payment_received", "received_on"),)
+    # collections of a period (all, or the owners' contracts), collected per contract and
+    # paid per installment: sums from the index alone
+    __table_args__ = (
+        Index("ix_payment_received", "received_on", "contract_id", "amount"),
+        Index("ix_payment_contract_received", "contract_id", "received_on", "amount"),
+        Index("ix_payment_plan_paid", "plan_id", "amount"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(foreign_key="contract.id", index=True)
-    plan_id: int | None = Field(default=None, foreign_key="payment_plan.id", index=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    plan_id: int | None = Field(default=None, foreign_key="payment_plan.id")
     received_on: date
     amount: Decimal = money_field()
     method: str | None = Field(default=None, max_length=30)

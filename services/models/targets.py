@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Index
+from sqlalchemy import Index, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from services.models.fields import money_field, text_field, utcnow
@@ -24,10 +24,18 @@ class TargetBase(SQLModel):
     basis_market: str | None = text_field()
     basis_history: str | None = text_field()
     basis_capacity: str | None = text_field()
+    basis_kind: str | None = Field(default=None, max_length=10)
+    basis_notes: str | None = text_field()
 
 
 class Target(TargetBase, table=True):
+    """One target; at most one per metric × scope holder × period × tier
+    (``ux_target_slot``). ``basis_kind`` names the suggestion chosen (history | market |
+    capacity | blend | manual | split) and ``basis_<kind>`` holds its numbers as JSON."""
+
     __table_args__ = (
+        Index("ux_target_slot", "metric", "scope", text("coalesce(team_id, 0)"), text("coalesce(user_id, 0)"),
+              "period_kind", "period_start", "tier", unique=True),
         Index("ix_target_lookup", "metric", "period_kind", "period_start", "scope"),
         Index("ix_target_user", "user_id"),
         Index("ix_target_team", "team_id"),
@@ -76,6 +84,8 @@ class PlanMilestone(SQLModel, table=True):
     start_on: date | None = None
     due_on: date
     done_on: date | None = None
+    # rows written without a status (older writers) read as planned, or done once done_on is set
+    status: str = Field(default="planned", max_length=12, sa_column_kwargs={"server_default": "planned"})
 
 
 class PlanAllocation(SQLModel, table=True):
@@ -91,3 +101,37 @@ class PlanAllocation(SQLModel, table=True):
     planned: Decimal = money_field()
     spent: Decimal = money_field()
     note: str | None = Field(default=None, max_length=200)
+
+
+SHARE = Numeric(5, 4)
+
+
+class PlanCampaign(SQLModel, table=True):
+    """A promotion campaign of a plan: dates (inside the plan period), channel, budget."""
+
+    __tablename__ = "plan_campaign"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="sales_plan.id", index=True)
+    name: str = Field(max_length=200)
+    channel_id: int | None = Field(default=None, foreign_key="channel.id")
+    starts_on: date
+    ends_on: date
+    budget: Decimal = money_field()
+
+
+class PlanChannelShare(SQLModel, table=True):
+    """The share of the plan's revenue a channel is expected to bring (0…1; Σ ≤ 1)."""
+
+    __tablename__ = "plan_channel_share"
+    plan_id: int = Field(foreign_key="sales_plan.id", primary_key=True)
+    channel_id: int = Field(foreign_key="channel.id", primary_key=True)
+    share: Decimal = Field(default=Decimal("0"), sa_type=SHARE)
+
+
+class PlanDiscountLimit(SQLModel, table=True):
+    """The largest discount off list price a role may give while the plan is active (0…1)."""
+
+    __tablename__ = "plan_discount_limit"
+    plan_id: int = Field(foreign_key="sales_plan.id", primary_key=True)
+    role: str = Field(max_length=16, primary_key=True)
+    max_discount: Decimal = Field(default=Decimal("0"), sa_type=SHARE)

@@ -71,7 +71,12 @@ from services.passwords import hash_password
 from services.periods import Period
 from services.reference import ChannelUpdate, LostReasonUpdate, ProductUpdate, StageUpdate
 from tests.conftest import build_org
-from tests.services import access_matrix_team
+from tests.services import (
+    access_matrix_analytics,
+    access_matrix_goals,
+    access_matrix_plans,
+    access_matrix_team,
+)
 from tests.services.access_matrix_common import (
     ADMIN,
     EVERYONE,
@@ -91,7 +96,7 @@ from tests.services.access_matrix_common import (
 )
 
 # the areas that keep their rows in their own file (see access_matrix_common)
-AREAS: tuple = (access_matrix_team,)
+AREAS: tuple = (access_matrix_goals, access_matrix_plans, access_matrix_analytics, access_matrix_team)
 
 MODULES = (access, customers, contacts, customer360, tickets, activities, deals, contracts, exporting, importing,
            analytics, users, reference, settings) + tuple(m for area in AREAS for m in area.MODULES)

@@ -97,10 +97,10 @@ def test_reclaim_is_admin_only_and_the_daily_job_runs_once_a_day(engine, org):
     add(engine, org.rep_n1.id, "stale", tier="C", last_contact_days=100)
     with pytest.raises(PermissionDenied), session_scope(engine) as s:
         cs.reclaim_stale_customers(s, org.manager_n, now=NOW)
-    assert jobs.run_daily_jobs(engine, now=NOW) == {"pool_reclaim": 1}
+    assert jobs.run_daily_jobs(engine, now=NOW) == {"pool_reclaim": 1, "planner_statistics": True}
     add(engine, org.rep_n1.id, "stale 2", tier="C", last_contact_days=100)
     assert jobs.run_daily_jobs(engine, now=NOW + timedelta(hours=1)) == {}  # the same company day
-    assert jobs.run_daily_jobs(engine, now=NOW + timedelta(days=1)) == {"pool_reclaim": 1}
+    assert jobs.run_daily_jobs(engine, now=NOW + timedelta(days=1)) == {"pool_reclaim": 1, "planner_statistics": True}
 
 
 def test_daily_reclaim_works_in_batches(engine, org, monkeypatch):

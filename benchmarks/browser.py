@@ -1,0 +1,173 @@
+"""The browser figures of ``python -m benchmarks --chromium``: a ``streamlit run`` server on a
+copy of the SQLite demo database (the runs write: sign-ins, one grid edit), Debian's
+Chromium through Playwright, and
+
+- each page's first visit as the director (click in the menu → the script has finished and
+  the page is drawn), in a fresh browser session;
+- the customer grid edit round trip as a rep (Save click → the "saved" message is shown and
+  the script has finished), median of a few edits;
+- the server's resident memory after 10 signed-in sessions have each opened the Overview.
+
+Labels come from the message catalogs in the user's language, so the demo company may be
+Chinese or English. Returns Markdown lines; asserts nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("SALESOPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+PASSWORD = "demo1234"
+APP = "[data-testid='stApp']"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _settled(page, timeout: float = 60_000) -> None:
+    page.wait_for_selector(f"{APP}[data-test-connection-state='CONNECTED']", timeout=timeout)
+    for _ in range(2):  # a rerun may follow right after: "notRunning" twice, a moment apart
+        page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=timeout)
+        page.wait_for_timeout(150)
+
+
+def _sign_in(page, url: str, username: str) -> None:
+    page.goto(url)
+    _settled(page)
+    page.locator("input[type='password']").first.wait_for()
+    page.locator("[data-testid='stTextInput'] input:not([type='password'])").first.fill(username)
+    page.locator("input[type='password']").first.fill(PASSWORD)
+    page.locator("[data-testid='stBaseButton-primaryFormSubmit'], [data-testid='stBaseButton-secondaryFormSubmit'], "
+                 "[data-testid='stFormSubmitButton'] button").first.click()
+    page.wait_for_selector("[data-testid='stSidebarNav']", timeout=60_000)
+    _settled(page)
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of the server process and its children (MB)."""
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True)
+    return sum(int(x) for x in out.stdout.split()) / 1024
+
+
+def browser_figures(sqlite_path: str) -> list[str]:
+    if not Path(CHROMIUM).exists():
+        return ["", "Browser figures: no Chromium found (SALESOPS_CHROMIUM or /usr/bin/chromium)."]
+    from playwright.sync_api import sync_playwright
+    from sqlalchemy import select
+
+    from services.db import make_engine, read_scope
+    from services.i18n import t
+    from services.models import User
+
+    tmp = Path(tempfile.mkdtemp(prefix="salesops-browser-"))
+    db = tmp / "browser.db"
+    shutil.copyfile(sqlite_path, db)
+    url_db = f"sqlite:///{db}"
+    engine = make_engine(url_db)
+    with read_scope(engine) as s:
+        rep = s.scalars(select(User).where(User.role == "rep", User.active.is_(True)).order_by(User.id)).first()
+        director = s.scalars(select(User).where(User.role == "director").order_by(User.id)).first()
+    engine.dispose()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp / "streamlit.log").open("w")
+    env = dict(os.environ, DATABASE_URL=url_db, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    lines = ["", "### Browser (headless Chromium, SQLite copy of the same database)", ""]
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except Exception:
+                time.sleep(0.3)
+        from dashboard.nav import visible_pages
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+            def session():
+                ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+                p = ctx.new_page()
+                p.set_default_timeout(60_000)
+                return ctx, p
+
+            # first visit of each page (director), each in a fresh session
+            lines += ["| page (director, first visit) | ms |", "|---|---:|"]
+            for spec in visible_pages("director"):
+                if spec.hidden:
+                    continue
+                ctx, p = session()
+                _sign_in(p, url, director.username)
+                t0 = time.perf_counter()
+                p.goto(f"{url}/{spec.key}")
+                _settled(p)
+                lines.append(f"| {spec.key} | {(time.perf_counter() - t0) * 1000:,.0f} |")
+                ctx.close()
+            # grid edit round trip (rep)
+            ctx, p = session()
+            _sign_in(p, url, rep.username)
+            p.goto(f"{url}/customers")
+            _settled(p)
+            frame = p.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
+            frame.locator(".ag-row").first.wait_for()
+            save_label = t("customers.save", rep.locale or "zh_CN")
+            saved_prefix = t("customers.saved", rep.locale or "zh_CN", created=0, updated=1, archived=0)[:4]
+            trips = []
+            for i in range(5):
+                target = frame.locator(".ag-row[row-index='0'] [col-id='region']").first
+                target.scroll_into_view_if_needed()
+                target.dblclick()
+                editor = target.locator("input").first
+                editor.wait_for()
+                editor.fill(f"Bench region {i}")
+                t0 = time.perf_counter()
+                p.get_by_role("button", name=save_label).click(delay=150)
+                p.get_by_text(saved_prefix).first.wait_for()
+                _settled(p)
+                trips.append((time.perf_counter() - t0) * 1000)
+                frame.locator(".ag-row").first.wait_for()
+            ctx.close()
+            lines += ["", f"Grid edit round trip (rep, Save click → saved and the script finished): median "
+                      f"{statistics.median(trips):,.0f} ms (min {min(trips):,.0f}, max {max(trips):,.0f}, "
+                      f"{len(trips)} edits)."]
+            # memory after 10 sessions
+            contexts = []
+            for _ in range(10):
+                ctx, p = session()
+                _sign_in(p, url, director.username)
+                contexts.append(ctx)
+            time.sleep(2)
+            lines.append(f"Server memory after 10 signed-in sessions: {_rss_mb(proc.pid):,.0f} MB resident.")
+            for ctx in contexts:
+                ctx.close()
+            browser.close()
+    except Exception as exc:  # a figure that could not be taken is reported, not raised
+        lines.append(f"(browser run stopped: {type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n".join(lines), flush=True)
+    return lines

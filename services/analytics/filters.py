@@ -1,0 +1,76 @@
+"""The deal filters the funnel, forecast and findings share: scope (``me`` / ``team`` /
+``all``, always within what the actor may see) narrowed by team, rep, product, channel and
+customer tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from services.access import Actor, owner_in, team_subtree_ids
+from services.analytics.common import scope_user_ids
+from services.models import Customer, Deal, User
+
+
+@dataclass(frozen=True)
+class DealFilter:
+    """Optional narrowing of a scope; ``None`` means no narrowing on that field."""
+
+    scope: str = "all"
+    team_id: int | None = None
+    owner_id: int | None = None
+    product_id: int | None = None
+    channel_id: int | None = None
+    tier: str | None = None
+
+
+def filter_owner_ids(session: Session, actor: Actor, flt: DealFilter) -> set[int] | None:
+    """Owners the filter counts: the scope's owners, narrowed to a team's subtree and to one
+    rep; ``None`` means every owner (director / admin, no narrowing)."""
+    ids = scope_user_ids(session, actor, flt.scope)
+    if flt.team_id is not None:
+        teams = team_subtree_ids(session, {flt.team_id})
+        members = set(session.scalars(select(User.id).where(User.team_id.in_(sorted(teams)))).all())
+        ids = members if ids is None else ids & members
+    if flt.owner_id is not None:
+        ids = {flt.owner_id} if ids is None else ids & {flt.owner_id}
+    return ids
+
+
+def deal_conditions(session: Session, actor: Actor, flt: DealFilter) -> list[ColumnElement]:
+    """SQL conditions on ``Deal`` for the filter (owner within access, product, channel,
+    tier of the deal's customer)."""
+    conds: list[ColumnElement] = [owner_in(Deal.owner_id, filter_owner_ids(session, actor, flt))]
+    if flt.product_id is not None:
+        conds.append(Deal.product_id == flt.product_id)
+    if flt.channel_id is not None:
+        conds.append(Deal.channel_id == flt.channel_id)
+    if flt.tier:
+        conds.append(Deal.customer_id.in_(select(Customer.id).where(Customer.tier == flt.tier)))
+    return conds
+
+
+def filter_choices(session: Session, actor: Actor) -> dict[str, list[tuple]]:
+    """What the filters offer the actor: teams and reps they may see (id, name), active
+    products and channels (id, name), customer tiers."""
+    from services.access import managed_team_ids, visible_user_ids
+    from services.models import TIERS, Channel, Product, Team
+
+    visible = visible_user_ids(session, actor)
+    team_q = select(Team.id, Team.name).where(Team.kind != "company").order_by(Team.name)
+    if visible is not None:
+        team_q = team_q.where(Team.id.in_(sorted(managed_team_ids(session, actor)) or [-1]))
+    return {
+        "teams": [tuple(r) for r in session.execute(team_q).all()],
+        "reps": [tuple(r) for r in session.execute(
+            select(User.id, User.display_name).where(User.active.is_(True), User.role.in_(("rep", "manager")),
+                                                     owner_in(User.id, visible)).order_by(User.display_name)).all()],
+        "products": [tuple(r) for r in session.execute(
+            select(Product.id, Product.name).where(Product.active.is_(True)).order_by(Product.name)).all()],
+        "channels": [tuple(r) for r in session.execute(
+            select(Channel.id, Channel.name).where(Channel.active.is_(True)).order_by(Channel.name)).all()],
+        "tiers": [(t, t) for t in TIERS],
+    }

@@ -1,0 +1,174 @@
+"""Findings for the review (反馈调整): sentences generated from the period's data, each with
+its numbers, in English and Chinese (rules in docs/KPIS.md, "Findings").
+
+- behind pace: a rep whose won revenue is below their base target × the share of the period
+  gone, by more than 10 points;
+- weakest stage: a rep's stage whose onward conversion is furthest below the team's (at
+  least 15 points, at least 2 deals reaching it);
+- rising lost reason: a reason with more lost deals than in the period before (at least 2);
+- stalled: open deals in a stage longer than its stall days;
+- CAC rising: a channel whose CAC rose more than 10 % on the period before;
+- overdue collections: installments past due and not fully paid.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from services.access import Actor, owner_in
+from services.analytics.actuals import metric_actuals
+from services.analytics.common import float2, in_period, money
+from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
+from services.analytics.funnel import stage_conversions_by_owner
+from services.analytics.kpis import cac_by_channel
+from services.analytics.targets import scope_target
+from services.clock import company_today
+from services.i18n import format_money, format_percent, t
+from services.models import Deal, LostReason, Stage, User
+from services.periods import Period, previous
+
+LOCALES = ("en", "zh_CN")
+KINDS = ("behind_pace", "weakest_stage", "rising_lost_reason", "stalled", "cac_rising", "overdue_collections")
+
+
+def _finding(kind: str, numbers: dict, **params) -> dict:
+    """One finding: its kind, numbers and sentence in each language (money and percentages
+    formatted per language)."""
+    texts = {}
+    for loc in LOCALES:
+        shown = {k: (format_money(v, loc, compact=False) if k.endswith("amount") or k in ("won", "target", "cac",
+                                                                                              "before")
+                     else format_percent(v, loc, 0) if k.endswith("pct") else v) for k, v in params.items()}
+        texts[loc] = t(f"analytics.finding_{kind}", loc, **shown)
+    return {"kind": kind, "numbers": {k: float2(v) if hasattr(v, "quantize") else v for k, v in numbers.items()},
+            "text": texts}
+
+
+def _reps(session: Session, ids: set[int] | None) -> list[tuple[int, str, int | None]]:
+    return [tuple(r) for r in session.execute(
+        select(User.id, User.display_name, User.team_id)
+        .where(User.role == "rep", User.active.is_(True), owner_in(User.id, ids)).order_by(User.display_name)).all()]
+
+
+def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFilter, today: date) -> list[dict]:
+    ids = filter_owner_ids(session, actor, flt)
+    elapsed = max(0, min((today - period.start).days, period.days)) / period.days
+    if elapsed <= 0:
+        return []
+    won = metric_actuals(session, actor, metric="contract_amount", start=period.start, end=period.end, by="user",
+                         owner_ids=ids)
+    won_by = dict(zip(won["user_id"], won["value"], strict=True)) if len(won) else {}
+    out = []
+    for uid, name, team in _reps(session, ids):
+        rep = Actor(id=uid, username="", display_name=name, role="rep", team_id=team)
+        target = scope_target(session, rep, scope="me", period=period)
+        if not target:
+            continue
+        achieved = won_by.get(uid, money(0))
+        share = float(achieved / target)
+        if share < elapsed - 0.10:
+            out.append(_finding("behind_pace", {"user_id": uid, "won": achieved, "target": target, "attainment": share,
+                                                "elapsed": elapsed},
+                                name=name, won=achieved, target=target, attainment_pct=share, elapsed_pct=elapsed))
+    return out
+
+
+def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
+    by_owner = stage_conversions_by_owner(session, actor, period=period, flt=flt)
+    stages = dict(session.execute(select(Stage.id, Stage.name).where(Stage.kind == "open")).all())
+    reps = _reps(session, filter_owner_ids(session, actor, flt))
+    out = []
+    for uid, name, team in reps:
+        mates = [u for u, _, tm in reps if tm == team]
+        best = None
+        for sid, (reached, advanced) in by_owner.get(uid, {}).items():
+            if sid not in stages or reached < 2:
+                continue
+            team_reached = sum(by_owner.get(m, {}).get(sid, (0, 0))[0] for m in mates)
+            team_adv = sum(by_owner.get(m, {}).get(sid, (0, 0))[1] for m in mates)
+            if not team_reached:
+                continue
+            mine, theirs = advanced / reached, team_adv / team_reached
+            if theirs - mine >= 0.15 and (best is None or theirs - mine > best[0]):
+                best = (theirs - mine, sid, mine, theirs, reached)
+        if best:
+            gap, sid, mine, theirs, reached = best
+            out.append(_finding("weakest_stage", {"user_id": uid, "stage_id": sid, "conversion": mine,
+                                                  "team_conversion": theirs, "reached": reached},
+                                name=name, stage=stages[sid], mine_pct=mine, team_pct=theirs, reached=reached))
+    return out
+
+
+def _rising_lost_reasons(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
+    conds = deal_conditions(session, actor, flt)
+    before = previous(period)
+    rows = session.execute(
+        select(LostReason.name, func.count().filter(in_period(Deal.closed_on, period)),
+               func.count().filter(in_period(Deal.closed_on, before)))
+        .select_from(Deal).join(Stage, Stage.id == Deal.stage_id).join(LostReason, LostReason.id == Deal.lost_reason_id)
+        .where(Stage.kind == "lost", *conds, Deal.closed_on >= before.start, Deal.closed_on < period.end)
+        .group_by(LostReason.name).order_by(LostReason.name)).all()
+    return [_finding("rising_lost_reason", {"reason": r, "now": int(n), "before": int(b)}, reason=r, now=int(n),
+                     count_before=int(b))
+            for r, n, b in rows if n >= 2 and n > b]
+
+
+def _stalled_deals(session: Session, actor: Actor, *, flt: DealFilter, now: datetime) -> list[dict]:
+    stages = session.execute(select(Stage.id, Stage.name, Stage.stall_days)
+                             .where(Stage.kind == "open", Stage.stall_days > 0).order_by(Stage.sequence)).all()
+    if not stages:
+        return []
+    late = or_(*[and_(Deal.stage_id == sid, Deal.stage_changed_at < now - timedelta(days=days))
+                 for sid, _, days in stages])
+    counts = {sid: (int(n), money(a)) for sid, n, a in session.execute(
+        select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(late, *deal_conditions(session, actor, flt))
+        .group_by(Deal.stage_id)).all()}
+    return [_finding("stalled", {"stage_id": sid, "deals": counts[sid][0], "amount": counts[sid][1],
+                                 "stall_days": days},
+                     stage=name, deals=counts[sid][0], amount=counts[sid][1], days=days)
+            for sid, name, days in stages if sid in counts]
+
+
+def _cac_rising(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
+    now = {r["channel_id"]: r for r in cac_by_channel(session, actor, period=period, flt=flt)}
+    before = {r["channel_id"]: r for r in cac_by_channel(session, actor, period=previous(period), flt=flt)}
+    out = []
+    for cid, row in now.items():
+        old = before.get(cid, {}).get("cac")
+        if row["cac"] is not None and old and row["cac"] > old * money("1.1"):
+            rise = float((row["cac"] - old) / old)
+            out.append(_finding("cac_rising", {"channel_id": cid, "cac": row["cac"], "before": old, "rise": rise},
+                                channel=row["channel"], cac=row["cac"], before=old, rise_pct=rise))
+    return out
+
+
+def _overdue_collections(session: Session, actor: Actor, *, flt: DealFilter, today: date) -> list[dict]:
+    from services.contracts import overdue_installments
+
+    frame = overdue_installments(session, actor, today=today, owner_id=flt.owner_id, limit=1)
+    count, remaining = frame.attrs.get("count", 0), frame.attrs.get("remaining", money(0))
+    if not count:
+        return []
+    return [_finding("overdue_collections", {"installments": count, "amount": remaining}, count=count,
+                     amount=remaining)]
+
+
+def findings(session: Session, actor: Actor, *, period: Period, flt: DealFilter | None = None,
+             today: date | None = None, now: datetime | None = None) -> list[dict]:
+    """Every finding of the period for the scope, in the order of ``KINDS`` (module
+    docstring): ``kind``, ``numbers`` and ``text`` (``{"en": …, "zh_CN": …}``)."""
+    flt = flt or DealFilter()
+    today = today or company_today(session)
+    now = now or datetime.now(UTC)
+    return [*_behind_pace(session, actor, period=period, flt=flt, today=today),
+            *_weakest_stage(session, actor, period=period, flt=flt),
+            *_rising_lost_reasons(session, actor, period=period, flt=flt),
+            *_stalled_deals(session, actor, flt=flt, now=now),
+            *_cac_rising(session, actor, period=period, flt=flt),
+            *_overdue_collections(session, actor, flt=flt, today=today)]
+
+
+__all__ = ["KINDS", "findings"]

@@ -1,0 +1,105 @@
+"""排行榜: reps ranked on won revenue, collections, win rate or activities in a period
+(docs/KPIS.md, "Leaderboard")."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session
+
+from services.access import Actor, owner_in
+from services.analytics.actuals import metric_actuals
+from services.analytics.common import float2, in_period, money, ratio
+from services.analytics.filters import DealFilter, filter_owner_ids
+from services.models import Deal, Stage, Team, User
+from services.periods import Period
+
+METRICS = ("revenue", "collections", "win_rate", "activities")
+_ACTUAL = {"revenue": "contract_amount", "collections": "collections", "activities": "activities"}
+
+
+def leaderboard(session: Session, actor: Actor, *, period: Period, metric: str = "revenue",
+                flt: DealFilter | None = None) -> list[dict]:
+    """Every active rep of the scope (and anyone else with a value), best first: ``rank``
+    (ties share a rank), ``user_id, name, team, value``; win rate = won ÷ (won + lost) of
+    deals closed in the period, with ``won`` and ``lost``; a rep without closed deals has
+    no win rate and ranks last."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown leaderboard metric {metric!r}")
+    ids = filter_owner_ids(session, actor, flt or DealFilter())
+    people = {uid: (name, team) for uid, name, team in session.execute(
+        select(User.id, User.display_name, Team.name).outerjoin(Team, Team.id == User.team_id)
+        .where(owner_in(User.id, ids), User.active.is_(True), User.role == "rep")).all()}
+    values: dict[int, object] = {}
+    extra: dict[int, dict] = {}
+    if metric == "win_rate":
+        for uid, won, lost in session.execute(
+                select(Deal.owner_id, func.count(case((Stage.kind == "won", 1))), func.count(case((Stage.kind == "lost", 1))))
+                .join(Stage, Stage.id == Deal.stage_id)
+                .where(Stage.kind.in_(("won", "lost")), in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
+                .group_by(Deal.owner_id)).all():
+            values[uid] = ratio(won, won + lost)
+            extra[uid] = {"won": int(won), "lost": int(lost)}
+    else:
+        frame = metric_actuals(session, actor, metric=_ACTUAL[metric], start=period.start, end=period.end, by="user",
+                               owner_ids=ids)
+        values = dict(zip(frame["user_id"], frame["value"], strict=True)) if len(frame) else {}
+    missing = set(values) - set(people)
+    if missing:
+        for uid, name, team in session.execute(select(User.id, User.display_name, Team.name)
+                                               .outerjoin(Team, Team.id == User.team_id)
+                                               .where(User.id.in_(sorted(missing)))).all():
+            people[uid] = (name, team)
+    zero = None if metric == "win_rate" else (money(0) if metric != "activities" else 0)
+    rows = [{"user_id": uid, "name": name, "team": team, "value": values.get(uid, zero),
+             **({"won": extra.get(uid, {}).get("won", 0), "lost": extra.get(uid, {}).get("lost", 0)}
+                if metric == "win_rate" else {})}
+            for uid, (name, team) in people.items()]
+    rows.sort(key=lambda r: (r["value"] is None, -(float(r["value"]) if r["value"] is not None else 0), r["name"] or ""))
+    rank, last = 0, object()
+    for i, r in enumerate(rows, start=1):
+        if r["value"] != last:
+            rank, last = i, r["value"]
+        r["rank"] = rank if r["value"] is not None else None
+    return rows
+
+
+def leaderboard_json(rows: list[dict]) -> list[dict]:
+    return [{k: float2(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in rows]
+
+
+
+
+
+def target_vs_actual(session: Session, actor: Actor, *, period: Period, flt: DealFilter | None = None) -> list[dict]:
+    """Won revenue against the base contract-amount target for every rep of the scope and for
+    each of their teams (``kind`` "rep" / "team"): the target is the holder's own (prorated
+    to the period by days, ``targets.scope_target``), None without one; attainment = won ÷
+    target."""
+    from services.analytics.targets import scope_target
+
+    flt = flt or DealFilter()
+    rows = leaderboard(session, actor, period=period, metric="revenue", flt=flt)
+    teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_([r["user_id"] for r in rows] or [-1])))
+                 .all())
+    out, team_won = [], {}
+    for r in rows:
+        rep = Actor(id=r["user_id"], username="", display_name=r["name"] or "", role="rep",
+                    team_id=teams.get(r["user_id"]))
+        target = scope_target(session, rep, scope="me", period=period)
+        out.append({"kind": "rep", "id": r["user_id"], "name": r["name"], "team": r["team"], "won": r["value"],
+                    "target": target, "attainment": ratio(r["value"], target) if target else None})
+        key = (teams.get(r["user_id"]), r["team"])
+        team_won[key] = team_won.get(key, money(0)) + r["value"]
+    managers = dict(session.execute(select(Team.id, Team.manager_id)).all())
+    for (tid, name), won in sorted(team_won.items(), key=lambda kv: kv[0][1] or ""):
+        manager = managers.get(tid)
+        target = None
+        if manager is not None and tid is not None:
+            boss = Actor(id=manager, username="", display_name="", role="manager", team_id=tid)
+            target = scope_target(session, boss, scope="team", period=period)
+        out.append({"kind": "team", "id": tid, "name": name, "team": name, "won": won, "target": target,
+                    "attainment": ratio(won, target) if target else None})
+    return out
+__all__ = ["METRICS", "leaderboard", "leaderboard_json", "target_vs_actual"]

@@ -1,0 +1,102 @@
+"""The weekly meeting (周会): this week vs last week vs target, the pipeline funnel, top open
+deals, deals won and lost this week, overdue collections, open action items and the
+leaderboard — one call, for the screen and for the PDF (docs/KPIS.md, "Weekly meeting")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from services.access import Actor
+from services.analytics.actuals import metric_total
+from services.analytics.common import money
+from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
+from services.analytics.funnel import funnel
+from services.analytics.leaderboard import leaderboard
+from services.analytics.targets import scope_target
+from services.clock import company_today
+from services.models import Customer, Deal, LostReason, Stage, User
+from services.periods import Period
+
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+NUMBERS = ("contract_amount", "won_deals", "collections", "activities", "new_customers")
+TOP_DEALS = 10
+
+
+def parse_week(text: str) -> Period:
+    """ISO week ``YYYY-Www`` (e.g. 2026-W48) as its Monday-to-Monday period."""
+    match = WEEK.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError("week must look like 2026-W48")
+    monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    return Period(monday, monday + timedelta(days=7), "week")
+
+
+def week_of(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _deal_list(session: Session, conds: list, limit: int) -> list[dict]:
+    rows = session.execute(
+        select(Deal.id, Deal.name, Customer.name, User.display_name, Stage.name, Deal.amount, Deal.probability,
+               Deal.expected_close, Deal.closed_on, LostReason.name)
+        .join(Stage, Stage.id == Deal.stage_id).join(User, User.id == Deal.owner_id)
+        .outerjoin(Customer, Customer.id == Deal.customer_id).outerjoin(LostReason, LostReason.id == Deal.lost_reason_id)
+        .where(*conds).order_by(Deal.amount.desc().nulls_last(), Deal.id).limit(limit)).all()
+    return [{"id": r[0], "deal": r[1], "customer": r[2], "owner": r[3], "stage": r[4],
+             "amount": None if r[5] is None else money(r[5]), "probability": r[6], "expected_close": r[7],
+             "closed_on": r[8], "lost_reason": r[9]} for r in rows]
+
+
+def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFilter | None = None,
+                   today: date | None = None) -> dict:
+    """Everything the weekly meeting shows for ``week`` (a Monday-to-Monday period):
+    ``numbers`` (per metric: this week, last week, and the target of the week for won
+    revenue — the base target prorated by days), ``funnel`` (pipeline now), ``top_deals``
+    (largest open deals), ``won`` / ``lost`` (closed this week), ``overdue`` (installments
+    past due as of the week's last day or today, whichever is earlier), ``actions`` (open
+    action items) and ``leaderboard`` (won revenue this week)."""
+    from services.contracts import overdue_installments
+    from services.reviews import scope_open_actions
+
+    flt = flt or DealFilter()
+    today = today or company_today(session)
+    last = Period(week.start - timedelta(days=7), week.start, "week")
+    ids = filter_owner_ids(session, actor, flt)
+    numbers = {}
+    for metric in NUMBERS:
+        numbers[metric] = {
+            "this_week": metric_total(session, actor, metric=metric, start=week.start, end=week.end, owner_ids=ids),
+            "last_week": metric_total(session, actor, metric=metric, start=last.start, end=last.end, owner_ids=ids),
+        }
+    numbers["contract_amount"]["target"] = scope_target(session, actor, scope=flt.scope, period=week)
+    conds = deal_conditions(session, actor, flt)
+    as_of = min(today, week.last_day)
+    overdue = overdue_installments(session, actor, today=as_of, owner_id=flt.owner_id, limit=10)
+    return {
+        "week": week,
+        "numbers": numbers,
+        "funnel": funnel(session, actor, period=week, mode="pipeline", flt=flt),
+        "top_deals": _deal_list(session, [*conds, Stage.kind == "open"], TOP_DEALS),
+        "won": _deal_list(session, [*conds, Stage.kind == "won", Deal.closed_on >= week.start,
+                                    Deal.closed_on < week.end], 50),
+        "lost": _deal_list(session, [*conds, Stage.kind == "lost", Deal.closed_on >= week.start,
+                                     Deal.closed_on < week.end], 50),
+        "overdue": {"count": overdue.attrs.get("count", 0), "remaining": overdue.attrs.get("remaining", money(0)),
+                    "rows": overdue.to_dict("records")},
+        "actions": scope_open_actions(session, actor),
+        "leaderboard": leaderboard(session, actor, period=week, metric="revenue", flt=flt),
+    }
+
+
+def won_amount(report: dict) -> Decimal:
+    """The week's won revenue of a ``meeting_report``."""
+    return report["numbers"]["contract_amount"]["this_week"]
+
+
+__all__ = ["NUMBERS", "meeting_report", "parse_week", "week_of", "won_amount"]

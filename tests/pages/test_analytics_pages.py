@@ -1,0 +1,113 @@
+"""AppTest of the Funnel, Performance and Weekly meeting pages as rep, manager and director,
+in both languages: no exception, and the numbers shown are the services' numbers (dataset:
+tests/services/analytics_data.py; the period is the calendar year 2026, the meeting week is
+2026-W47)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.analytics.filters import DealFilter
+from services.analytics.funnel import funnel
+from services.analytics.kpis import kpis
+from services.db import make_engine, migrate, read_scope
+from services.i18n import format_money, format_number, format_percent, t
+from tests.conftest import build_org
+from tests.pages.conftest import open_page, rerun
+from tests.services.analytics_data import build_deals
+
+YEAR = dict(performance_kind="year", funnel_kind="year")
+ROLES = ("rep", "manager", "director")
+SCOPE = {"rep": "me", "manager": "team", "director": "all"}
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('analytics_pages') / 'a.db'}"
+    eng = make_engine(url)
+    migrate(eng)
+    org = build_org(eng)
+    build_deals(eng, org)
+    actors = {"rep": org.rep_n1, "manager": org.manager_n, "director": org.director}
+    return url, eng, actors
+
+
+@pytest.fixture
+def db(company, monkeypatch):
+    url, eng, actors = company
+    monkeypatch.setenv("DATABASE_URL", url)
+    return eng, actors
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_funnel_page_shows_the_service_numbers(db, role, locale):
+    eng, actors = db
+    actor = actors[role]
+    from services.periods import Period
+    year = Period(date(2026, 1, 1), date(2027, 1, 1), "year")
+    with read_scope(eng) as s:
+        rep = funnel(s, actor, period=year, flt=DealFilter(scope=SCOPE[role]))
+    at = open_page("pages/funnel.py", actor, locale=locale, **YEAR)
+    assert at.title[0].value == t("analytics.funnel_title", locale)
+    assert _metric(at, t("analytics.deals", locale)) == format_number(rep.deals, locale)
+    win = _metric(at, t("analytics.win_rate", locale))
+    assert win == ("–" if rep.win_rate is None else format_percent(rep.win_rate, locale))
+    assert len(at.dataframe) >= 2  # the stage table and the deals of a stage
+
+
+def test_funnel_rep_without_closed_deals_shows_a_dash(db):
+    eng, actors = db
+    at = open_page("pages/funnel.py", actors["rep"], locale="en", funnel_kind="year", funnel_mode="pipeline")
+    assert _metric(at, "Win rate") == "–"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_performance_page_shows_the_service_numbers(db, role, locale):
+    eng, actors = db
+    actor = actors[role]
+    from services.periods import Period
+    year = Period(date(2026, 1, 1), date(2027, 1, 1), "year")
+    with read_scope(eng) as s:
+        k = kpis(s, actor, period=year, flt=DealFilter(scope=SCOPE[role]))
+    at = open_page("pages/performance.py", actor, locale=locale, **YEAR)
+    assert _metric(at, t("analytics.kpi_won_revenue", locale)) == format_money(k["won_revenue"], locale)
+    assert _metric(at, t("analytics.kpi_win_rate", locale)) == format_percent(k["win_rate"], locale)
+    helps = {m.label: m.help for m in at.metric}
+    assert helps[t("analytics.kpi_won_revenue", locale)] == t("analytics.help_won_revenue", locale)
+
+
+def test_review_saved_from_the_performance_page(db):
+    eng, actors = db
+    at = open_page("pages/performance.py", actors["manager"], locale="en", **YEAR)
+    at.text_input(key="review_action_title").input("Call every stalled deal")
+    rerun(at, at.button(key="FormSubmitter:review_form-Save review"))
+    assert any("Review saved." in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_meeting_page(db, locale):
+    eng, actors = db
+    at = open_page("pages/meeting.py", actors["director"], locale=locale, meeting_day=date(2026, 11, 20))
+    won = _metric(at, t("analytics.meeting_metric_contract_amount", locale))
+    assert won == format_money(10000, locale)
+    subheaders = [h.value for h in at.subheader]
+    assert t("analytics.meeting_section_leaderboard", locale) in subheaders
+    at.toggle(key="meeting_presenter").set_value(True)
+    rerun(at)
+    assert [h.value for h in at.subheader] == [t("analytics.meeting_section_numbers", locale)]
+    rerun(at, at.button(key="meeting_next"))
+    assert [h.value for h in at.subheader] == [t("analytics.meeting_section_funnel", locale)]
+
+
+def test_meeting_page_is_for_managers(db):
+    eng, actors = db
+    at = open_page("pages/meeting.py", actors["rep"], locale="en")
+    assert at.error and not at.metric

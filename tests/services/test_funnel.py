@@ -1,0 +1,102 @@
+"""The funnel against hand-computed numbers (dataset: tests/services/analytics_data.py), on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from services.analytics.filters import DealFilter
+from services.analytics.funnel import bottleneck, funnel, stage_deals
+from services.db import read_scope
+from services.periods import Period
+from tests.services.analytics_data import NOW, build_deals
+
+NOV = Period(date(2026, 11, 1), date(2026, 12, 1), "month")
+
+
+@pytest.fixture
+def deals(engine, org):
+    return build_deals(engine, org)
+
+
+def _by_stage(report):
+    return {r["stage"]: r for r in report.stages}
+
+
+def test_cohort_counts_where_deals_really_went(engine, org, deals):
+    with read_scope(engine) as s:
+        rep = funnel(s, org.director, period=NOV, now=NOW)
+    rows = _by_stage(rep)
+    assert [r["stage"] for r in rep.stages] == ["Qualify", "Needs", "Proposal", "Negotiation", "Won"]
+    # D2 skipped Needs; D3 moved back to Needs (counted once there); D4's old won row does not count as won
+    assert {k: r["reached"] for k, r in rows.items()} == {"Qualify": 5, "Needs": 2, "Proposal": 3, "Negotiation": 1,
+                                                          "Won": 1}
+    assert rows["Qualify"]["amount"] == Decimal("25000.00")
+    assert rows["Qualify"]["without_amount"] == 1  # D3 has no amount yet
+    assert rows["Proposal"]["amount"] == Decimal("15000.00")
+    # went further: Qualify 4 of 5, Needs 2 of 2, Proposal 1 of 3 (only D1), Negotiation 0 of 1
+    assert rows["Qualify"]["conversion_next"] == pytest.approx(0.8)
+    assert rows["Needs"]["conversion_next"] == pytest.approx(1.0)
+    assert rows["Proposal"]["conversion_next"] == pytest.approx(1 / 3)
+    assert rows["Negotiation"]["conversion_next"] == 0
+    assert rows["Won"]["conversion_next"] is None
+    assert (rep.won, rep.lost, rep.win_rate) == (1, 1, 0.5)
+    assert rows["Proposal"]["lost_at"] == 1 and rows["Proposal"]["lost_amount"] == Decimal("5000.00")
+    assert rep.leakage == [{"stage_id": org.stages["Proposal"], "stage": "Proposal", "lost_reason_id": deals.price,
+                            "lost_reason": "Price", "deals": 1, "amount": Decimal("5000.00")}]
+
+
+def test_days_in_stage_mean_and_median(engine, org, deals):
+    with read_scope(engine) as s:
+        rows = _by_stage(funnel(s, org.director, period=NOV, now=NOW))
+    # Qualify visits 3, 5, 2, 2, 21 (D5 still there on 11-27)
+    assert (rows["Qualify"]["avg_days"], rows["Qualify"]["median_days"]) == (6.6, 3.0)
+    # Needs: D1 5, D3 4, D3 again 15 (still there)
+    assert (rows["Needs"]["avg_days"], rows["Needs"]["median_days"]) == (8.0, 5.0)
+    assert (rows["Proposal"]["avg_days"], rows["Proposal"]["median_days"]) == (6.3, 7.0)
+    assert (rows["Negotiation"]["avg_days"], rows["Negotiation"]["median_days"]) == (9.0, 9.0)
+
+
+def test_cohort_table_by_month_opened(engine, org, deals):
+    with read_scope(engine) as s:
+        rep = funnel(s, org.director, period=Period(date(2026, 10, 1), date(2026, 12, 1)), now=NOW)
+    assert rep.cohorts == [
+        {"month": date(2026, 10, 1), "deals": 1, "won_30": 0, "lost_30": 0, "open_30": 1, "won_60": 0, "lost_60": 0,
+         "open_60": 1, "won_90": 0, "lost_90": 0, "open_90": 1},
+        {"month": date(2026, 11, 1), "deals": 5, "won_30": 1, "lost_30": 1, "open_30": 3, "won_60": 1, "lost_60": 1,
+         "open_60": 3, "won_90": 1, "lost_90": 1, "open_90": 3},
+    ]
+
+
+def test_no_closed_deals_win_rate_is_none(engine, org, deals):
+    with read_scope(engine) as s:
+        rep = funnel(s, org.director, period=NOV, flt=DealFilter(owner_id=org.rep_n2.id), now=NOW)
+        empty = funnel(s, org.director, period=Period(date(2025, 1, 1), date(2025, 2, 1)), now=NOW)
+    assert rep.deals == 1 and rep.win_rate is None
+    assert empty.deals == 0 and empty.win_rate is None
+    assert all(r["conversion_next"] is None for r in empty.stages)
+
+
+def test_pipeline_now_and_access(engine, org, deals):
+    with read_scope(engine) as s:
+        pipe = funnel(s, org.director, period=NOV, mode="pipeline", now=NOW)
+        rep_view = funnel(s, org.rep_n2, period=NOV, now=NOW)
+        south = funnel(s, org.manager_s, period=NOV, now=NOW)
+    rows = _by_stage(pipe)
+    assert {k: r["in_stage_now"] for k, r in rows.items() if r["kind"] == "open"} == {
+        "Qualify": 1, "Needs": 1, "Proposal": 1, "Negotiation": 1}
+    assert pipe.deals == 4 and pipe.win_rate is None
+    assert rep_view.deals == 1  # a rep sees only their own deal
+    assert south.deals == 0
+
+
+def test_stage_deals_and_bottleneck(engine, org, deals):
+    with read_scope(engine) as s:
+        listed = stage_deals(s, org.director, period=NOV, stage_id=org.stages["Proposal"])
+        worst = bottleneck(s, org.director, period=NOV)
+    assert [d["name"] for d in listed] == ["D1", "D2", "D3"]  # largest first, no amount last
+    # mean conversion (0.8 + 1 + 1/3 + 0) / 4 = 0.5333; Negotiation is 0.5333 below it
+    assert worst["stage"] == "Negotiation" and worst["baseline"] == pytest.approx(2.1333 / 4, abs=1e-3)
