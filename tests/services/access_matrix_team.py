@@ -86,13 +86,14 @@ def extend_world(session, world) -> None:
     for i in range(6):
         session.add(Activity(kind="call", customer_id=world.c1, owner_id=n2, done_at=NOW - timedelta(days=3, hours=i)))
     session.flush()
-    world.extra.update(schemes=schemes, course=open_course.id, course_done=done_course.id, e_open=e_open.id,
-                       e_done=e_done.id, case_published=published.id, case_submitted=submitted.id, event=event.id,
-                       plan=plan.id)
+    # keys prefixed: world.extra is shared with the other areas
+    world.extra.update(team_schemes=schemes, team_course=open_course.id, team_course_done=done_course.id,
+                       team_e_open=e_open.id, team_e_done=e_done.id, team_case_published=published.id,
+                       team_case_submitted=submitted.id, team_event=event.id, team_plan=plan.id)
 
 
 def _x(w, key):
-    return w.extra[key]
+    return w.extra["team_" + key]
 
 
 def _has_n1(rows, w, key="user_id"):
