@@ -14,14 +14,16 @@ from dashboard.charts import leaderboard_chart
 from dashboard.i18n import money, percent, tr
 from dashboard.runner import Outcome, outcome_of, read, show_outcome
 from dashboard.widgets import choice, company_today, data_table
-from services import incentives, settings, users
+from services import incentives, reference, settings, users
 from services.access import Actor
 from services.incentives.schemes import period_label
+from services.models import ACTIVITY_KINDS, CONTEST_RULES
 from services.periods import month_start, period_for, previous
 
 BASES = ("won_amount", "collections", "margin")
 MODES = ("whole", "marginal")
 PERIODS = ("month", "quarter", "year")
+SCHEME_KINDS = ("commission", "contest")
 
 
 def schemes(actor: Actor) -> list[dict[str, Any]]:
@@ -187,35 +189,63 @@ def schemes_section(actor: Actor, rows: list[dict[str, Any]]) -> None:
     form = "scheme_add"
     teams = read(lambda s: users.list_teams(s, actor))
     team_names = {t.id: t.name for t in teams if t.kind == "team"}
-    fields = ("name", "basis", "mode", "tiers", "period", "bonus", "team_ids")
+    fields = ("name", "kind", "basis", "mode", "tiers", "period", "bonus", "team_ids", "rule", "activity_kind",
+              "product_id", "prizes")
     st.text_input(tr("common.name"), key=forms.widget_key(form, "name"))
     forms.field_error(form, "name")
+    kind = choice(st.segmented_control, tr("incentives.page.kind"), SCHEME_KINDS,
+                  {k: tr(f"incentives.kind.{k}") for k in SCHEME_KINDS}, key=forms.widget_key(form, "kind"),
+                  default="commission") or "commission"
     c1, c2, c3 = st.columns(3)
     with c1:
         choice(st.selectbox, tr("incentives.page.basis"), BASES, {b: tr(f"incentives.basis.{b}") for b in BASES},
                key=forms.widget_key(form, "basis"))
     with c2:
         choice(st.selectbox, tr("incentives.page.mode"), MODES, {m: tr(f"incentives.mode.{m}") for m in MODES},
-               key=forms.widget_key(form, "mode"))
+               key=forms.widget_key(form, "mode"), disabled=kind == "contest")
     with c3:
         choice(st.selectbox, tr("incentives.page.period_plain"), PERIODS,
                {p: tr(f"incentives.period.{p}") for p in PERIODS}, key=forms.widget_key(form, "period"))
-    st.text_input(tr("incentives.page.tiers"), placeholder="0:2%,100000:4%,250000:6%", key=forms.widget_key(form, "tiers"))
-    forms.field_error(form, "tiers")
-    st.text_input(tr("incentives.page.bonus_thresholds"), placeholder="100%:5000,120%:12000",
-                  key=forms.widget_key(form, "bonus"))
-    forms.field_error(form, "bonus")
+    if kind == "contest":
+        products = {p.id: p.name for p in read(lambda s: reference.list_products(s, actor))}
+        d1, d2, d3 = st.columns(3)
+        with d1:
+            rule = choice(st.selectbox, tr("incentives.page.rule"), CONTEST_RULES,
+                          {r: tr(f"incentives.rule.{r}") for r in CONTEST_RULES}, key=forms.widget_key(form, "rule"))
+        with d2:
+            if rule == "first_close":
+                choice(st.selectbox, tr("incentives.page.product"), list(products), products,
+                       key=forms.widget_key(form, "product_id"))
+                forms.field_error(form, "product_id")
+            else:
+                choice(st.selectbox, tr("incentives.page.activity_kind"), ACTIVITY_KINDS,
+                       {k: tr(f"activities.kinds.{k}") for k in ACTIVITY_KINDS}, key=forms.widget_key(form, "activity_kind"),
+                       default="demo")
+        with d3:
+            st.text_input(tr("incentives.page.prizes"), placeholder="3000,1000", key=forms.widget_key(form, "prizes"))
+        forms.field_error(form, "contest")
+    else:
+        st.text_input(tr("incentives.page.tiers"), placeholder="0:2%,100000:4%,250000:6%",
+                      key=forms.widget_key(form, "tiers"))
+        forms.field_error(form, "tiers")
+        st.text_input(tr("incentives.page.bonus_thresholds"), placeholder="100%:5000,120%:12000",
+                      key=forms.widget_key(form, "bonus"))
+        forms.field_error(form, "bonus")
     st.multiselect(tr("incentives.page.teams"), list(team_names), format_func=team_names.__getitem__,
                    key=forms.widget_key(form, "team_ids"))
     forms.field_error(form, "team_ids")
 
     def save(s):
         values = {f: forms.value(form, f) for f in fields}
+        if values["kind"] == "contest":
+            values["contest"] = {"rule": values["rule"], "activity_kind": values["activity_kind"],
+                                 "product_id": values["product_id"],
+                                 "prizes": [p for p in str(values["prizes"] or "").replace("，", ",").split(",") if p.strip()]}
         return incentives.add_scheme(s, actor, values=values)
 
     st.button(tr("common.save"), key="scheme_add_btn", on_click=forms.submit, args=(form, save),
               kwargs={"fields": fields, "success": tr("common.saved")})
-    forms.messages(form, fields=("name", "tiers", "bonus", "team_ids"))
+    forms.messages(form, fields=("name", "tiers", "bonus", "team_ids", "contest", "product_id"))
 
 
 def leaderboard_section(actor: Actor) -> None:

@@ -95,3 +95,22 @@ def test_manager_saves_approves_and_pays_then_the_period_is_locked(org_company):
         assert rows == {org.rep_n1.id: (Decimal("4000.00"), True), org.rep_n2.id: (Decimal("0.00"), True)}  # North
     rerun(at, at.button(key="payouts_save"))
     assert any("paid and locked" in e.value for e in at.error)
+
+
+def test_a_contest_is_added_from_the_page(org_company):
+    import json
+
+    from services.db import session_scope
+    from services.models import IncentiveScheme
+
+    url, engine, org = org_company
+    at = open_page(PAGE, org.admin, scheme_add_kind="contest")
+    at.text_input(key="scheme_add_name").input("Most demos")
+    rerun(at, at.button(key="scheme_add_btn"))
+    assert any("at least one prize" in c.value for c in at.caption)  # under its field, nothing saved
+    at.text_input(key="scheme_add_prizes").input("3000,1000")
+    rerun(at, at.button(key="scheme_add_btn"))
+    with session_scope(engine) as s:
+        row = s.scalars(select(IncentiveScheme)).one()
+        assert (row.kind, json.loads(row.contest)) == ("contest", {"rule": "most_activities", "prizes": ["3000.00", "1000.00"],
+                                                                  "activity_kind": "demo"})
