@@ -324,6 +324,27 @@ def include_form(actor: Actor) -> None:
     forms.messages(form)
 
 
+def participation_form(actor: Actor, events: list[dict[str, Any]]) -> None:
+    """Mark one rep as having taken part in an event, or not."""
+    st.subheader(tr("training.page.participation"))
+    form = "participation"
+    labels = {e["id"]: f"{e['held_on']} · {e['title']}" for e in events}
+    reps = dict(members(actor))
+    c1, c2, c3 = st.columns([3, 2, 1])
+    with c1:
+        choice(st.selectbox, tr("training.page.event"), list(labels), labels, key=forms.widget_key(form, "event_id"))
+    with c2:
+        choice(st.selectbox, tr("training.page.reps"), list(reps), reps, key=forms.widget_key(form, "user_id"))
+    with c3:
+        st.checkbox(tr("training.page.took_part"), value=True, key=forms.widget_key(form, "took_part"))
+    st.button(tr("common.save"), key="participation_btn", on_click=forms.submit,
+              args=(form, lambda s, form=form: training.set_participation(
+                  s, actor, event_id=forms.value(form, "event_id"), user_id=forms.value(form, "user_id"),
+                  took_part=bool(forms.value(form, "took_part")))),
+              kwargs={"keep": ("event_id",), "success": tr("common.saved")})
+    forms.messages(form)
+
+
 def events_section(actor: Actor) -> None:
     rows = read(lambda s: training.list_events(s, actor))
     if rows:
@@ -332,7 +353,7 @@ def events_section(actor: Actor) -> None:
                                   tr(f"training.event_kind.{e['kind']}"),
                                   tr("training.page.participants"): e["participants"],
                                   tr("training.page.cost"): money(e["cost"], compact=False),
-                                  tr("training.page.took_part"): tr("common.yes") if e["took_part"] else ""}
+                                  tr("training.page.i_took_part"): tr("common.yes") if e["took_part"] else ""}
                                  for e in rows]))
     else:
         st.info(tr("common.nothing_here"))
@@ -344,6 +365,8 @@ def events_section(actor: Actor) -> None:
                                   tr("training.page.left"): money(b["left"])} for b in budgets]))
     if not actor.is_manager:
         return
+    if rows:
+        participation_form(actor, rows)
     st.subheader(tr("training.page.add_event"))
     form = "event"
     teams = {t.id: t.name for t in read(lambda s: users.list_teams(s, actor)) if t.kind == "team"}
