@@ -63,8 +63,9 @@ def _courses(demo: Demo) -> None:
                 score, status, done = None, "assigned", None
             if status == "completed" and r.random() < 0.1:
                 score, status, done = None, "assigned", None  # overdue: never finished
+            progress = 100 if done else (10 + (cid * 7 + u) % 8 * 10 if status == "in_progress" else 0)
             enrol_rows.append((demo.ids("enrollment", 1)[0], cid, u, clock.day(assigned), clock.day(due), status,
-                               done, score))
+                               done, score, progress, done if status == "completed" else None))
     demo.rows.add("course", ["id", "title", "category", "duration_hours", "passing_score", "description", "active"],
                   course_rows)
     demo.course_ids = course_ids
@@ -72,7 +73,7 @@ def _courses(demo: Demo) -> None:
     for _eid, cid, u, *_rest in enrol_rows:
         demo.enrolled.setdefault(cid, []).append(u)
     demo.rows.add("enrollment", ["id", "course_id", "user_id", "assigned_on", "due_on", "status", "completed_on",
-                                 "score"], enrol_rows)
+                                 "score", "progress", "certified_on"], enrol_rows)
 
 
 def _sessions(demo: Demo) -> None:

@@ -1,10 +1,10 @@
 """Leaderboards and badges, on the achieved values of ``analytics.actuals.metric_actuals``.
 
-Leaderboards rank users by revenue (won amount by close date), collections (by payment
-date), activities done, or win rate (won ÷ (won + lost) of deals closed in the period; at
-least one closed deal to be ranked). Equal values share a rank. A rep sees their own row
-with their rank in their team (the others' numbers stay hidden); a manager their teams; a
-director / admin everyone.
+Leaderboards are ``analytics.leaderboard``'s ranking: revenue (won amount by close date),
+collections (by payment date), activities done, or win rate (won ÷ (won + lost) of deals
+closed in the period). Equal values share a rank. A rep sees their own row with their rank
+in their team (the others' numbers stay hidden); a manager their teams; a director / admin
+everyone.
 
 Badges (computed, never typed in) over the last 12 months: top 3 of a month (by revenue,
 company-wide), first won deal, 100 % of the month's base target, course certified — plus
@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from services.access import SYSTEM, Actor, owner_in, visible_user_ids
+from services.access import SYSTEM, Actor, visible_user_ids
 from services.analytics.actuals import metric_actuals
-from services.analytics.common import in_period
+from services.analytics.filters import DealFilter
+from services.analytics.leaderboard import leaderboard as analytics_leaderboard
 from services.analytics.targets import monthly_scope_targets
 from services.clock import company_today
 from services.errors import PermissionDenied
@@ -31,29 +32,6 @@ from services.models import Award, Course, Deal, Enrollment, Stage, User
 from services.periods import Period, add_months, month_start
 
 LEADERBOARD_METRICS = ("revenue", "collections", "activities", "win_rate")
-_ACTUALS = {"revenue": "contract_amount", "collections": "collections", "activities": "activities"}
-
-
-def _values(session: Session, actor: Actor, metric: str, period: Period, ids: set[int] | None) -> dict[int, Any]:
-    if metric in _ACTUALS:
-        frame = metric_actuals(session, actor, metric=_ACTUALS[metric], start=period.start, end=period.end, by="user",
-                               owner_ids=ids)
-        return dict(zip(frame["user_id"].tolist(), frame["value"].tolist(), strict=True)) if len(frame) else {}
-    frame = metric_actuals(session, actor, metric="won_deals", start=period.start, end=period.end, by="user",
-                           owner_ids=ids)
-    won = dict(zip(frame["user_id"].tolist(), frame["value"].tolist(), strict=True)) if len(frame) else {}
-    visible = visible_user_ids(session, actor)
-    scope = ids if visible is None else (visible if ids is None else ids & visible)
-    lost = dict(session.execute(
-        select(Deal.owner_id, func.count()).join(Stage, Stage.id == Deal.stage_id)
-        .where(Stage.kind == "lost", in_period(Deal.closed_on, period), owner_in(Deal.owner_id, scope))
-        .group_by(Deal.owner_id)).all())
-    out = {}
-    for uid in set(won) | set(lost):
-        closed = won.get(uid, 0) + lost.get(uid, 0)
-        if closed:
-            out[uid] = (Decimal(won.get(uid, 0)) / Decimal(closed)).quantize(Decimal("0.0001"))
-    return out
 
 
 def _ranked(values: dict[int, Any]) -> list[tuple[int, int, Any]]:
@@ -67,17 +45,20 @@ def _ranked(values: dict[int, Any]) -> list[tuple[int, int, Any]]:
 
 
 def leaderboard(session: Session, actor: Actor, *, metric: str, period: Period, limit: int = 10) -> list[dict[str, Any]]:
-    """Rows ``rank, user_id, name, value`` for ``metric`` in ``period`` (module docstring)."""
+    """Rows ``rank, user_id, name, value`` for ``metric`` in ``period`` — the ranking of
+    ``analytics.leaderboard`` (one computation for every page), best ``limit`` with a value; a
+    rep gets their own row ranked within their team (module docstring)."""
     if metric not in LEADERBOARD_METRICS:
         raise ValueError(f"unknown leaderboard metric {metric!r}")
     if actor.role == "rep":
-        team = set(session.scalars(select(User.id).where(User.team_id == actor.team_id)).all()) if actor.team_id else set()
-        ranked = [r for r in _ranked(_values(session, SYSTEM, metric, period, team | {actor.id})) if r[1] == actor.id]
+        if actor.team_id is None:
+            return []
+        rows = analytics_leaderboard(session, SYSTEM, period=period, metric=metric,
+                                     flt=DealFilter(team_id=actor.team_id))
+        rows = [r for r in rows if r["user_id"] == actor.id]
     else:
-        ranked = _ranked(_values(session, actor, metric, period, None))[:limit]
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_([r[1] for r in ranked]))).all()) \
-        if ranked else {}
-    return [{"rank": rank, "user_id": uid, "name": names.get(uid, ""), "value": v} for rank, uid, v in ranked]
+        rows = [r for r in analytics_leaderboard(session, actor, period=period, metric=metric) if r["value"]][:limit]
+    return [{"rank": r["rank"], "user_id": r["user_id"], "name": r["name"], "value": r["value"]} for r in rows]
 
 
 def badges(session: Session, actor: Actor, *, user_id: int | None = None, today: date | None = None) -> list[dict[str, Any]]:

@@ -176,3 +176,13 @@ def course_cases(session: Session, actor: Actor, *, course_id: int) -> list[dict
                             .where(CourseCase.course_id == course_id, SalesCase.status == "published")
                             .order_by(SalesCase.title)).all()
     return _rows(session, list(cases))
+
+
+def case_deals(session: Session, actor: Actor, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Won and lost deals the actor may see, newest close first — what a case can be written
+    from."""
+    rows = session.execute(
+        select(Deal.id, Deal.name, Deal.closed_on, Stage.kind).join(Stage, Stage.id == Deal.stage_id)
+        .where(Stage.kind.in_(("won", "lost")), owner_filter(session, actor, Deal.owner_id))
+        .order_by(Deal.closed_on.desc(), Deal.id.desc()).limit(limit)).all()
+    return [{"id": i, "name": n, "closed_on": c, "outcome": k} for i, n, c, k in rows]

@@ -86,13 +86,14 @@ def extend_world(session, world) -> None:
     for i in range(6):
         session.add(Activity(kind="call", customer_id=world.c1, owner_id=n2, done_at=NOW - timedelta(days=3, hours=i)))
     session.flush()
-    world.extra.update(schemes=schemes, course=open_course.id, course_done=done_course.id, e_open=e_open.id,
-                       e_done=e_done.id, case_published=published.id, case_submitted=submitted.id, event=event.id,
-                       team_plan=plan.id)
+    # keys prefixed: world.extra is shared with the other areas
+    world.extra.update(team_schemes=schemes, team_course=open_course.id, team_course_done=done_course.id,
+                       team_e_open=e_open.id, team_e_done=e_done.id, team_case_published=published.id,
+                       team_case_submitted=submitted.id, team_event=event.id, team_plan=plan.id)
 
 
 def _x(w, key):
-    return w.extra[key]
+    return w.extra["team_" + key]
 
 
 def _has_n1(rows, w, key="user_id"):
@@ -166,6 +167,8 @@ MATRIX = {
     "training.cases_for_open_deals": Case(
         lambda s, a, w: training.cases_for_open_deals(s, a, user_id=w.org.rep_n1.id), OWNER,
         sees=lambda r, w: len(r) > 0),
+    "training.case_deals": Case(lambda s, a, w: training.case_deals(s, a), OWNER,
+                                sees=lambda r, w: any(d["id"] == w.d_won for d in r)),
     "training.include_case": Case(
         lambda s, a, w: training.include_case(s, a, course_id=_x(w, "course"), case_id=_x(w, "case_published")),
         STAFF, writes=True),
@@ -180,5 +183,5 @@ MATRIX = {
         lambda s, a, w: training.set_participation(s, a, event_id=_x(w, "event"), user_id=w.org.rep_n1.id,
                                                    took_part=False), MANAGERS, writes=True),
     "training.plan_event_costs": Case(lambda s, a, w: training.plan_event_costs(s, a), NORTH,
-                                      sees=lambda r, w: any(p["plan_id"] == _x(w, "team_plan") for p in r)),
+                                      sees=lambda r, w: any(p["plan_id"] == _x(w, "plan") for p in r)),
 }

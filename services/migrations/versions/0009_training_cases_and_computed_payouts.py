@@ -4,7 +4,7 @@ contests; payout parts and calculation lines; team event kind, plan and particip
 quantity (for the gross-margin basis)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-02
 """
 
