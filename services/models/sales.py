@@ -349,21 +349,26 @@ class ContractRead(ContractBase):
 
 class PaymentPlan(SQLModel, table=True):
     """回款计划 installment. Status is derived (pending / partially paid / paid / overdue)
-    from payments and the due date, so it is never stale."""
+    from what was paid on it and the due date, so it is never stale. ``paid_amount`` is the
+    sum of the payments on it, kept by a database trigger (migration 0010) in the same
+    statement as every payment insert, update or delete — exact under concurrent writers (each
+    is one increment of the installment row) — so the due and overdue totals read it from an
+    index instead of summing every installment's payments."""
 
     __tablename__ = "payment_plan"
     __table_args__ = (
         UniqueConstraint("contract_id", "installment"),
         # due / overdue lists and due-to-date sums read due date, contract and amount from
         # the index alone, by date or per contract
-        Index("ix_payment_plan_due", "due_on", "contract_id", "amount"),
-        Index("ix_payment_plan_contract_due", "contract_id", "due_on", "amount"),
+        Index("ix_payment_plan_due", "due_on", "contract_id", "amount", "paid_amount"),
+        Index("ix_payment_plan_contract_due", "contract_id", "due_on", "amount", "paid_amount"),
     )
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id")
     installment: int = 1
     due_on: date
     amount: Decimal = money_field()
+    paid_amount: Decimal = money_field(sa_column_kwargs={"server_default": "0"})
     note: str | None = Field(default=None, max_length=200)
 
 
