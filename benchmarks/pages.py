@@ -216,13 +216,18 @@ def overview_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_pa
 # Contracts & collections
 
 
+_KEPT: dict[str, bool] = {}
+
+
 def _paid(engine: Engine, full_pass: bool = False) -> tuple[str, str]:
     """(join, paid expression) of an installment: its ``paid_amount`` when the schema keeps
     it (migration 0010), else the sum of its payments (per installment on SQLite and for a
     few rows; grouped once and hash-joined for a full pass on PostgreSQL)."""
-    with engine.connect() as c:
-        kept = "paid_amount" in {col["name"] for col in inspect(c).get_columns("payment_plan")}
-    if kept:
+    key = str(engine.url)
+    if key not in _KEPT:
+        with engine.connect() as c:
+            _KEPT[key] = "paid_amount" in {col["name"] for col in inspect(c).get_columns("payment_plan")}
+    if _KEPT[key]:
         return "", "pp.paid_amount"
     if full_pass and engine.dialect.name == "postgresql":
         return (" LEFT JOIN (SELECT plan_id, sum(amount) AS paid FROM payment WHERE plan_id IS NOT NULL"
@@ -257,12 +262,13 @@ def _installments_hand(engine: Engine, ids, where: str, p: dict, limit: int = 20
     """Not fully paid installments matching ``where`` on live contracts: the first rows by due
     date and the count / remaining of all, paid per installment from the payment plan index."""
     join, paid = _paid(engine, full_pass="<" in where and ">" not in where)
+    listed = _paid(engine)[1]
     base = (f"FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id{join} WHERE {where}"
             f" AND k.status IN ('signed', 'executing', 'completed') AND {paid} < pp.amount - 0.005"
             + _own("k.owner_id", ids))
     with engine.connect() as c:
         c.execute(text(f"SELECT pp.id, pp.contract_id, k.number, cu.name, u.display_name, pp.installment, pp.due_on,"
-                       f" pp.amount, {_paid(engine)[1]} FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id"
+                       f" pp.amount, {listed} FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id"
                        " JOIN customer cu ON cu.id = k.customer_id JOIN \"user\" u ON u.id = k.owner_id"
                        f" WHERE pp.id IN (SELECT pp.id {base} ORDER BY pp.due_on, pp.id LIMIT {limit})"
                        " ORDER BY pp.due_on, pp.id"), p).all()
@@ -288,6 +294,7 @@ def hand_collection_by_rep(engine: Engine, ids, today) -> dict:
     (payments), overdue remaining — four grouped statements over the owners' live contracts."""
     live = "k.status IN ('signed', 'executing', 'completed')" + _own("k.owner_id", ids)
     p = {"t": today}
+    join, paid = _paid(engine, full_pass=True)
     with engine.connect() as c:
         per = {o: [int(n), _m(a), _m(0), _m(0), _m(0)] for o, n, a in c.execute(text(
             f"SELECT k.owner_id, count(*), sum(k.amount) FROM contract k WHERE {live} GROUP BY k.owner_id")).all()}
@@ -299,7 +306,6 @@ def hand_collection_by_rep(engine: Engine, ids, today) -> dict:
                 "SELECT k.owner_id, sum(x.amount) FROM contract k JOIN payment x ON x.contract_id = k.id"
                 f" WHERE {live} GROUP BY k.owner_id")).all():
             per[o][3] = _m(v)
-        join, paid = _paid(engine, full_pass=True)
         for o, v in c.execute(text(
                 f"SELECT k.owner_id, sum(pp.amount - {paid}) FROM contract k JOIN payment_plan pp"
                 f" ON pp.contract_id = k.id{join} WHERE {live} AND pp.due_on < :t AND {paid} < pp.amount - 0.005"
