@@ -206,6 +206,7 @@ class Deal(DealBase, table=True):
               "created_at", "probability"),
         # won / lost deals of a period (won revenue, win rate, the won trend) from the index alone
         Index("ix_deal_stage_closed", "stage_id", "closed_on", "owner_id", "amount"),
+        Index("ix_deal_owner_stage_closed", "owner_id", "stage_id", "closed_on", "amount"),  # the same, per owner
         Index("ix_deal_customer", "customer_id"),
         Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_opened_on", "opened_on"),

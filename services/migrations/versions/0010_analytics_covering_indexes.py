@@ -28,6 +28,7 @@ INDEXES = [
      "ix_deal_stage_board"),
     ("deal", "ix_deal_owner_stage_board", ["owner_id", "stage_id", *BOARD, "probability"], "ix_deal_owner_stage_board"),
     ("deal", "ix_deal_stage_closed", ["stage_id", "closed_on", "owner_id", "amount"], None),
+    ("deal", "ix_deal_owner_stage_closed", ["owner_id", "stage_id", "closed_on", "amount"], None),
     ("customer", "ix_customer_created_owner", ["created_at", "owner_id"], "ix_customer_created"),
     ("payment", "ix_payment_received", ["received_on", "contract_id", "amount"], "ix_payment_received"),
     ("payment", "ix_payment_contract_received", ["contract_id", "received_on", "amount"], "ix_payment_contract_id"),
