@@ -127,6 +127,12 @@ def hand_trend(engine: Engine, ids, start, end) -> dict:
             f"SELECT {bucket} AS m, sum(d.amount), count(*) FROM stage s JOIN deal d ON d.stage_id = s.id"
             " WHERE s.kind = 'won' AND d.closed_on >= :a AND d.closed_on < :b" + _own("d.owner_id", ids)
             + " GROUP BY m"), {"a": start, "b": end}).all()
+        # the months' target rows, as ours reads them (company level for all, else user targets)
+        level = "scope = 'company'" if ids is None else "scope = 'user'" + _own("user_id", ids)
+        c.execute(text("SELECT scope, team_id, user_id, period_kind, period_start, sum(value) FROM target"
+                       " WHERE metric = 'contract_amount' AND tier = 'base' AND period_start >= :w AND period_start < :b"
+                       f" AND {level} GROUP BY scope, team_id, user_id, period_kind, period_start"),
+                  {"w": start - timedelta(days=366), "b": end}).all()
     return {str(m)[:10]: (_m(a), int(n)) for m, a, n in rows}
 
 
