@@ -131,7 +131,8 @@ def browser_figures(sqlite_path: str) -> list[str]:
             _sign_in(p, url, rep.username)
             p.goto(f"{url}/customers")
             _settled(p)
-            frame = p.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
+            # the grid remounts after a save: briefly two iframes, the live one is the last
+            frame = p.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']").last
             frame.locator(".ag-row").first.wait_for()
             # the user's language or the browser's: accept either catalog's words
             langs = ("en", "zh_CN")
