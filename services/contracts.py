@@ -642,12 +642,17 @@ def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: 
 
 
 def won_deals_without_contract(session: Session, actor: Actor, *, limit: int = 100) -> list[tuple[int, str]]:
-    """(deal id, label) of won deals the actor may see that have no live contract yet."""
+    """(deal id, label) of won deals the actor may see that have no live contract yet, most
+    recently closed first. Walks the won stages' close-date index (not every deal); the
+    live-contract test reads ``ix_contract_deal_status`` alone, no contract row."""
+    won = session.scalars(select(Stage.id).where(Stage.kind == "won")).all()
+    if not won:
+        return []
     live = select(Contract.id).where(Contract.deal_id == Deal.id, Contract.status != "cancelled").exists()
     rows = session.execute(
         select(Deal.id, Deal.name, Customer.name.label("customer_name"))
-        .join(Stage, Stage.id == Deal.stage_id).join(Customer, Customer.id == Deal.customer_id)
-        .where(Stage.kind == "won", ~live, owner_filter(session, actor, Deal.owner_id))
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(Deal.stage_id.in_(won), ~live, owner_filter(session, actor, Deal.owner_id))
         .order_by(Deal.closed_on.desc(), Deal.id.desc()).limit(limit)
     ).all()
     return [(r.id, f"{r.customer_name} · {r.name}") for r in rows]

@@ -313,7 +313,7 @@ class ActivityRead(ActivityBase):
 
 
 class ContractBase(SQLModel):
-    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id")  # indexed with status (Contract)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     owner_id: int = Field(foreign_key="user.id")  # indexed with status and amount (Contract)
     amount: Decimal = money_field()
@@ -334,6 +334,8 @@ class Contract(ContractBase, table=True):
               postgresql_where=text("deal_id IS NOT NULL AND status <> 'cancelled'")),
         # an owner's contracts (collections by owner, per-rep totals) with status and amount
         Index("ix_contract_owner_status", "owner_id", "status", "amount"),
+        # "has this deal a live contract" from the index alone (won deals without a contract)
+        Index("ix_contract_deal_status", "deal_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -37,6 +37,7 @@ INDEXES = [
     ("payment_plan", "ix_payment_plan_contract_due", ["contract_id", "due_on", "amount", "paid_amount"],
      "ix_payment_plan_contract_id"),
     ("contract", "ix_contract_owner_status", ["owner_id", "status", "amount"], "ix_contract_owner_id"),
+    ("contract", "ix_contract_deal_status", ["deal_id", "status"], "ix_contract_deal_id"),
 ]
 PREVIOUS = {
     "ix_deal_stage_board": ["stage_id", "amount", "owner_id", "expected_close", "last_activity_at", "created_at"],
@@ -48,6 +49,7 @@ PREVIOUS = {
     "ix_payment_plan_due": ["due_on"],
     "ix_payment_plan_contract_id": ["contract_id"],
     "ix_contract_owner_id": ["owner_id"],
+    "ix_contract_deal_id": ["deal_id"],
 }
 
 
