@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 
 from benchmarks.activities_deals import sql_agenda, sql_board
@@ -127,6 +127,12 @@ def hand_trend(engine: Engine, ids, start, end) -> dict:
             f"SELECT {bucket} AS m, sum(d.amount), count(*) FROM stage s JOIN deal d ON d.stage_id = s.id"
             " WHERE s.kind = 'won' AND d.closed_on >= :a AND d.closed_on < :b" + _own("d.owner_id", ids)
             + " GROUP BY m"), {"a": start, "b": end}).all()
+        # the months' target rows, as ours reads them (company level for all, else user targets)
+        level = "scope = 'company'" if ids is None else "scope = 'user'" + _own("user_id", ids)
+        c.execute(text("SELECT scope, team_id, user_id, period_kind, period_start, sum(value) FROM target"
+                       " WHERE metric = 'contract_amount' AND tier = 'base' AND period_start >= :w AND period_start < :b"
+                       f" AND {level} GROUP BY scope, team_id, user_id, period_kind, period_start"),
+                  {"w": start - timedelta(days=366), "b": end}).all()
     return {str(m)[:10]: (_m(a), int(n)) for m, a, n in rows}
 
 
@@ -216,23 +222,29 @@ def overview_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_pa
 # Contracts & collections
 
 
-_PAID = "(SELECT coalesce(sum(x.amount), 0) FROM payment x WHERE x.plan_id = pp.id)"
-# PostgreSQL's best plan for a pass over every installment: payments grouped once, hash-joined
-_PAID_JOIN = (" LEFT JOIN (SELECT plan_id, sum(amount) AS paid FROM payment WHERE plan_id IS NOT NULL"
-              " GROUP BY plan_id) g ON g.plan_id = pp.id")
+_KEPT: dict[str, bool] = {}
 
 
-def _paid(engine: Engine, full_pass: bool) -> tuple[str, str]:
-    """(join, paid expression): per installment on SQLite (no hash joins) and for a few rows;
-    grouped once and joined for a full pass on PostgreSQL."""
+def _paid(engine: Engine, full_pass: bool = False) -> tuple[str, str]:
+    """(join, paid expression) of an installment: its ``paid_amount`` when the schema keeps
+    it (migration 0010), else the sum of its payments (per installment on SQLite and for a
+    few rows; grouped once and hash-joined for a full pass on PostgreSQL)."""
+    key = str(engine.url)
+    if key not in _KEPT:
+        with engine.connect() as c:
+            _KEPT[key] = "paid_amount" in {col["name"] for col in inspect(c).get_columns("payment_plan")}
+    if _KEPT[key]:
+        return "", "pp.paid_amount"
     if full_pass and engine.dialect.name == "postgresql":
-        return _PAID_JOIN, "coalesce(g.paid, 0)"
-    return "", _PAID
+        return (" LEFT JOIN (SELECT plan_id, sum(amount) AS paid FROM payment WHERE plan_id IS NOT NULL"
+                " GROUP BY plan_id) g ON g.plan_id = pp.id", "coalesce(g.paid, 0)")
+    return "", "(SELECT coalesce(sum(x.amount), 0) FROM payment x WHERE x.plan_id = pp.id)"
 
 
 def hand_contract_list(engine: Engine, ids, today, limit: int = 50) -> tuple[int, dict]:
     """The first page of contracts (newest signed first down the signed date index) with the
     page's own plan and payment sums, and the count of all."""
+    _, paid = _paid(engine)
     with engine.connect() as c:
         n = c.execute(text("SELECT count(*) FROM contract k WHERE 1=1" + _own("k.owner_id", ids))).scalar()
         page = [r[0] for r in c.execute(text(
@@ -245,7 +257,7 @@ def hand_contract_list(engine: Engine, ids, today, limit: int = 50) -> tuple[int
             f" WHERE k.id IN ({keys})")).all()
         plans = {r[0]: r[1:] for r in c.execute(text(
             f"SELECT pp.contract_id, sum(pp.amount), sum(CASE WHEN pp.due_on <= :t THEN pp.amount ELSE 0 END),"
-            f" sum(CASE WHEN pp.due_on < :t AND {_PAID} < pp.amount - 0.005 THEN pp.amount - {_PAID} ELSE 0 END)"
+            f" sum(CASE WHEN pp.due_on < :t AND {paid} < pp.amount - 0.005 THEN pp.amount - {paid} ELSE 0 END)"
             f" FROM payment_plan pp WHERE pp.contract_id IN ({keys}) GROUP BY pp.contract_id"), {"t": today}).all()}
         got = dict(c.execute(text(f"SELECT contract_id, sum(amount) FROM payment WHERE contract_id IN ({keys})"
                                   " GROUP BY contract_id")).all())
@@ -256,12 +268,13 @@ def _installments_hand(engine: Engine, ids, where: str, p: dict, limit: int = 20
     """Not fully paid installments matching ``where`` on live contracts: the first rows by due
     date and the count / remaining of all, paid per installment from the payment plan index."""
     join, paid = _paid(engine, full_pass="<" in where and ">" not in where)
+    listed = _paid(engine)[1]
     base = (f"FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id{join} WHERE {where}"
             f" AND k.status IN ('signed', 'executing', 'completed') AND {paid} < pp.amount - 0.005"
             + _own("k.owner_id", ids))
     with engine.connect() as c:
         c.execute(text(f"SELECT pp.id, pp.contract_id, k.number, cu.name, u.display_name, pp.installment, pp.due_on,"
-                       f" pp.amount, {_PAID} FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id"
+                       f" pp.amount, {listed} FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id"
                        " JOIN customer cu ON cu.id = k.customer_id JOIN \"user\" u ON u.id = k.owner_id"
                        f" WHERE pp.id IN (SELECT pp.id {base} ORDER BY pp.due_on, pp.id LIMIT {limit})"
                        " ORDER BY pp.due_on, pp.id"), p).all()
@@ -287,6 +300,7 @@ def hand_collection_by_rep(engine: Engine, ids, today) -> dict:
     (payments), overdue remaining — four grouped statements over the owners' live contracts."""
     live = "k.status IN ('signed', 'executing', 'completed')" + _own("k.owner_id", ids)
     p = {"t": today}
+    join, paid = _paid(engine, full_pass=True)
     with engine.connect() as c:
         per = {o: [int(n), _m(a), _m(0), _m(0), _m(0)] for o, n, a in c.execute(text(
             f"SELECT k.owner_id, count(*), sum(k.amount) FROM contract k WHERE {live} GROUP BY k.owner_id")).all()}
@@ -298,7 +312,6 @@ def hand_collection_by_rep(engine: Engine, ids, today) -> dict:
                 "SELECT k.owner_id, sum(x.amount) FROM contract k JOIN payment x ON x.contract_id = k.id"
                 f" WHERE {live} GROUP BY k.owner_id")).all():
             per[o][3] = _m(v)
-        join, paid = _paid(engine, full_pass=True)
         for o, v in c.execute(text(
                 f"SELECT k.owner_id, sum(pp.amount - {paid}) FROM contract k JOIN payment_plan pp"
                 f" ON pp.contract_id = k.id{join} WHERE {live} AND pp.due_on < :t AND {paid} < pp.amount - 0.005"

@@ -8,7 +8,7 @@
 - Status transitions: draft → signed | cancelled; signed → executing | completed | cancelled;
   executing → completed | cancelled; completed and cancelled are final.
 - Installment status is derived in SQL, never stored: ``paid`` when the payments on it
-  reach its amount; else ``overdue`` when its due date is before ``today``; else
+  (``paid_amount``, kept by the database with every payment written) reach its amount; else ``overdue`` when its due date is before ``today``; else
   ``partially_paid`` when something was paid; else ``pending``.
 - Collection ratio = collected ÷ contract amount, over contracts that are signed, executing
   or completed (drafts and cancelled contracts are left out). ``due_to_date`` is the sum of
@@ -345,7 +345,9 @@ def record_payment(session: Session, actor: Actor, *, contract_id: int, plan_id:
                   method=(method or "").strip() or None, note=(note or "").strip() or None,
                   recorded_by=actor.id, created_at=now)
     session.add(pay)
-    session.flush()
+    session.flush()  # the database adds it to the installment's paid_amount (migration 0010's trigger)
+    if plan is not None:
+        session.expire(plan, ["paid_amount"])
     audit.record(session, actor, "payment", pay.id, "create",
                  {"contract_id": contract_id, "plan_id": plan_id, "received_on": received_on, "amount": value})
     status = None
@@ -360,21 +362,10 @@ def record_payment(session: Session, actor: Actor, *, contract_id: int, plan_id:
 
 
 def _paid_on_plan():
-    """Σ payments on the installment of the surrounding row (``ix_payment_plan_paid``: one
-    index range per installment shown or counted, never every payment grouped first)."""
-    return (select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.plan_id == PaymentPlan.id)
-            .correlate(PaymentPlan).scalar_subquery())
-
-
-def _paid_source(session: Session, *, full_pass: bool):
-    """(grouped payments to outer-join on the installment id, or None; the paid amount). A
-    pass over every installment on PostgreSQL groups the payments once and hash-joins them;
-    SQLite (no hash joins) and passes over a few installments sum per installment."""
-    if full_pass and session.get_bind().dialect.name == "postgresql":
-        grouped = (select(Payment.plan_id.label("plan_id"), func.sum(Payment.amount).label("paid"))
-                   .where(Payment.plan_id.is_not(None)).group_by(Payment.plan_id).subquery("paid_plan"))
-        return grouped, func.coalesce(grouped.c.paid, 0)
-    return None, _paid_on_plan()
+    """What was paid on the installment: its ``paid_amount`` — kept by a database trigger on
+    every payment inserted, changed or deleted, whoever writes it — read from the installment
+    indexes, so no payment is summed at read time."""
+    return PaymentPlan.paid_amount
 
 
 def installment_status_expr(amount, paid, due_on, today: date):
@@ -387,8 +378,8 @@ def installment_status_expr(amount, paid, due_on, today: date):
     )
 
 
-def _installment_select(today: date, paid_source: tuple | None = None):
-    grouped, paid_amount = paid_source or (None, _paid_on_plan())
+def _installment_select(today: date):
+    paid_amount = _paid_on_plan()
     status = installment_status_expr(PaymentPlan.amount, paid_amount, PaymentPlan.due_on, today)
     stmt = (
         select(PaymentPlan.id, PaymentPlan.contract_id, Contract.number, Customer.name.label("customer_name"),
@@ -399,8 +390,6 @@ def _installment_select(today: date, paid_source: tuple | None = None):
         .join(Customer, Customer.id == Contract.customer_id)
         .join(User, User.id == Contract.owner_id)
     )
-    if grouped is not None:
-        stmt = stmt.outerjoin(grouped, grouped.c.plan_id == PaymentPlan.id)
     return stmt, status, paid_amount
 
 
@@ -426,24 +415,21 @@ def installments(session: Session, actor: Actor, *, contract_id: int, today: dat
 
 
 def _open_installments(session: Session, actor: Actor, *, window: tuple, today: date, owner_id: int | None,
-                       limit: int, offset: int, full_pass: bool = False) -> pd.DataFrame:
+                       limit: int, offset: int) -> pd.DataFrame:
     """Not fully paid installments (paid < amount, to the cent) due in ``window`` on live
     contracts the actor may see, by due date: at most ``limit`` rows, with ``.attrs['count']``
     and ``.attrs['remaining']`` over all of them. The totals read only the installment,
     contract and payment indexes (no names joined); paid is summed per installment."""
     ids = scoped_owner_ids(session, actor, owner_id)
-    source = _paid_source(session, full_pass=full_pass)
-    stmt, _, paid = _installment_select(today, source)
+    stmt, _, paid = _installment_select(today)
     cond = (*window, paid < PaymentPlan.amount - _CENT, Contract.status.in_(COLLECTING),
             owner_in(Contract.owner_id, ids))
     rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
                            ).all()
     frame = _money_frame(rows, INSTALLMENT_COLUMNS)
-    totals = (select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0))
-              .select_from(PaymentPlan).join(Contract, Contract.id == PaymentPlan.contract_id))
-    if source[0] is not None:
-        totals = totals.outerjoin(source[0], source[0].c.plan_id == PaymentPlan.id)
-    count, remaining = session.execute(totals.where(*cond)).one()
+    count, remaining = session.execute(
+        select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0))
+        .select_from(PaymentPlan).join(Contract, Contract.id == PaymentPlan.contract_id).where(*cond)).one()
     frame.attrs["count"] = int(count)
     frame.attrs["remaining"] = _dec(remaining)
     return frame
@@ -464,7 +450,7 @@ def overdue_installments(session: Session, actor: Actor, *, today: date, owner_i
     ``limit`` rows, with the count and remaining amount of all of them in ``.attrs``
     (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment)."""
     return _open_installments(session, actor, window=(PaymentPlan.due_on < today,), today=today,
-                              owner_id=owner_id, limit=limit, offset=offset, full_pass=True)
+                              owner_id=owner_id, limit=limit, offset=offset)
 
 
 PAYMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_name", "installment", "received_on",
@@ -621,17 +607,25 @@ def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: 
                    func.sum(Contract.amount).label("amount"))
             .join(User, User.id == Contract.owner_id).where(*live).group_by(Contract.owner_id, User.display_name))
     }
-    grouped, paid = _paid_source(session, full_pass=True)
-    overdue_from = select(Contract.owner_id, func.sum(PaymentPlan.amount - paid)).join(
-        PaymentPlan, PaymentPlan.contract_id == Contract.id)
-    if grouped is not None:
-        overdue_from = overdue_from.outerjoin(grouped, grouped.c.plan_id == PaymentPlan.id)
+    paid = _paid_on_plan()
+    is_overdue = (PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT)
+    if ids is None:
+        # everyone's: overdue installments are few, found down the due-date index (paid is in
+        # it) and summed per contract; only those contracts are looked up for status and owner
+        overdue = (select(PaymentPlan.contract_id.label("contract_id"),
+                          func.sum(PaymentPlan.amount - paid).label("remaining"))
+                   .where(*is_overdue).group_by(PaymentPlan.contract_id).subquery("overdue"))
+        overdue_sum = (select(Contract.owner_id, func.sum(overdue.c.remaining))
+                       .join(overdue, overdue.c.contract_id == Contract.id).where(*live))
+    else:  # some owners': their contracts first, then each one's installments
+        overdue_sum = (select(Contract.owner_id, func.sum(PaymentPlan.amount - paid))
+                       .join(PaymentPlan, PaymentPlan.contract_id == Contract.id).where(*live, *is_overdue))
     sums = (
         (4, select(Contract.owner_id, func.sum(PaymentPlan.amount)).join(PaymentPlan, PaymentPlan.contract_id == Contract.id)
          .where(*live, PaymentPlan.due_on <= today)),
         (5, select(Contract.owner_id, func.sum(Payment.amount)).join(Payment, Payment.contract_id == Contract.id)
          .where(*live)),
-        (6, overdue_from.where(*live, PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT)),
+        (6, overdue_sum),
     )
     for col, stmt in sums:
         for owner, value in session.execute(stmt.group_by(Contract.owner_id)).all():
@@ -648,12 +642,17 @@ def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: 
 
 
 def won_deals_without_contract(session: Session, actor: Actor, *, limit: int = 100) -> list[tuple[int, str]]:
-    """(deal id, label) of won deals the actor may see that have no live contract yet."""
+    """(deal id, label) of won deals the actor may see that have no live contract yet, most
+    recently closed first. Walks the won stages' close-date index (not every deal); the
+    live-contract test reads ``ix_contract_deal_status`` alone, no contract row."""
+    won = session.scalars(select(Stage.id).where(Stage.kind == "won")).all()
+    if not won:
+        return []
     live = select(Contract.id).where(Contract.deal_id == Deal.id, Contract.status != "cancelled").exists()
     rows = session.execute(
         select(Deal.id, Deal.name, Customer.name.label("customer_name"))
-        .join(Stage, Stage.id == Deal.stage_id).join(Customer, Customer.id == Deal.customer_id)
-        .where(Stage.kind == "won", ~live, owner_filter(session, actor, Deal.owner_id))
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(Deal.stage_id.in_(won), ~live, owner_filter(session, actor, Deal.owner_id))
         .order_by(Deal.closed_on.desc(), Deal.id.desc()).limit(limit)
     ).all()
     return [(r.id, f"{r.customer_name} · {r.name}") for r in rows]

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import case, func, select, true
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from services.access import Actor, owner_in
+from services.access import Actor, owner_in, owner_scope_key, owner_scope_term
 from services.analytics.common import (
     ZERO,
     company_tz_name,
@@ -199,34 +201,43 @@ def monthly_won_trend(session: Session, actor: Actor, *, start: date, end: date,
 
 
 
+_OPEN_STAGES = (select(Stage.id, Stage.name, Stage.sequence, Stage.active).where(Stage.kind == "open")
+                .order_by(Stage.sequence, Stage.name))
+
+
+@lru_cache(maxsize=16)
+def _pipeline_statement(owners: str, dialect: str):
+    """Count / Σ amount / Σ weighted per open stage (owners a bound parameter), built once per
+    owner-scope shape: building the expression tree cost more than running it. An inner join
+    from the open stages: owner and stage ranges of the covering board indexes (owner first
+    when scoped); stages without deals are added by the caller."""
+    return (
+        select(Stage.id, func.count(), func.coalesce(func.sum(Deal.amount), 0),
+               func.coalesce(func.sum(weighted_amount(dialect)), 0))
+        .select_from(Stage)
+        .join(Deal, Deal.stage_id == Stage.id)
+        .where(Stage.kind == "open", owner_scope_term(Deal.owner_id, owners))
+        .group_by(Stage.id)
+    )
+
+
 def pipeline_by_stage(session: Session, actor: Actor, *, scope: str = "me") -> pd.DataFrame:
     """Open pipeline per open stage (in stage order), now: stage, sequence, count (deals),
     amount (Σ amount), weighted (Σ amount × deal probability / 100). Every active open stage
-    appears, also with no deals."""
+    appears, also with no deals (an inactive one only while it still holds deals)."""
     ids = scope_user_ids(session, actor, scope)
-    # stage_id, not id: it is in the board indexes (index-only on PostgreSQL too) and, like id,
-    # null only where the outer join found no deal
-    count = func.count(Deal.stage_id)
-    rows = session.execute(
-        select(
-            Stage.name,
-            Stage.sequence,
-            count,
-            func.coalesce(func.sum(Deal.amount), 0),
-            func.coalesce(func.sum(weighted_amount(dialect_of(session))), 0),
-        )
-        .select_from(Stage)
-        .outerjoin(Deal, and_(Deal.stage_id == Stage.id, owner_in(Deal.owner_id, ids)))
-        .where(Stage.kind == "open")
-        .group_by(Stage.id, Stage.name, Stage.sequence, Stage.active)
-        .having(or_(Stage.active.is_(True), count > 0))
-        .order_by(Stage.sequence, Stage.name)
-    ).all()
+    conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
+    stages = conn.execute(_OPEN_STAGES).all()
+    params: dict = {}
+    owners = owner_scope_key(ids, params)
+    found = {r[0]: r[1:] for r in conn.execute(_pipeline_statement(owners, conn.dialect.name), params).all()} \
+        if stages else {}
+    rows = [(st.name, st.sequence, *found.get(st.id, (0, 0, 0))) for st in stages if st.active or st.id in found]
     return pd.DataFrame(
         {
             "stage": [r[0] for r in rows],
-            "sequence": pd.array([r[1] for r in rows], dtype="int64"),
-            "count": pd.array([int(r[2]) for r in rows], dtype="int64"),
+            "sequence": np.array([r[1] for r in rows], dtype="int64"),
+            "count": np.array([int(r[2]) for r in rows], dtype="int64"),
             "amount": [float(money(r[3])) for r in rows],
             "weighted": [float(money(r[4])) for r in rows],
         }

@@ -71,7 +71,7 @@ def kpi_report(
     deals = {r[0]: r[1:] for r in session.execute(deal_stmt.group_by(dkey) if by else deal_stmt).all()}
 
     akey = key_for(Activity.owner_id).label("k")
-    act_stmt = keyed(select(akey, func.count(Activity.id)).select_from(Activity), Activity.owner_id).where(
+    act_stmt = keyed(select(akey, func.count()).select_from(Activity), Activity.owner_id).where(
         owner_in(Activity.owner_id, ids), Activity.done_at >= lo, Activity.done_at < hi
     )
     activities = dict(session.execute(act_stmt.group_by(akey) if by else act_stmt).all())

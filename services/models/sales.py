@@ -206,6 +206,7 @@ class Deal(DealBase, table=True):
               "created_at", "probability"),
         # won / lost deals of a period (won revenue, win rate, the won trend) from the index alone
         Index("ix_deal_stage_closed", "stage_id", "closed_on", "owner_id", "amount"),
+        Index("ix_deal_owner_stage_closed", "owner_id", "stage_id", "closed_on", "amount"),  # the same, per owner
         Index("ix_deal_customer", "customer_id"),
         Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_opened_on", "opened_on"),
@@ -314,7 +315,7 @@ class ActivityRead(ActivityBase):
 
 
 class ContractBase(SQLModel):
-    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id")  # indexed with status (Contract)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     owner_id: int = Field(foreign_key="user.id")  # indexed with status and amount (Contract)
     amount: Decimal = money_field()
@@ -335,6 +336,8 @@ class Contract(ContractBase, table=True):
               postgresql_where=text("deal_id IS NOT NULL AND status <> 'cancelled'")),
         # an owner's contracts (collections by owner, per-rep totals) with status and amount
         Index("ix_contract_owner_status", "owner_id", "status", "amount"),
+        # "has this deal a live contract" from the index alone (won deals without a contract)
+        Index("ix_contract_deal_status", "deal_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -351,21 +354,26 @@ class ContractRead(ContractBase):
 
 class PaymentPlan(SQLModel, table=True):
     """回款计划 installment. Status is derived (pending / partially paid / paid / overdue)
-    from payments and the due date, so it is never stale."""
+    from what was paid on it and the due date, so it is never stale. ``paid_amount`` is the
+    sum of the payments on it, kept by a database trigger (migration 0010) in the same
+    statement as every payment insert, update or delete — exact under concurrent writers (each
+    is one increment of the installment row) — so the due and overdue totals read it from an
+    index instead of summing every installment's payments."""
 
     __tablename__ = "payment_plan"
     __table_args__ = (
         UniqueConstraint("contract_id", "installment"),
         # due / overdue lists and due-to-date sums read due date, contract and amount from
         # the index alone, by date or per contract
-        Index("ix_payment_plan_due", "due_on", "contract_id", "amount"),
-        Index("ix_payment_plan_contract_due", "contract_id", "due_on", "amount"),
+        Index("ix_payment_plan_due", "due_on", "contract_id", "amount", "paid_amount"),
+        Index("ix_payment_plan_contract_due", "contract_id", "due_on", "amount", "paid_amount"),
     )
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id")
     installment: int = 1
     due_on: date
     amount: Decimal = money_field()
+    paid_amount: Decimal = money_field(sa_column_kwargs={"server_default": "0"})
     note: str | None = Field(default=None, max_length=200)
 
 
