@@ -59,7 +59,7 @@ def test_diff_reports_exactly_the_changed_rows(probs, names):
     for r, p, n in zip(ROWS, probs, names, strict=True):
         ch = {}
         if n.strip() != r["name"]:
-            ch["name"] = n
+            ch["name"] = n if n.strip() else None  # a blank cell is a cleared one (the model then asks for a name)
         if p != r["probability"]:
             ch["probability"] = float(p)
         if ch:
