@@ -38,7 +38,8 @@ if actor is None:
     write_cookies()
     st.stop()
 
-page = st.navigation(build_navigation(actor))
+# every entry shown: a folded "View more" hid the team pages from managers on a 1280×720 screen
+page = st.navigation(build_navigation(actor), expanded=True)
 account_sidebar(actor)
 try:
     with error_boundary(page.url_path):
