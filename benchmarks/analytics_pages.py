@@ -11,6 +11,7 @@ Prints p50 / p95 ms, ours ÷ sql and pandas ÷ ours, and the machine. Asserts no
 
     python benchmarks/analytics_pages.py                         # builds the small demo in a temp SQLite file
     python benchmarks/analytics_pages.py --scale large           # the large demo (about 35 s to build)
+    python benchmarks/analytics_pages.py --scale large --db F.db # build into F.db once, reuse it after
     DATABASE_URL=... python benchmarks/analytics_pages.py --url-from-env   # an existing demo database
 """
 
@@ -161,6 +162,7 @@ def main() -> None:
     ap.add_argument("--scale", default="small", choices=("small", "large"))
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--url-from-env", action="store_true", help="use DATABASE_URL (an existing demo database)")
+    ap.add_argument("--db", type=Path, help="SQLite file to build the demo in (kept; reused when it exists)")
     args = ap.parse_args()
     if args.url_from_env:
         url = os.environ["DATABASE_URL"]
@@ -168,12 +170,15 @@ def main() -> None:
     else:
         from services.demo import build_demo
 
-        path = Path(tempfile.mkdtemp()) / "bench-analytics.db"
+        path = args.db or Path(tempfile.mkdtemp()) / "bench-analytics.db"
+        reuse = path.exists()
+        path.parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(f"sqlite:///{path}")
         migrate(engine)
-        t0 = time.perf_counter()
-        build_demo(engine, scale=args.scale, seed=42, lang="en")
-        print(f"built the {args.scale} demo in {time.perf_counter() - t0:.1f} s")
+        if not reuse:
+            t0 = time.perf_counter()
+            build_demo(engine, scale=args.scale, seed=42, lang="en")
+            print(f"built the {args.scale} demo in {time.perf_counter() - t0:.1f} s")
     dialect = engine.dialect.name
     with read_scope(engine) as s:
         today = company_today(s)

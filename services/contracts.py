@@ -415,12 +415,15 @@ def installments(session: Session, actor: Actor, *, contract_id: int, today: dat
 
 
 def _open_installments(session: Session, actor: Actor, *, window: tuple, today: date, owner_id: int | None,
-                       limit: int, offset: int) -> pd.DataFrame:
+                       limit: int, offset: int, owner_ids: set[int] | None = None) -> pd.DataFrame:
     """Not fully paid installments (paid < amount, to the cent) due in ``window`` on live
     contracts the actor may see, by due date: at most ``limit`` rows, with ``.attrs['count']``
     and ``.attrs['remaining']`` over all of them. The totals read only the installment,
-    contract and payment indexes (no names joined); paid is summed per installment."""
+    contract and payment indexes (no names joined); paid is summed per installment.
+    ``owner_ids`` (e.g. an analytics filter's owners) narrows further, never widens."""
     ids = scoped_owner_ids(session, actor, owner_id)
+    if owner_ids is not None:
+        ids = set(owner_ids) if ids is None else ids & set(owner_ids)
     stmt, _, paid = _installment_select(today)
     cond = (*window, paid < PaymentPlan.amount - _CENT, Contract.status.in_(COLLECTING),
             owner_in(Contract.owner_id, ids))
@@ -445,12 +448,14 @@ def due_installments(session: Session, actor: Actor, *, start: date, end: date, 
 
 
 def overdue_installments(session: Session, actor: Actor, *, today: date, owner_id: int | None = None,
-                         limit: int = 200, offset: int = 0) -> pd.DataFrame:
+                         owner_ids: set[int] | None = None, limit: int = 200, offset: int = 0) -> pd.DataFrame:
     """Installments past due and not fully paid, oldest first, on live contracts: at most
     ``limit`` rows, with the count and remaining amount of all of them in ``.attrs``
-    (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment)."""
+    (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment).
+    ``owner_ids`` narrows to those contract owners (within what the actor may see; ``None``
+    = no narrowing)."""
     return _open_installments(session, actor, window=(PaymentPlan.due_on < today,), today=today,
-                              owner_id=owner_id, limit=limit, offset=offset)
+                              owner_id=owner_id, limit=limit, offset=offset, owner_ids=owner_ids)
 
 
 PAYMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_name", "installment", "received_on",

@@ -71,6 +71,16 @@ def _sqlite_engine(tmp_path_factory):
     eng.dispose()
 
 
+def cli_url(engine) -> str:
+    """The test database as a ``DATABASE_URL`` the CLI can open (PostgreSQL: with the test
+    session's schema as the search path)."""
+    if engine.dialect.name == "sqlite":
+        return engine.url.render_as_string(hide_password=False)
+    with engine.connect() as c:
+        schema = c.exec_driver_sql("show search_path").scalar()
+    return engine.url.set(query={"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
 def _empty_all_tables(eng) -> None:
     tables = [t.name for t in SQLModel.metadata.sorted_tables]
     with eng.begin() as c:

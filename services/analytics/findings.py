@@ -148,7 +148,7 @@ def _cac_rising(session: Session, actor: Actor, *, period: Period, flt: DealFilt
 def _overdue_collections(session: Session, actor: Actor, *, flt: DealFilter, today: date) -> list[dict]:
     from services.contracts import overdue_installments
 
-    frame = overdue_installments(session, actor, today=today, owner_id=flt.owner_id, limit=1)
+    frame = overdue_installments(session, actor, today=today, owner_ids=filter_owner_ids(session, actor, flt), limit=1)
     count, remaining = frame.attrs.get("count", 0), frame.attrs.get("remaining", money(0))
     if not count:
         return []

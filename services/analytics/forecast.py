@@ -51,8 +51,12 @@ def _month_rows(session: Session, conds: list, first: date, months: int, thresho
     open_rows = session.execute(
         select(*keys, bucket, func.count(), func.sum(Deal.amount), func.sum(weighted),
                func.sum(case((Deal.probability >= threshold, Deal.amount), else_=0)))
-        .join(Stage, Stage.id == Deal.stage_id)
-        .where(*conds, Stage.kind == "open", Deal.expected_close.is_not(None), Deal.expected_close < end)
+        # open stages as a list of ids, not a join, and the close-date bound on an expression
+        # (no date set: not counted): the planner then reads the stage-led board index (which
+        # carries amount, owner, expected close and probability) instead of walking every
+        # deal, closed ones too, by expected close
+        .where(*conds, Deal.stage_id.in_(select(Stage.id).where(Stage.kind == "open")),
+               func.coalesce(Deal.expected_close, end) < end)
         .group_by(*keys, bucket)).all()
     for row in open_rows:
         owner = row[0] if by_owner else None

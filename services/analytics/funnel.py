@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     DateTime,
+    Integer,
     String,
     and_,
     bindparam,
@@ -24,7 +25,6 @@ from sqlalchemy import (
     cast,
     extract,
     func,
-    literal_column,
     or_,
     select,
     union,
@@ -92,9 +92,13 @@ def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: De
 def _reached(deals):
     """(deal_id, stage_id) for every stage a deal of ``deals`` was in: stage history rows
     plus its current stage."""
-    into = (select(DealHistory.deal_id.label("deal_id"), Stage.id.label("stage_id"))
-            .join(Stage, cast(Stage.id, String) == DealHistory.new_value)
-            .where(DealHistory.field == "stage", DealHistory.deal_id.in_(select(deals.c.id))))
+    # the stage ids as text, matched without a join: a join to ``stage`` lets SQLite start
+    # from the stages and index all of deal_history by value, instead of reading each deal's
+    # rows from its index range; only rows naming a stage are cast, so the cast cannot fail
+    stage_ids = select(cast(Stage.id, String))
+    into = (select(DealHistory.deal_id.label("deal_id"), cast(DealHistory.new_value, Integer).label("stage_id"))
+            .where(DealHistory.field == "stage", DealHistory.deal_id.in_(select(deals.c.id)),
+                   DealHistory.new_value.in_(stage_ids)))
     now = select(deals.c.id.label("deal_id"), deals.c.stage_id.label("stage_id"))
     return union(into, now).cte("reached")
 
@@ -134,9 +138,10 @@ def _days_in_stage(session: Session, deals, now: datetime) -> dict[int, tuple[fl
     else:
         now_value = bindparam("now", now, type_=DateTime(timezone=True))
     days = _seconds_to_days(func.coalesce(visits.c.left_at, now_value), visits.c.entered, dialect)
-    spans = (select(Stage.id.label("stage_id"), days.label("days"))
-             .select_from(visits).join(Stage, cast(Stage.id, String) == visits.c.stage_txt)
-             .where(Stage.kind == "open").subquery("spans"))
+    # open stages as a list of their ids as text (no join: see ``_reached``)
+    open_ids = select(cast(Stage.id, String)).where(Stage.kind == "open")
+    spans = (select(cast(visits.c.stage_txt, Integer).label("stage_id"), days.label("days"))
+             .where(visits.c.stage_txt.in_(open_ids)).subquery("spans"))
     ranked = select(spans.c.stage_id, spans.c.days,
                     func.row_number().over(partition_by=spans.c.stage_id, order_by=spans.c.days).label("rn"),
                     func.count().over(partition_by=spans.c.stage_id).label("cnt")).subquery("ranked")
@@ -180,10 +185,13 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
                                                       DealHistory.new_value == cast(deals.c.stage_id, String))
                   .order_by(DealHistory.changed_at.desc(), DealHistory.id.desc()).limit(1).scalar_subquery())
     lost_stage_ids = [sid for sid, kind in kinds.items() if kind == "lost"]
+    # the lost deals with their from-stage first, then grouped: grouping on the correlated
+    # subquery itself makes SQLite run it twice per deal
+    lost = (select(from_stage.label("from_stage"), deals.c.lost_reason_id, deals.c.amount)
+            .where(deals.c.stage_id.in_(lost_stage_ids or [-1])).subquery("lost"))
     leak_rows = session.execute(
-        select(from_stage.label("from_stage"), deals.c.lost_reason_id, func.count(), func.sum(deals.c.amount))
-        .where(deals.c.stage_id.in_(lost_stage_ids or [-1]))
-        .group_by(literal_column("from_stage"), deals.c.lost_reason_id)).all() if lost_stage_ids else []
+        select(lost.c.from_stage, lost.c.lost_reason_id, func.count(), func.sum(lost.c.amount))
+        .group_by(lost.c.from_stage, lost.c.lost_reason_id)).all() if lost_stage_ids else []
     reasons = dict(session.execute(select(LostReason.id, LostReason.name)).all())
     names = {sid: name for sid, name, _, _ in stages}
     leakage, lost_at = [], {}

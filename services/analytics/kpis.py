@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func, select, true
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
-from services.analytics.actuals import metric_total
+from services.analytics.actuals import metric_total, won_stage_condition
 from services.analytics.common import CENT, days_between, dialect_of, float2, in_period, money, ratio
 from services.analytics.filters import DealFilter, filter_owner_ids
 from services.clock import day_start_utc, local_tz
@@ -58,8 +58,7 @@ def sales_cycle(session: Session, ids: set[int] | None, period: Period) -> tuple
     days = days_between(Deal.closed_on, Deal.opened_on, dialect_of(session))
     spans = (select(days.label("days"), func.row_number().over(order_by=days).label("rn"),
                     func.count().over().label("cnt"))
-             .join(Stage, Stage.id == Deal.stage_id)
-             .where(Stage.kind == "won", in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
+             .where(won_stage_condition(session), in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
              .subquery())
     middle = and_(spans.c.rn >= (spans.c.cnt + 1) // 2, spans.c.rn <= (spans.c.cnt + 2) // 2)
     mean, median = session.execute(select(func.avg(spans.c.days), func.avg(case((middle, spans.c.days))))).one()
@@ -105,8 +104,8 @@ def clv(session: Session, ids: set[int] | None, period: Period) -> dict:
     window = Period(add_months(period.end, -12), period.end)
     margin, customers = session.execute(
         select(func.sum(_margin()), func.count(func.distinct(Deal.customer_id)))
-        .select_from(Deal).join(Stage, Stage.id == Deal.stage_id).outerjoin(Product, Product.id == Deal.product_id)
-        .where(Stage.kind == "won", in_period(Deal.closed_on, window), owner_in(Deal.owner_id, ids))).one()
+        .select_from(Deal).outerjoin(Product, Product.id == Deal.product_id)
+        .where(won_stage_condition(session), in_period(Deal.closed_on, window), owner_in(Deal.owner_id, ids))).one()
     active, churned = session.execute(
         select(func.count(case((Customer.status == "active", 1))), func.count(case((Customer.status == "churned", 1))))
         .where(Customer.owner_id.is_not(None), owner_in(Customer.owner_id, ids),

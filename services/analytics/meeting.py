@@ -59,7 +59,8 @@ def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFil
     ``numbers`` (per metric: this week, last week, and the target of the week for won
     revenue — the base target prorated by days), ``funnel`` (pipeline now), ``top_deals``
     (largest open deals), ``won`` / ``lost`` (closed this week), ``overdue`` (installments
-    past due as of the week's last day or today, whichever is earlier), ``actions`` (open
+    past due as of the week's last day or today, whichever is earlier, on the filter's
+    owners' contracts), ``actions`` (open
     action items) and ``leaderboard`` (won revenue this week)."""
     from services.contracts import overdue_installments
     from services.reviews import scope_open_actions
@@ -77,7 +78,8 @@ def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFil
     numbers["contract_amount"]["target"] = scope_target(session, actor, scope=flt.scope, period=week)
     conds = deal_conditions(session, actor, flt)
     as_of = min(today, week.last_day)
-    overdue = overdue_installments(session, actor, today=as_of, owner_id=flt.owner_id, limit=10)
+    # the same owners as every other number of the report: scope, team subtree, rep
+    overdue = overdue_installments(session, actor, today=as_of, owner_ids=ids, limit=10)
     return {
         "week": week,
         "numbers": numbers,

@@ -209,7 +209,12 @@ class Deal(DealBase, table=True):
         Index("ix_deal_owner_stage_closed", "owner_id", "stage_id", "closed_on", "amount"),  # the same, per owner
         Index("ix_deal_customer", "customer_id"),
         Index("ix_deal_closed_on", "closed_on"),
-        Index("ix_deal_opened_on", "opened_on"),
+        # the funnel's cohort (deals opened in a period, everyone's or one owner's) from the
+        # index alone; id last because PostgreSQL indexes do not carry the key
+        Index("ix_deal_opened_cohort", "opened_on", "owner_id", "stage_id", "amount", "closed_on", "lost_reason_id",
+              "id"),
+        Index("ix_deal_owner_opened_cohort", "owner_id", "opened_on", "stage_id", "amount", "closed_on",
+              "lost_reason_id", "id"),
         Index("ix_deal_expected_close", "expected_close"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -259,7 +264,10 @@ class DealHistory(SQLModel, table=True):
     """One row per change of stage, amount, expected close or owner (from → to)."""
 
     __tablename__ = "deal_history"
-    __table_args__ = (Index("ix_deal_history_deal_at", "deal_id", "changed_at"),)
+    # a deal's history in time order (changed_at, id), and the stages it reached / the stage
+    # it was lost from / the days it spent in each, from the index alone
+    __table_args__ = (Index("ix_deal_history_deal_at", "deal_id", "changed_at", "id", "field", "new_value",
+                            "old_value"),)
     id: int | None = Field(default=None, primary_key=True)
     deal_id: int = Field(foreign_key="deal.id")
     field: str = Field(max_length=20)  # stage | amount | expected_close | owner

@@ -1,6 +1,6 @@
 """``salesops report funnel | forecast | leaderboard | findings | meeting`` and ``salesops
-forecast snapshot``: the ``--json`` output is the services' numbers (SQLite file database,
-the dataset of tests/services/analytics_data.py)."""
+forecast snapshot``: the ``--json`` output is the services' numbers, on SQLite and
+PostgreSQL (the dataset of tests/services/analytics_data.py)."""
 
 from __future__ import annotations
 
@@ -20,17 +20,17 @@ from services.cli import app
 from services.cli.analytics import funnel_rows
 from services.db import read_scope
 from services.periods import Period
-from tests.conftest import build_org
+from tests.conftest import build_org, cli_url
 from tests.services.analytics_data import build_deals
 
 NOV = Period(date(2026, 11, 1), date(2026, 12, 1))
 
 
 @pytest.fixture
-def run(sqlite_engine):
-    org = build_org(sqlite_engine)
-    build_deals(sqlite_engine, org)
-    url = sqlite_engine.url.render_as_string(hide_password=False)
+def run(engine):
+    org = build_org(engine)
+    build_deals(engine, org)
+    url = cli_url(engine)
     runner = CliRunner()
 
     def invoke(*args: str):
@@ -41,20 +41,20 @@ def run(sqlite_engine):
     return invoke
 
 
-def test_funnel_json_is_the_service(run, sqlite_engine):
+def test_funnel_json_is_the_service(run, engine):
     out = json.loads(run("report", "funnel", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "stage", "--json"))
-    with read_scope(sqlite_engine) as s:
+    with read_scope(engine) as s:
         assert out == json.loads(json.dumps(funnel_rows(funnel(s, SYSTEM, period=NOV)), default=str))
     assert [(r["stage"], r["deals"]) for r in out] == [("Qualify", 5), ("Needs", 2), ("Proposal", 3),
                                                        ("Negotiation", 1), ("Won", 1)]
 
 
-def test_forecast_leaderboard_findings_json(run, sqlite_engine):
+def test_forecast_leaderboard_findings_json(run, engine):
     fc = json.loads(run("report", "forecast", "--months", "3", "--json"))
     board = json.loads(run("report", "leaderboard", "--from", "2026-11-01", "--to", "2026-11-30", "--metric",
                            "win_rate", "--json"))
     found = json.loads(run("report", "findings", "--from", "2026-11-01", "--to", "2026-11-30", "--json"))
-    with read_scope(sqlite_engine) as s:
+    with read_scope(engine) as s:
         assert fc == json.loads(json.dumps(forecast_json(forecast(s, SYSTEM, months=3)), default=str))
         assert board == leaderboard_json(leaderboard(s, SYSTEM, period=NOV, metric="win_rate"))
         assert found == json.loads(json.dumps(findings(s, SYSTEM, period=NOV), default=str))

@@ -21,19 +21,11 @@ from services.db import session_scope
 from services.importing import import_file, stage_kind_named
 from services.models import Channel, Deal, LostReason, Stage, User
 from services.reference import DEFAULT_CHANNELS, DEFAULT_LOST_REASONS, DEFAULT_STAGES
-
-
-def _url(engine) -> str:
-    """The test database as a URL the CLI can open (PostgreSQL: the test schema)."""
-    if engine.dialect.name == "sqlite":
-        return engine.url.render_as_string(hide_password=False)
-    with engine.connect() as c:
-        schema = c.exec_driver_sql("show search_path").scalar()
-    return engine.url.set(query={"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+from tests.conftest import cli_url
 
 
 def _cli(engine, *args: str):
-    res = CliRunner().invoke(app, list(args), env={"DATABASE_URL": _url(engine), "SALESOPS_LANG": "en"})
+    res = CliRunner().invoke(app, list(args), env={"DATABASE_URL": cli_url(engine), "SALESOPS_LANG": "en"})
     return res
 
 
