@@ -375,8 +375,10 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     retotal = c1.checkbox(tr("goals.retotal"), key="goals_grid_retotal")
     if c2.button(tr("common.save"), key="goals_grid_save", type="primary"):
+        shown = {r["user_id"]: r["values"] for r in data["rows"]}  # what this page showed: a stale save is refused
         done = forms.submit(GRID, lambda s: goals.save_team_grid(s, actor, team_id=team_id, year=year, cells=cells,
-                                                                 metric=metric, tier=tier, retotal_parent=retotal))
+                                                                 metric=metric, tier=tier, retotal_parent=retotal,
+                                                                 shown=shown))
         if done.ok:
             forms.flash(GRID, tr("goals.grid_saved", count=done.value["written"]))
             st.session_state["goals_grid_gen"] = generation + 1

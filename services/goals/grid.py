@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor
-from services.errors import ValidationError
+from services.errors import ConflictError, ValidationError
 from services.goals.common import (
     as_value,
     ensure_may_edit,
@@ -104,11 +104,37 @@ def team_grid(session: Session, actor: Actor, *, team_id: int, year: str, metric
             "team_target": as_value(metric, team.value) if team else None, "team_target_id": team.id if team else None}
 
 
+def _same_value(a: Any, b: Any) -> bool:
+    return (a is None) == (b is None) and (a is None or Decimal(str(a)) == Decimal(str(b)))
+
+
+def _check_unchanged(session: Session, actor: Actor, *, team_id: int, year: str, metric: str, tier: str,
+                     shown: dict[int, list[Any]], cells: dict[int, list[Decimal]]) -> None:
+    """Refuse the save when a cell differs from what the page showed (read after the team
+    year's row lock, so two saves of one grid cannot both pass)."""
+    now = team_grid(session, actor, team_id=team_id, year=year, metric=metric, tier=tier)
+    current = {r["user_id"]: r["values"] for r in now["rows"]}
+    conflicts: dict[Any, dict[str, tuple[Any, Any]]] = {}
+    for user_id, before in shown.items():
+        theirs = current.get(user_id, [None] * len(before))
+        for i, (seen, value) in enumerate(zip(before, theirs, strict=False)):
+            if not _same_value(seen, value):
+                mine = cells.get(user_id, [None] * len(before))[i]
+                conflicts.setdefault(user_id, {})[now["months"][i]] = (value, as_value(metric, mine))
+    if conflicts:
+        raise ConflictError(conflicts, t("goals.err.grid_changed", actor.locale, count=len(conflicts)))
+
+
 def save_team_grid(session: Session, actor: Actor, *, team_id: int, year: str, cells: dict[int, list[Any]],
-                   metric: str = "contract_amount", tier: str = "base", retotal_parent: bool = False) -> dict[str, Any]:
+                   metric: str = "contract_amount", tier: str = "base", retotal_parent: bool = False,
+                   shown: dict[int, list[Any]] | None = None) -> dict[str, Any]:
     """Write the grid (module docstring): ``cells`` maps each rep's user id to 12 month
     values (empty → 0). Every cell is checked first (``value[<user>][<month>]``) and a
-    rep outside the team is refused; nothing is written when one is bad."""
+    rep outside the team is refused; nothing is written when one is bad.
+
+    ``shown`` — the values the page displayed (``team_grid`` rows) — makes the save
+    optimistic: under the lock on the team's year target, a cell someone else changed since
+    raises ``ConflictError`` (rep → {month: (their value, yours)}) and nothing is written."""
     loc = actor.locale
     start = _check(session, actor, team_id, year, metric, tier)
     months = [s for _, s in sub_periods("year", start, "month")]
@@ -131,6 +157,9 @@ def save_team_grid(session: Session, actor: Actor, *, team_id: int, year: str, c
     grand = sum((sum(v, Decimal(0)) for v in values.values()), Decimal(0))
     common = dict(metric=metric, tier=tier)
     team_year = _slot(session, scope="team", team_id=team_id, user_id=None, kind="year", start=start, **common)
+    if shown is not None:
+        _check_unchanged(session, actor, team_id=team_id, year=year, metric=metric, tier=tier, shown=shown,
+                         cells=values)
     if team_year is not None and team_year.value != grand and not retotal_parent:
         raise ValidationError({"value": t("goals.err.mismatch", loc, id=team_year.id, total=grand,
                                           value=team_year.value, period=year)})

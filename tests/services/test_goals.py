@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from services import goals, settings
 from services.db import session_scope
-from services.errors import FieldNotFound, FieldPermissionDenied, ValidationError
+from services.errors import ConflictError, FieldNotFound, FieldPermissionDenied, ValidationError
 from services.models import Activity, Customer, Deal, DealHistory, Target, User
 
 D = Decimal
@@ -407,6 +407,31 @@ def test_the_team_grid_writes_one_consistent_tree(engine, org):
     assert "not an active member" in exc.value.errors["user_ids"]
     with session_scope(engine, write=False) as s:
         assert goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")["total"] == D("1750.00")
+
+
+def test_a_grid_saved_over_someone_elses_newer_values_is_refused(engine, org):
+    """Two managers open the same grid; the first save wins, the second is told who changed
+    what (their value beside its own) and writes nothing."""
+    with session_scope(engine) as s:
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027",
+                             cells={org.rep_n1.id: ["100"] * 12, org.rep_n2.id: ["50"] * 12})
+    with session_scope(engine, write=False) as s:
+        opened = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")
+    shown = {r["user_id"]: r["values"] for r in opened["rows"]}
+    with session_scope(engine) as s:  # the director moves 10 from rep 2's January to rep 1's
+        goals.save_team_grid(s, org.director, team_id=org.team_n, year="2027", shown=shown,
+                             cells={org.rep_n1.id: ["110"] + ["100"] * 11, org.rep_n2.id: ["40"] + ["50"] * 11})
+    with session_scope(engine) as s, pytest.raises(ConflictError) as exc:
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", shown=shown,
+                             cells={org.rep_n1.id: ["100"] * 11 + ["90"], org.rep_n2.id: ["50"] * 11 + ["60"]})
+    january = opened["months"][0]
+    assert exc.value.conflicts[org.rep_n1.id] == {january: (D("110.00"), D("100.00"))}
+    assert exc.value.conflicts[org.rep_n2.id] == {january: (D("40.00"), D("50.00"))}
+    assert "nothing was saved" in str(exc.value)
+    with session_scope(engine, write=False) as s:
+        rows = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")["rows"]
+    assert [r["values"][0] for r in rows] == [D("110.00"), D("40.00")]  # the director's save stands
+    assert [r["values"][11] for r in rows] == [D("100.00"), D("50.00")]  # the refused one wrote nothing
 
 
 def test_the_grid_round_trips_through_xlsx(engine, org):
