@@ -181,7 +181,8 @@ def _save_parts(actor: Actor, originals: dict[int, Decimal], key: str) -> None:
     if not changes:
         return
     retotal = bool(st.session_state.get(forms.widget_key(PARTS, "retotal")))
-    forms.submit(PARTS, lambda s: goals.update_targets(s, actor, changes=changes, retotal_parent=retotal),
+    shown = {i: originals[i] for i in changes}  # what this page showed: a stale change is refused
+    forms.submit(PARTS, lambda s: goals.update_targets(s, actor, changes=changes, retotal_parent=retotal, shown=shown),
                  success=tr("goals.saved"))
 
 

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor
-from services.errors import ValidationError
+from services.errors import ConflictError, ValidationError
 from services.goals.common import (
     COUNT_METRICS,
     ensure_may_edit,
@@ -214,24 +214,33 @@ def target_tree(session: Session, actor: Actor, *, target_id: int) -> list[dict]
 
 
 def update_targets(session: Session, actor: Actor, *, changes: Mapping[int, Any], retotal_parent: bool = False,
-                   basis_notes: str | None = None) -> list[dict]:
+                   basis_notes: str | None = None, shown: Mapping[int, Any] | None = None) -> list[dict]:
     """Change the values of several targets at once (``{target_id: value}``) in one
     transaction. After the change every target's parts must add up to it (module
     docstring): a mismatch is refused naming the target and both sums, unless
     ``retotal_parent`` — then each parent of a changed target takes the sum of its parts,
     up the tree. A target with parts may not be changed on its own (its parts would no
-    longer add up). Returns every target that changed."""
+    longer add up). ``shown`` (target id → the value the page displayed) makes the change
+    optimistic: a target whose value someone changed since — read under its row lock — raises
+    ``ConflictError`` ({id: {"value": (their value, yours)}}) and nothing is written. Returns
+    every target that changed."""
     loc = actor.locale
     fiscal = fiscal_start_month(session)
     rows: dict[int, Target] = {}
     old: dict[int, Decimal] = {}
     errors: dict[str, str] = {}
+    conflicts: dict[Any, dict[str, tuple[Any, Any]]] = {}
     for target_id, value in changes.items():
         row = load_target(session, actor, target_id, for_update=True, edit=True)
+        if shown is not None and target_id in shown and Decimal(str(shown[target_id])) != row.value:
+            conflicts[row.id] = {"value": (row.value, value)}
+            continue
         new = check_value(row.metric, value, loc, errors, field=f"value[{target_id}]")
         if new is not None:
             rows[row.id] = row
             old[row.id], row.value = row.value, new
+    if conflicts:
+        raise ConflictError(conflicts, t("goals.err.target_changed", loc, count=len(conflicts)))
     if errors:
         raise ValidationError(errors)
     # a changed target whose parts were not changed with it

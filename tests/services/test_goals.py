@@ -156,6 +156,24 @@ def test_an_edited_part_must_match_its_parent_unless_re_totalled(engine, org):
     assert "add up to 350.00" in str(exc.value)
 
 
+def test_a_target_changed_by_someone_else_since_it_was_shown_is_not_overwritten(engine, org):
+    t = add_target(engine, org.manager_n, metric="contract_amount", scope="team", team_id=org.team_n,
+                   period="2027-Q1", value="300")
+    with session_scope(engine) as s:
+        jan, feb, _mar = (p["id"] for p in goals.split_target(s, org.manager_n, target_id=t["id"], into="months",
+                                                             weights="equal"))
+    shown = {jan: D("100.00"), feb: D("100.00")}  # both managers opened the quarter's months
+    with session_scope(engine) as s:
+        goals.update_targets(s, org.director, changes={jan: "120", feb: "80"}, shown=shown)
+    with pytest.raises(ConflictError) as exc, session_scope(engine) as s:
+        goals.update_targets(s, org.manager_n, changes={jan: "150", feb: "50"}, shown=shown)
+    assert exc.value.conflicts == {jan: {"value": (D("120.00"), "150")}, feb: {"value": (D("80.00"), "50")}}
+    assert "nothing was saved" in str(exc.value)
+    with session_scope(engine, write=False) as s:
+        assert [r["value"] for r in goals.target_tree(s, org.manager_n, target_id=t["id"])][1:3] == [
+            D("120.00"), D("80.00")]
+
+
 def test_fiscal_year_starting_in_april(engine, org):
     with session_scope(engine) as s:
         settings.put(s, "fiscal_year_start_month", 4)
@@ -421,7 +439,7 @@ def test_a_grid_saved_over_someone_elses_newer_values_is_refused(engine, org):
     with session_scope(engine) as s:  # the director moves 10 from rep 2's January to rep 1's
         goals.save_team_grid(s, org.director, team_id=org.team_n, year="2027", shown=shown,
                              cells={org.rep_n1.id: ["110"] + ["100"] * 11, org.rep_n2.id: ["40"] + ["50"] * 11})
-    with session_scope(engine) as s, pytest.raises(ConflictError) as exc:
+    with pytest.raises(ConflictError) as exc, session_scope(engine) as s:
         goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", shown=shown,
                              cells={org.rep_n1.id: ["100"] * 11 + ["90"], org.rep_n2.id: ["50"] * 11 + ["60"]})
     january = opened["months"][0]
