@@ -4,7 +4,6 @@ forecast snapshot``: the Funnel, Performance and Weekly meeting pages' numbers."
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -13,10 +12,10 @@ import typer
 from services.cli.base import (
     CliError,
     app,
+    day_range,
     engine_of,
     failures,
     msg,
-    parse_day,
     print_table,
     read,
     report_app,
@@ -41,19 +40,6 @@ class Metric(StrEnum):
 class Lang(StrEnum):
     zh = "zh"
     en = "en"
-
-
-def _period(engine, date_from: str | None, date_to: str | None):
-    """``--from`` / ``--to`` (inclusive) as a period; default: this month up to today."""
-    from services.clock import company_today
-    from services.periods import Period
-
-    today = read(engine, company_today)
-    start = parse_day(date_from, "--from") or today.replace(day=1)
-    last = parse_day(date_to, "--to") or today
-    if last < start:
-        raise CliError(msg("bad_range"))
-    return Period(start, last + timedelta(days=1))
 
 
 def _echo(rows, as_json: bool) -> None:
@@ -87,7 +73,7 @@ def report_funnel(
         from services.analytics.funnel import funnel
 
         engine = engine_of(ctx)
-        period = _period(engine, date_from, date_to)
+        period = day_range(engine, date_from, date_to)
         report = read(engine, lambda s: funnel(s, SYSTEM, period=period))
         _echo(funnel_rows(report), as_json)
 
@@ -121,7 +107,7 @@ def report_leaderboard(
         from services.analytics.leaderboard import leaderboard, leaderboard_json
 
         engine = engine_of(ctx)
-        period = _period(engine, date_from, date_to)
+        period = day_range(engine, date_from, date_to)
         _echo(leaderboard_json(read(engine, lambda s: leaderboard(s, SYSTEM, period=period, metric=metric.value))),
               as_json)
 
@@ -140,7 +126,7 @@ def report_findings(
         from services.cli.base import cli_locale
 
         engine = engine_of(ctx)
-        period = _period(engine, date_from, date_to)
+        period = day_range(engine, date_from, date_to)
         found = read(engine, lambda s: findings(s, SYSTEM, period=period))
         if as_json:
             typer.echo(json.dumps(found, ensure_ascii=False, default=str))

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -187,6 +187,22 @@ def team_id(session, team: str | None) -> int | None:
     return ids[0]
 
 
+def user_id(session, username: str | None, *, active_only: bool = True) -> int | None:
+    """The id of the user named ``username`` (None when no name is given); an unknown one —
+    or, with ``active_only``, an inactive one — ends the command with one line."""
+    if not username:
+        return None
+    from sqlalchemy import select
+
+    from services.models import User
+
+    stmt = select(User.id).where(User.username == username)
+    found = session.scalars(stmt.where(User.active.is_(True)) if active_only else stmt).first()
+    if found is None:
+        raise CliError(msg("unknown_user", username=username))
+    return found
+
+
 def print_table(rows: list[dict[str, Any]]) -> None:
     if not rows:
         typer.echo(msg("no_rows"))
@@ -219,3 +235,15 @@ def parse_day(value: str | None, option: str) -> date | None:
         raise CliError(msg("bad_date", option=option, value=value)) from None
 
 
+def day_range(engine, date_from: str | None, date_to: str | None):
+    """``--from`` / ``--to`` (inclusive days) as a ``Period`` ``[start, end)``; default: this
+    month of the company's calendar up to its today."""
+    from services.clock import company_today
+    from services.periods import Period
+
+    today = read(engine, company_today)  # the company's today, not the server's
+    start = parse_day(date_from, "--from") or today.replace(day=1)
+    last = parse_day(date_to, "--to") or today
+    if last < start:
+        raise CliError(msg("bad_range"))
+    return Period(start, last + timedelta(days=1))

@@ -10,15 +10,14 @@ from typing import Any
 import typer
 
 from services.cli.base import (
-    CliError,
     cli_locale,
     engine_of,
     failures,
-    msg,
     print_table,
     read,
     target_app,
     team_id,
+    user_id,
     write,
 )
 
@@ -48,19 +47,6 @@ def cli_actor():
     from services.access import SYSTEM
 
     return replace(SYSTEM, locale=cli_locale())
-
-
-def user_id(session, username: str | None) -> int | None:
-    if not username:
-        return None
-    from sqlalchemy import select
-
-    from services.models import User
-
-    uid = session.scalar(select(User.id).where(User.username == username, User.active.is_(True)))
-    if uid is None:
-        raise CliError(msg("unknown_user", username=username))
-    return uid
 
 
 def _echo(data: Any, as_json: bool) -> None:

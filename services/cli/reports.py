@@ -9,11 +9,10 @@ from enum import StrEnum
 import typer
 
 from services.cli.base import (
-    CliError,
+    day_range,
     engine_of,
     failures,
     msg,
-    parse_day,
     pool_app,
     print_table,
     read,
@@ -41,15 +40,11 @@ def report_kpi(
     with failures():
         from services.access import SYSTEM
         from services.analytics import kpi_report
-        from services.clock import company_today
 
         engine = engine_of(ctx)
-        today = read(engine, company_today)  # the company's today, not the server's
-        start = parse_day(date_from, "--from") or today.replace(day=1)
-        last = parse_day(date_to, "--to") or today
-        if last < start:
-            raise CliError(msg("bad_range"))
-        rows = read(engine, lambda session: kpi_report(session, SYSTEM, start=start, end=last + timedelta(days=1),
+        period = day_range(engine, date_from, date_to)
+        start, last = period.start, period.end - timedelta(days=1)
+        rows = read(engine, lambda session: kpi_report(session, SYSTEM, start=period.start, end=period.end,
                                                        by=by.value if by else None))
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, default=str))

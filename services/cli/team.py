@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import typer
 
-from services.cli.base import CliError, app, engine_of, failures, msg, print_table, read, team_id, write
+from services.cli.base import app, engine_of, failures, print_table, read, team_id, user_id, write
 
 scheme_app = typer.Typer(help="Incentive schemes (commission tiers, bonus thresholds).", no_args_is_help=True)
 payouts_app = typer.Typer(help="Payouts computed from deals and payments: compute, approve, pay.",
@@ -38,17 +38,6 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _user_id(session, username: str) -> int:
-    from sqlalchemy import select
-
-    from services.models import User
-
-    found = session.scalars(select(User.id).where(User.username == username.strip())).first()
-    if found is None:
-        raise CliError(msg("unknown_user", username=username))
-    return found
-
-
 @scheme_app.command("add")
 def scheme_add(
     ctx: typer.Context,
@@ -76,7 +65,7 @@ def scheme_add(
             values = {"name": name, "basis": basis.value if basis else None, "mode": mode.value, "tiers": tiers,
                       "period": period.value if period else None, "bonus": bonus, "starts_on": starts_on,
                       "ends_on": ends_on, "team_ids": [team_id(session, x) for x in team],
-                      "user_ids": [_user_id(session, x) for x in user]}
+                      "user_ids": [user_id(session, x.strip(), active_only=False) for x in user]}
             return add_scheme(session, SYSTEM, values=values)
 
         row = write(engine, work)
@@ -115,7 +104,7 @@ def _step(ctx: typer.Context, scheme: str, period: str, as_json: bool, fn_name: 
 
         fn = getattr(incentives, fn_name)
         result = write(engine_of(ctx), lambda s: fn(s, SYSTEM, scheme=scheme, period=period))
-        typer.echo(_json(result) if as_json else _json(result))
+        typer.echo(_json(result))  # the step's result as JSON, with or without --json
 
 
 @payouts_app.command("approve")
