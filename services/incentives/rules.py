@@ -21,6 +21,7 @@ attainment (won amount ÷ base target of the period) reaches pays its fixed amou
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -100,6 +101,22 @@ def _pct(fraction: Decimal) -> str:
     return f"{(fraction * HUNDRED).normalize():f}%"
 
 
+def _pairs(text: str, left: Callable[[str], Decimal], right: Callable[[str], Decimal],
+           refuse: Callable[[str], ValidationError]) -> Iterator[tuple[Decimal, Decimal, str]]:
+    """ "a:b, c:d" (full-width commas too) → ``(left(a), right(b), "b")``, … one pair at a time
+    (so the caller's own checks run in order); a part without ":" or with a side that does not
+    parse raises ``refuse(part)``."""
+    for part in [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]:
+        if ":" not in part:
+            raise refuse(part)
+        a, b = part.split(":", 1)
+        try:
+            pair = left(a), right(b)
+        except (InvalidOperation, ValueError):
+            raise refuse(part) from None
+        yield pair[0], pair[1], b.strip()
+
+
 def parse_tiers(value, locale: str, field: str = "tiers") -> list[Tier]:
     """Tiers from "0:2%,100000:4%" (or a list of ``Tier`` / {"from", "rate"} dicts), checked by
     the rule in the module docstring; ``ValidationError`` on ``field`` otherwise."""
@@ -108,17 +125,9 @@ def parse_tiers(value, locale: str, field: str = "tiers") -> list[Tier]:
 
     tiers: list[Tier] = []
     if isinstance(value, str):
-        parts = [p for p in value.replace("，", ",").split(",") if p.strip()]
-        for part in parts:
-            if ":" not in part:
-                raise fail("tier_format", part=part.strip())
-            lower_text, rate_text = part.split(":", 1)
-            try:
-                lower, pct = _number(lower_text), _percent(rate_text)
-            except (InvalidOperation, ValueError):
-                raise fail("tier_format", part=part.strip()) from None
+        for lower, pct, rate_text in _pairs(value, _number, _percent, lambda part: fail("tier_format", part=part)):
             if not ZERO <= pct <= HUNDRED:
-                raise fail("rate_range", rate=rate_text.strip())
+                raise fail("rate_range", rate=rate_text)
             tiers.append(Tier(lower, pct / HUNDRED))
     else:
         for item in value or []:
@@ -154,14 +163,7 @@ def parse_bonus(value, locale: str, field: str = "bonus") -> list[Threshold]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return out
     if isinstance(value, str):
-        for part in [p for p in value.replace("，", ",").split(",") if p.strip()]:
-            if ":" not in part:
-                raise fail("bonus_format", part=part.strip())
-            pct_text, amount_text = part.split(":", 1)
-            try:
-                pct, amount = _percent(pct_text), _number(amount_text)
-            except (InvalidOperation, ValueError):
-                raise fail("bonus_format", part=part.strip()) from None
+        for pct, amount, _text in _pairs(value, _percent, _number, lambda part: fail("bonus_format", part=part)):
             out.append(Threshold(pct / HUNDRED, amount))
     else:
         for item in value:
