@@ -39,6 +39,18 @@ def load_comparison(actor: Actor, period: Period, flt: DealFilter) -> dict:
     return _comparison(db_key(), actor, period, flt, data_version())
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def _findings(db: str, actor: Actor, period: Period, flt: DealFilter, version: int) -> list[dict]:
+    with read_scope(get_engine()) as s:
+        return findings(s, actor, period=period, flt=flt)
+
+
+def load_findings(actor: Actor, period: Period, flt: DealFilter) -> list[dict]:
+    """The period's findings, read once per data version (they run per-owner funnels; every
+    click in the review form reruns the page)."""
+    return _findings(db_key(), actor, period, flt, data_version())
+
+
 def kpi_value(key: str, value) -> str:
     """A KPI as shown on its card ("–" when it has no value)."""
     if value is None:
@@ -82,10 +94,11 @@ def kpi_cards(cmp: dict) -> None:
 
 
 def stage_conversion(actor: Actor, period: Period, flt: DealFilter) -> None:
-    """Stage conversion of the deals opened in the period (the Funnel page's numbers)."""
-    from services.analytics.funnel import funnel
+    """Stage conversion of the deals opened in the period (the Funnel page's numbers, from
+    its cached loader)."""
+    from dashboard.funnel_views import load_funnel
 
-    rep = read(lambda s: funnel(s, actor, period=period, flt=flt))
+    rep = load_funnel(actor, period, "cohort", flt)
     rows = [r for r in rep.stages if r["kind"] == "open"]
     if not rows:
         return
@@ -175,7 +188,7 @@ def review_section(actor: Actor, period: Period, flt: DealFilter) -> None:
 
     st.subheader(tr("analytics.review"))
     loc = current_locale()
-    found = read(lambda s: findings(s, actor, period=period, flt=flt))
+    found = load_findings(actor, period, flt)
     texts = [f["text"].get(loc) or f["text"]["en"] for f in found]
     st.markdown(f"**{tr('analytics.findings')}**")
     if texts:
