@@ -269,9 +269,13 @@ def _installments_hand(engine: Engine, ids, where: str, p: dict, limit: int = 20
     date and the count / remaining of all, paid per installment from the payment plan index."""
     join, paid = _paid(engine, full_pass="<" in where and ">" not in where)
     listed = _paid(engine)[1]
-    base = (f"FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id{join} WHERE {where}"
-            f" AND k.status IN ('signed', 'executing', 'completed') AND {paid} < pp.amount - 0.005"
-            + _own("k.owner_id", ids))
+    if _kept_totals(engine):  # 0012: the installment carries its live contract's owner
+        base = (f"FROM payment_plan pp WHERE {where} AND {paid} < pp.amount - 0.005"
+                " AND pp.collecting_owner_id IS NOT NULL" + _own("pp.collecting_owner_id", ids))
+    else:
+        base = (f"FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id{join} WHERE {where}"
+                f" AND k.status IN ('signed', 'executing', 'completed') AND {paid} < pp.amount - 0.005"
+                + _own("k.owner_id", ids))
     with engine.connect() as c:
         c.execute(text(f"SELECT pp.id, pp.contract_id, k.number, cu.name, u.display_name, pp.installment, pp.due_on,"
                        f" pp.amount, {listed} FROM payment_plan pp JOIN contract k ON k.id = pp.contract_id"
@@ -295,26 +299,54 @@ def hand_payments_received(engine: Engine, ids, start, end, limit: int = 200) ->
     return int(n), _m(total)
 
 
+def _kept_totals(engine: Engine) -> bool:
+    """Whether contracts keep their planned / collected totals (migration 0012)."""
+    key = "totals " + str(engine.url)
+    if key not in _KEPT:
+        with engine.connect() as c:
+            _KEPT[key] = "collected_amount" in {col["name"] for col in inspect(c).get_columns("contract")}
+    return _KEPT[key]
+
+
 def hand_collection_by_rep(engine: Engine, ids, today) -> dict:
-    """Per owner: contracts and amount (contract index), due to date (installments), collected
-    (payments), overdue remaining — four grouped statements over the owners' live contracts."""
+    """Per owner: contracts and amount, due to date, collected, overdue remaining over the
+    owners' live contracts. With kept contract totals (0012): the contracts' planned and
+    collected from the owner index, minus the installments due after today, and the open
+    past-due installments from the partial index; before 0012, four grouped passes over
+    installments and payments."""
     live = "k.status IN ('signed', 'executing', 'completed')" + _own("k.owner_id", ids)
     p = {"t": today}
     join, paid = _paid(engine, full_pass=True)
     with engine.connect() as c:
-        per = {o: [int(n), _m(a), _m(0), _m(0), _m(0)] for o, n, a in c.execute(text(
-            f"SELECT k.owner_id, count(*), sum(k.amount) FROM contract k WHERE {live} GROUP BY k.owner_id")).all()}
+        if _kept_totals(engine):
+            per = {o: [int(n), _m(a), _m(pl), _m(got), _m(0)] for o, n, a, pl, got in c.execute(text(
+                "SELECT k.owner_id, count(*), sum(k.amount), sum(k.planned_amount), sum(k.collected_amount)"
+                f" FROM contract k WHERE {live} GROUP BY k.owner_id")).all()}
+            mine = "pp.collecting_owner_id IS NOT NULL" + _own("pp.collecting_owner_id", ids)
+            for o, v in c.execute(text(
+                    f"SELECT pp.collecting_owner_id, sum(pp.amount) FROM payment_plan pp WHERE pp.due_on > :t AND {mine}"
+                    " GROUP BY pp.collecting_owner_id"), p).all():
+                per[o][2] -= _m(v)
+            for o, v in c.execute(text(
+                    "SELECT pp.collecting_owner_id, sum(pp.amount - pp.paid_amount) FROM payment_plan pp"
+                    f" WHERE pp.due_on < :t AND pp.paid_amount < pp.amount - 0.005 AND {mine}"
+                    " GROUP BY pp.collecting_owner_id"), p).all():
+                per[o][4] = _m(v)
+            return per
+        else:
+            per = {o: [int(n), _m(a), _m(0), _m(0), _m(0)] for o, n, a in c.execute(text(
+                f"SELECT k.owner_id, count(*), sum(k.amount) FROM contract k WHERE {live} GROUP BY k.owner_id")).all()}
+            for o, v in c.execute(text(
+                    "SELECT k.owner_id, sum(pp.amount) FROM contract k JOIN payment_plan pp ON pp.contract_id = k.id"
+                    f" WHERE {live} AND pp.due_on <= :t GROUP BY k.owner_id"), p).all():
+                per[o][2] = _m(v)
+            for o, v in c.execute(text(
+                    "SELECT k.owner_id, sum(x.amount) FROM contract k JOIN payment x ON x.contract_id = k.id"
+                    f" WHERE {live} GROUP BY k.owner_id")).all():
+                per[o][3] = _m(v)
         for o, v in c.execute(text(
-                "SELECT k.owner_id, sum(pp.amount) FROM contract k JOIN payment_plan pp ON pp.contract_id = k.id"
-                f" WHERE {live} AND pp.due_on <= :t GROUP BY k.owner_id"), p).all():
-            per[o][2] = _m(v)
-        for o, v in c.execute(text(
-                "SELECT k.owner_id, sum(x.amount) FROM contract k JOIN payment x ON x.contract_id = k.id"
-                f" WHERE {live} GROUP BY k.owner_id")).all():
-            per[o][3] = _m(v)
-        for o, v in c.execute(text(
-                f"SELECT k.owner_id, sum(pp.amount - {paid}) FROM contract k JOIN payment_plan pp"
-                f" ON pp.contract_id = k.id{join} WHERE {live} AND pp.due_on < :t AND {paid} < pp.amount - 0.005"
+                f"SELECT k.owner_id, sum(pp.amount - {paid}) FROM payment_plan pp JOIN contract k"
+                f" ON k.id = pp.contract_id{join} WHERE pp.due_on < :t AND {paid} < pp.amount - 0.005 AND {live}"
                 " GROUP BY k.owner_id"), p).all():
             per[o][4] = _m(v)
     return per

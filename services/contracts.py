@@ -13,6 +13,11 @@
 - Collection ratio = collected ÷ contract amount, over contracts that are signed, executing
   or completed (drafts and cancelled contracts are left out). ``due_to_date`` is the sum of
   installments due on or before today, so ``collected`` vs ``due_to_date`` shows arrears.
+- Kept by the database (migrations 0010 and 0012, triggers in the same statement as every
+  write, whoever writes): an installment's ``paid_amount`` and ``collecting_owner_id`` (its
+  contract's owner while the contract is collecting), a contract's ``planned_amount`` and
+  ``collected_amount``. The lists and per-owner totals read them from indexes; they are
+  never written by this module.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Numeric, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -43,6 +48,7 @@ from services.errors import ConflictError, FieldNotFound, ValidationError
 from services.i18n import t
 from services.models import (
     CONTRACT_STATUSES,
+    OPEN_SHORTFALL,
     Contract,
     ContractRead,
     Customer,
@@ -64,13 +70,15 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "completed": (),
     "cancelled": (),
 }
-COLLECTING = ("signed", "executing", "completed")  # statuses that count for collections
+# statuses that count for collections; migration 0012's triggers keep each installment's
+# collecting_owner_id by the same list (tests/services/test_installment_paid.py checks both agree)
+COLLECTING = ("signed", "executing", "completed")
 PAYABLE = COLLECTING
 PLANNABLE = ("draft", "signed", "executing")
 INSTALLMENT_STATUSES = ("pending", "partially_paid", "paid", "overdue")
 MAX_TERM_MONTHS = 600
 # SQLite sums Numeric as floating point; a sub-cent tolerance keeps 33.33+33.33+33.34 "paid".
-_CENT = Decimal("0.005")
+_CENT = Decimal(OPEN_SHORTFALL)
 
 
 def _dec(value: Any) -> Decimal:
@@ -368,6 +376,21 @@ def _paid_on_plan():
     return PaymentPlan.paid_amount
 
 
+def _open_installment():
+    """An installment not fully paid (paid more than half a cent short of its amount), written
+    as the very text of the partial index ``ix_payment_plan_open_due`` so both planners walk
+    only the open installments."""
+    return PaymentPlan.paid_amount < PaymentPlan.amount - literal_column(OPEN_SHORTFALL, Numeric)
+
+
+def _collecting(ids: set[int] | None):
+    """Installments of live (signed / executing / completed) contracts owned by ``ids``
+    (``None`` = anyone's), from the installment's kept ``collecting_owner_id``."""
+    if ids is None:
+        return PaymentPlan.collecting_owner_id.is_not(None)
+    return owner_in(PaymentPlan.collecting_owner_id, ids)
+
+
 def installment_status_expr(amount, paid, due_on, today: date):
     """SQL CASE for the derived installment status (see the module docstring)."""
     return case(
@@ -425,14 +448,14 @@ def _open_installments(session: Session, actor: Actor, *, window: tuple, today: 
     if owner_ids is not None:
         ids = set(owner_ids) if ids is None else ids & set(owner_ids)
     stmt, _, paid = _installment_select(today)
-    cond = (*window, paid < PaymentPlan.amount - _CENT, Contract.status.in_(COLLECTING),
-            owner_in(Contract.owner_id, ids))
+    # a live contract's installment carries its owner (collecting_owner_id, NULL otherwise):
+    # the totals read the partial index of open installments alone, no contract per row
+    cond = (*window, _open_installment(), _collecting(ids))
     rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
                            ).all()
     frame = _money_frame(rows, INSTALLMENT_COLUMNS)
     count, remaining = session.execute(
-        select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0))
-        .select_from(PaymentPlan).join(Contract, Contract.id == PaymentPlan.contract_id).where(*cond)).one()
+        select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0)).where(*cond)).one()
     frame.attrs["count"] = int(count)
     frame.attrs["remaining"] = _dec(remaining)
     return frame
@@ -480,13 +503,18 @@ def payments_received(session: Session, actor: Actor, *, start: date, end: date,
     ``.attrs['total']`` is their sum and ``.attrs['count']`` their number over the whole
     range (the rows are at most ``limit``)."""
     ids = scoped_owner_ids(session, actor, owner_id)
-    cond = and_(Payment.received_on >= start, Payment.received_on < end, owner_in(Contract.owner_id, ids))
-    rows = session.execute(_payment_select().where(cond).order_by(Payment.received_on.desc(), Payment.id.desc())
-                           .limit(limit).offset(offset)).all()
+    cond = [Payment.received_on >= start, Payment.received_on < end]
+    if ids is not None:  # the owners' contracts' payments (everyone's: no contract per payment)
+        cond.append(Payment.contract_id.in_(select(Contract.id).where(owner_in(Contract.owner_id, ids))))
+    # the page's ids first, from the date index (a day can hold hundreds of payments), then
+    # names and numbers for those rows only
+    page = (select(Payment.id).where(*cond).order_by(Payment.received_on.desc(), Payment.id.desc())
+            .limit(limit).offset(offset).subquery("page"))
+    rows = session.execute(_payment_select().where(Payment.id.in_(select(page.c.id)))
+                           .order_by(Payment.received_on.desc(), Payment.id.desc())).all()
     frame = _money_frame(rows, PAYMENT_COLUMNS, money=("amount",))
     count, total = session.execute(
-        select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).select_from(Payment)
-        .join(Contract, Contract.id == Payment.contract_id).where(cond)).one()
+        select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).where(*cond)).one()
     frame.attrs["total"], frame.attrs["count"] = _dec(total), int(count)
     return frame
 
@@ -506,36 +534,31 @@ CONTRACT_COLUMNS = ["id", "number", "deal_id", "customer_id", "customer_name", "
 
 def _contract_select(today: date, chosen):
     """The contracts whose ids ``chosen`` (a CTE of contract ids: one page, one customer's)
-    holds, with planned, due to date, collected, overdue (remaining on overdue installments)
-    and collection ratio, aggregated in SQL over those contracts' installments and payments
-    only (index ranges per contract), never over every contract's."""
+    holds, with planned and collected (the contract's kept totals), due to date, overdue
+    (remaining on overdue installments) and collection ratio; due and overdue aggregated in
+    SQL over those contracts' installments only (index ranges per contract)."""
     ids = select(chosen.c.id)  # the caller orders by ``chosen``'s columns: the outer loop stays on the few chosen
     paid = _paid_on_plan()
     plan = (
         select(PaymentPlan.contract_id.label("contract_id"),
-               func.sum(PaymentPlan.amount).label("planned"),
                func.sum(case((PaymentPlan.due_on <= today, PaymentPlan.amount), else_=0)).label("due_to_date"),
                func.sum(case((and_(PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT),
                               PaymentPlan.amount - paid), else_=0)).label("overdue_amount"))
         .where(PaymentPlan.contract_id.in_(ids))
         .group_by(PaymentPlan.contract_id).subquery("plan_sum")
     )
-    got = (select(Payment.contract_id.label("contract_id"), func.sum(Payment.amount).label("collected"))
-           .where(Payment.contract_id.in_(ids)).group_by(Payment.contract_id).subquery("got"))
-    collected = func.coalesce(got.c.collected, 0)
     return (
         select(Contract.id, Contract.number, Contract.deal_id, Contract.customer_id,
                Customer.name.label("customer_name"), Contract.owner_id, User.display_name.label("owner_name"),
                Contract.amount, Contract.signed_on, Contract.start_on, Contract.end_on, Contract.term_months,
-               Contract.status, Contract.version, func.coalesce(plan.c.planned, 0).label("planned"),
-               func.coalesce(plan.c.due_to_date, 0).label("due_to_date"), collected.label("collected"),
+               Contract.status, Contract.version, Contract.planned_amount.label("planned"),
+               func.coalesce(plan.c.due_to_date, 0).label("due_to_date"), Contract.collected_amount.label("collected"),
                func.coalesce(plan.c.overdue_amount, 0).label("overdue_amount"))
         .select_from(chosen)
         .join(Contract, Contract.id == chosen.c.id)
         .join(Customer, Customer.id == Contract.customer_id)
         .join(User, User.id == Contract.owner_id)
         .outerjoin(plan, plan.c.contract_id == Contract.id)
-        .outerjoin(got, got.c.contract_id == Contract.id)
     )
 
 
@@ -600,42 +623,38 @@ def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: 
     due to date, collected, overdue amount and collection ratio = collected ÷ contract
     amount (ratio_due = collected ÷ due to date). Biggest contract amount first.
 
-    Four grouped sums per owner (contracts; installments due; payments; overdue
-    installments' remaining), each read from its covering index through the owners' live
-    contracts — the same totals as summing each contract's figures, without building them."""
+    Three grouped statements over all the owners' live contracts, never a capped list, each
+    from one index: contracts with their kept totals (``planned_amount``,
+    ``collected_amount``: migration 0012's triggers) from the owner-and-status index; due to
+    date = planned − installments due after today (the few future ones, down the due-date
+    index, which carries their live contract's owner); overdue = remaining on past-due open
+    installments (the partial index of open installments)."""
     ids = scoped_owner_ids(session, actor, owner_id)
     live = (Contract.status.in_(COLLECTING), owner_in(Contract.owner_id, ids))
+    # grouped per owner first, then the few owners' names (a join per contract row would
+    # look the user up ~76k times and group in a temporary tree)
+    sums = (select(Contract.owner_id.label("owner_id"), func.count().label("n"),
+                   func.sum(Contract.amount).label("amount"), func.sum(Contract.planned_amount).label("planned"),
+                   func.sum(Contract.collected_amount).label("collected"))
+            .where(*live).group_by(Contract.owner_id).subquery("per_owner"))
     per: dict[int, list] = {
-        r.owner_id: [r.owner_id, r.owner_name, int(r.n), _dec(r.amount), _dec(0), _dec(0), _dec(0)]
-        for r in session.execute(
-            select(Contract.owner_id, User.display_name.label("owner_name"), func.count().label("n"),
-                   func.sum(Contract.amount).label("amount"))
-            .join(User, User.id == Contract.owner_id).where(*live).group_by(Contract.owner_id, User.display_name))
+        r.owner_id: [r.owner_id, r.owner_name, int(r.n), _dec(r.amount), _dec(r.planned), _dec(r.collected), _dec(0)]
+        for r in session.execute(select(sums, User.display_name.label("owner_name"))
+                                 .join(User, User.id == sums.c.owner_id))
     }
     paid = _paid_on_plan()
-    is_overdue = (PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT)
-    if ids is None:
-        # everyone's: overdue installments are few, found down the due-date index (paid is in
-        # it) and summed per contract; only those contracts are looked up for status and owner
-        overdue = (select(PaymentPlan.contract_id.label("contract_id"),
-                          func.sum(PaymentPlan.amount - paid).label("remaining"))
-                   .where(*is_overdue).group_by(PaymentPlan.contract_id).subquery("overdue"))
-        overdue_sum = (select(Contract.owner_id, func.sum(overdue.c.remaining))
-                       .join(overdue, overdue.c.contract_id == Contract.id).where(*live))
-    else:  # some owners': their contracts first, then each one's installments
-        overdue_sum = (select(Contract.owner_id, func.sum(PaymentPlan.amount - paid))
-                       .join(PaymentPlan, PaymentPlan.contract_id == Contract.id).where(*live, *is_overdue))
-    sums = (
-        (4, select(Contract.owner_id, func.sum(PaymentPlan.amount)).join(PaymentPlan, PaymentPlan.contract_id == Contract.id)
-         .where(*live, PaymentPlan.due_on <= today)),
-        (5, select(Contract.owner_id, func.sum(Payment.amount)).join(Payment, Payment.contract_id == Contract.id)
-         .where(*live)),
-        (6, overdue_sum),
-    )
-    for col, stmt in sums:
-        for owner, value in session.execute(stmt.group_by(Contract.owner_id)).all():
-            if owner in per:
-                per[owner][col] = _dec(value)
+    owner = PaymentPlan.collecting_owner_id
+    # from the installment indexes alone (each carries its live contract's owner): the few
+    # installments due after today, and the open past-due ones (the partial index)
+    future = select(owner, func.sum(PaymentPlan.amount)).where(PaymentPlan.due_on > today, _collecting(ids))
+    overdue = (select(owner, func.sum(PaymentPlan.amount - paid))
+               .where(PaymentPlan.due_on < today, _open_installment(), _collecting(ids)))
+    for who, value in session.execute(future.group_by(owner)).all():
+        if who in per:
+            per[who][4] -= _dec(value)
+    for who, value in session.execute(overdue.group_by(owner)).all():
+        if who in per:
+            per[who][6] = _dec(value)
     rows = sorted(per.values(), key=lambda r: (-r[3], r[1] or "", r[0]))
     frame = pd.DataFrame.from_records(rows, columns=["owner_id", "owner_name", "contracts", "amount", "due_to_date",
                                                      "collected", "overdue_amount"])

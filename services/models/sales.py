@@ -70,6 +70,10 @@ class ProductUpdate(SQLModel):
 
 #: The probability a closed stage's deals carry (the stage rule, Odoo's "won ⇒ 100 %").
 CLOSED_STAGE_PROBABILITY = {"won": 100, "lost": 0}
+# an installment is open (not fully paid) while what was paid on it is more than half a cent
+# short of its amount; the partial index ix_payment_plan_open_due is built on this very text
+OPEN_SHORTFALL = "0.005"
+OPEN_INSTALLMENT = f"paid_amount < amount - {OPEN_SHORTFALL}"
 
 
 def stage_probability_rule(kind: str | None, probability: int | None) -> FieldRuleError | None:
@@ -342,8 +346,9 @@ class Contract(ContractBase, table=True):
         Index("ux_contract_live_deal", "deal_id", unique=True,
               sqlite_where=text("deal_id IS NOT NULL AND status != 'cancelled'"),
               postgresql_where=text("deal_id IS NOT NULL AND status <> 'cancelled'")),
-        # an owner's contracts (collections by owner, per-rep totals) with status and amount
-        Index("ix_contract_owner_status", "owner_id", "status", "amount"),
+        # an owner's contracts (collections by owner, per-rep totals) with status, amount and
+        # the kept planned / collected totals: per-owner sums from the index alone
+        Index("ix_contract_owner_status", "owner_id", "status", "amount", "planned_amount", "collected_amount"),
         # "has this deal a live contract" from the index alone (won deals without a contract)
         Index("ix_contract_deal_status", "deal_id", "status"),
     )
@@ -352,6 +357,10 @@ class Contract(ContractBase, table=True):
     number: str = Field(max_length=40, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     version: int = 1
+    # Σ of its installments' amounts and of its payments' amounts, kept by database triggers
+    # (migration 0012) with every installment or payment written, by whoever writes it
+    planned_amount: Decimal = money_field(sa_column_kwargs={"server_default": "0"})
+    collected_amount: Decimal = money_field(sa_column_kwargs={"server_default": "0"})
 
 
 class ContractRead(ContractBase):
@@ -373,8 +382,12 @@ class PaymentPlan(SQLModel, table=True):
         UniqueConstraint("contract_id", "installment"),
         # due / overdue lists and due-to-date sums read due date, contract and amount from
         # the index alone, by date or per contract
-        Index("ix_payment_plan_due", "due_on", "contract_id", "amount", "paid_amount"),
+        Index("ix_payment_plan_due", "due_on", "contract_id", "amount", "paid_amount", "collecting_owner_id"),
         Index("ix_payment_plan_contract_due", "contract_id", "due_on", "amount", "paid_amount"),
+        # the not fully paid ones only (due this month, overdue) with their collecting owner: a
+        # partial index whose condition the reads repeat literally (OPEN_INSTALLMENT)
+        Index("ix_payment_plan_open_due", "due_on", "collecting_owner_id", "amount", "paid_amount", "contract_id",
+              sqlite_where=text(OPEN_INSTALLMENT), postgresql_where=text(OPEN_INSTALLMENT)),
     )
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id")
@@ -382,6 +395,11 @@ class PaymentPlan(SQLModel, table=True):
     due_on: date
     amount: Decimal = money_field()
     paid_amount: Decimal = money_field(sa_column_kwargs={"server_default": "0"})
+    # the contract's owner while the contract is collecting (signed / executing / completed),
+    # else NULL — kept by database triggers (migration 0012) on every installment written and
+    # every contract status or owner change, so per-owner due and overdue sums read this
+    # table's indexes alone
+    collecting_owner_id: int | None = None
     note: str | None = Field(default=None, max_length=200)
 
 
