@@ -12,6 +12,7 @@ money limits, pydantic → field-message conversion). ``FieldNotFound`` and
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -424,33 +425,52 @@ CALENDAR_COLUMNS = ["id", "day", "time", "kind", "status", "customer_id", "custo
 def week_calendar(session: Session, actor: Actor, *, week_start: date, owner_id: int | None = None,
                   tz: str | ZoneInfo | None = None, limit: int = 2000) -> pd.DataFrame:
     """Planned and done activities of the 7 days from ``week_start`` (local zone): one row
-    each with its local day and time; ``status`` is planned or done. At most ``limit`` rows;
-    ``.attrs['total']`` is how many the week holds."""
+    each with its local day and time, in time order (done at, else planned at; then id);
+    ``status`` is planned or done. At most ``limit`` rows; ``.attrs['total']`` is how many
+    the week holds.
+
+    Two reads, each down its own time index and stopped at ``limit``: the done activities
+    (by done_at) and the open ones (by planned_at, the partial open-activity index), merged
+    in time order — a single statement ordered by ``coalesce(done_at, planned_at)`` has no
+    index to walk and sorted the director's whole week (tens of thousands of rows)."""
     tz = local_tz(session, tz)
     ids = scoped_owner_ids(session, actor, owner_id)
     start, end = day_start_utc(week_start, tz), day_start_utc(week_start + timedelta(days=7), tz)
-    when = func.coalesce(Activity.done_at, Activity.planned_at)
-    in_week = or_(and_(Activity.done_at >= start, Activity.done_at < end),
-                  and_(Activity.done_at.is_(None), Activity.planned_at >= start, Activity.planned_at < end))
-    rows = session.execute(
-        select(Activity.id, Activity.kind, Activity.done_at, Activity.planned_at, Activity.customer_id,
-               Customer.name.label("customer_name"), User.display_name.label("owner_name"), Activity.outcome,
-               Activity.duration_minutes)
-        .join(Customer, Customer.id == Activity.customer_id)
-        .join(User, User.id == Activity.owner_id)
-        .where(owner_in(Activity.owner_id, ids), in_week)
-        .order_by(when).limit(limit)
-    ).all()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    done = (Activity.done_at >= start, Activity.done_at < end)
+    planned = (_open_activity(sqlite), Activity.planned_at >= start, Activity.planned_at < end)
+    cols = (Activity.id, Activity.kind, Activity.done_at, Activity.planned_at, Activity.customer_id,
+            Customer.name.label("customer_name"), User.display_name.label("owner_name"), Activity.outcome,
+            Activity.duration_minutes)
+    parts, total, last = [], 0, None
+    for cond, at in ((done, Activity.done_at), (planned, Activity.planned_at)):
+        where = (owner_in(Activity.owner_id, ids), *cond)
+        # the part's ids in time order from its index first, then names for those rows only;
+        # when the done part filled the page, open ones after its last row cannot be shown
+        page = select(Activity.id).where(*where, *(() if last is None else (at <= last,)))
+        page = page.order_by(at, Activity.id).limit(limit).subquery("page")
+        rows = session.execute(
+            select(*cols).join(Customer, Customer.id == Activity.customer_id).join(User, User.id == Activity.owner_id)
+            .where(Activity.id.in_(select(page.c.id))).order_by(at, Activity.id)).all()
+        parts.append([(as_utc(r.done_at or r.planned_at), r.id, r) for r in rows])
+        full = len(rows) == limit
+        if full or last is not None:  # the rows are not all of the part: count it
+            total += int(session.scalar(select(func.count()).select_from(Activity).where(*where)) or 0)
+        else:
+            total += len(rows)
+        if full and last is None:
+            last = rows[-1].done_at
     records = []
-    for r in rows:
-        at = as_utc(r.done_at or r.planned_at).astimezone(tz)
+    for when, _, r in heapq.merge(*parts, key=lambda x: (x[0], x[1])):
+        if len(records) == limit:
+            break
+        at = when.astimezone(tz)
         records.append({"id": r.id, "day": at.date(), "time": at.strftime("%H:%M"), "kind": r.kind,
                         "status": "done" if r.done_at else "planned", "customer_id": r.customer_id,
                         "customer_name": r.customer_name, "owner_name": r.owner_name, "outcome": r.outcome,
                         "duration_minutes": r.duration_minutes})
     frame = pd.DataFrame.from_records(records, columns=CALENDAR_COLUMNS)
-    frame.attrs["total"] = len(records) if len(records) < limit else int(session.scalar(
-        select(func.count()).select_from(Activity).where(owner_in(Activity.owner_id, ids), in_week)) or 0)
+    frame.attrs["total"] = total
     return frame
 
 

@@ -240,6 +240,27 @@ def test_week_calendar(engine, org):
         assert week_calendar(s, org.rep_n2, week_start=date(2026, 11, 23)).empty
 
 
+def test_week_calendar_interleaves_done_and_planned_and_counts_past_the_limit(engine, org):
+    """Done and planned activities in one time order; with a small limit the first rows of the
+    week are shown, whichever kind they are, and the total counts the whole week."""
+    a = make_customer(engine, org.rep_n1)
+    monday = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    with session_scope(engine) as s:
+        for h in (0, 2, 4, 6):  # done at 09:00, 11:00, 13:00, 15:00 on Monday
+            log_activity(s, org.rep_n1, data=done_call(a, done_at=monday + timedelta(hours=h)), now=NOW)
+        for h in (1, 3, 30):  # planned 10:00, 12:00 Monday and 15:00 Tuesday
+            log_activity(s, org.rep_n1, data={"kind": "visit", "customer_id": a,
+                                              "planned_at": monday + timedelta(hours=h)})
+    with session_scope(engine) as s:
+        full = week_calendar(s, org.rep_n1, week_start=date(2026, 11, 23))
+        assert list(full["time"]) == ["09:00", "10:00", "11:00", "12:00", "13:00", "15:00", "15:00"]
+        assert list(full["status"]) == ["done", "planned", "done", "planned", "done", "done", "planned"]
+        assert full.attrs["total"] == 7
+        for limit in (1, 2, 3, 4, 5):
+            cal = week_calendar(s, org.rep_n1, week_start=date(2026, 11, 23), limit=limit)
+            assert list(cal["id"]) == list(full["id"])[:limit] and cal.attrs["total"] == 7, limit
+
+
 def test_forgotten_customer_buckets(engine, org):
     for days in (3, 10, 20, 100, 200):
         make_customer(engine, org.rep_n1, name=f"C{days}", last_contact_at=NOW - timedelta(days=days))
