@@ -39,14 +39,15 @@ def deal_filter(actor: Actor, key: str) -> DealFilter:
 
 
 def png_download(chart: alt.TopLevelMixin, name: str, key: str) -> None:
-    """A download button with the chart as PNG (vl-convert, no browser needed)."""
+    """A download button with the chart as PNG (vl-convert, no browser needed), drawn on
+    click."""
     from services.reports_pdf import chart_png
 
     spec = chart.to_dict()
     spec["width"] = 720 if spec.get("width") in (None, "container") else spec["width"]
-    try:
-        data = chart_png(spec)
-    except Exception:  # noqa: BLE001 — a chart that cannot be drawn as PNG just has no download
-        return
+
+    def data() -> bytes:  # drawn when the button is clicked, not on every run of the page
+        return chart_png(spec)
+
     st.download_button(tr("analytics.download_png"), data, file_name=f"{name}.png", mime="image/png", key=key,
                        icon=":material/image:")

@@ -147,8 +147,13 @@ def _pdf(db: str, actor: Actor, week: Period, locale: str, version: int) -> byte
 
 def pdf_downloads(actor: Actor, week: Period) -> None:
     """The report as PDF, in Chinese and in English (for whoever missed the meeting)."""
+    db, version = db_key(), data_version()
     for loc, label in (("zh_CN", "PDF 中文"), ("en", "PDF English")):
-        data = _pdf(db_key(), actor, week, loc, data_version())
+        # written when the button is clicked (in Streamlit's download thread), not on every
+        # view of the page: two PDFs with their charts took ~2 s of each run
+        def data(loc=loc) -> bytes:
+            return _pdf(db, actor, week, loc, version)
+
         st.download_button(label, data, help=tr("analytics.download_pdf"),
                            file_name=f"meeting-{week_of(week.start)}-{loc}.pdf", mime="application/pdf",
                            key=f"meeting_pdf_{loc}", icon=":material/picture_as_pdf:")

@@ -127,13 +127,14 @@ def targets_section(actor: Actor, period: Period, flt: DealFilter) -> None:
     if not rows:
         st.caption(tr("analytics.no_targets"))
         return
+    # one chart for the teams, one for the reps (each on its own money axis): a chart per
+    # rep meant 60 charts to build for a director
     cols = st.columns(2)
-    for i, r in enumerate(rows):
-        with cols[i % 2]:
-            chart = charts.bullet_chart(float(r["won"]), float(r["target"]), label=str(r["name"]),
-                                        actual_label=tr("charts.won"), target_label=tr("charts.target"),
-                                        locale=current_locale())
-            st.altair_chart(chart, width="stretch")
+    for col, kind in zip(cols, ("team", "rep"), strict=True):
+        part = [(str(r["name"]), float(r["won"]), float(r["target"])) for r in rows if r["kind"] == kind]
+        if part:
+            col.altair_chart(charts.bullet_rows(part, actual_label=tr("charts.won"), target_label=tr("charts.target"),
+                                                locale=current_locale()), width="stretch")
 
 
 def leaderboards(actor: Actor, period: Period, flt: DealFilter) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from services.access import SYSTEM, Actor
-from services.analytics.actuals import metric_total
+from services.analytics.actuals import metric_actuals, metric_total
 from services.clock import company_today
 from services.goals.common import (
     as_value,
@@ -47,8 +47,12 @@ def _growth(now: Decimal, before: Decimal) -> float | None:
     return None if not before else round(float((now - before) / before), 4)
 
 
-def progress_of(session: Session, row: Target, *, today: date, fiscal: int) -> dict[str, Any]:
-    """Tracking numbers of one target row (module docstring); the caller checked access."""
+def progress_of(session: Session, row: Target, *, today: date, fiscal: int,
+                per_user: dict | None = None) -> dict[str, Any]:
+    """Tracking numbers of one target row (module docstring); the caller checked access.
+    ``per_user`` (a dict the caller keeps across rows) holds each (metric, window)'s actuals
+    per owner, read once: team and rep targets of one period then sum their owners' values
+    instead of asking the database three times per target."""
     period = period_of(row.period_kind, row.period_start)
     owners = holder_user_ids(session, row.scope, row.team_id, row.user_id)
     end = min(today + timedelta(days=1), period.end)
@@ -57,7 +61,14 @@ def progress_of(session: Session, row: Target, *, today: date, fiscal: int) -> d
     def total(lo: date, hi: date) -> Decimal:
         if hi <= lo:
             return Decimal(0)
-        return Decimal(metric_total(session, SYSTEM, metric=row.metric, start=lo, end=hi, owner_ids=owners))
+        if per_user is None or owners is None:
+            return Decimal(metric_total(session, SYSTEM, metric=row.metric, start=lo, end=hi, owner_ids=owners))
+        key = (row.metric, lo, hi)
+        if key not in per_user:
+            frame = metric_actuals(session, SYSTEM, metric=row.metric, start=lo, end=hi, by="user")
+            per_user[key] = dict(zip(frame["user_id"], frame["value"], strict=True))
+        values = per_user[key]
+        return sum((Decimal(values.get(u, 0)) for u in owners), Decimal(0))
 
     actual = total(period.start, end)
     elapsed = (Decimal(days) / Decimal(period.days)).quantize(Decimal("0.0001"))
@@ -107,6 +118,7 @@ def attainment_report(session: Session, actor: Actor, *, period: str, by: str | 
         stmt = stmt.where(Target.tier == tier)
     today = today or company_today(session)
     order = {"company": 0, "team": 1, "user": 2}
-    rows = [progress_of(session, r, today=today, fiscal=fiscal) for r in session.scalars(stmt).all()]
+    per_user: dict = {}
+    rows = [progress_of(session, r, today=today, fiscal=fiscal, per_user=per_user) for r in session.scalars(stmt).all()]
     rows.sort(key=lambda d: (d["metric"], order[d["scope"]], d["holder"], d["tier"], d["id"]))
     return rows

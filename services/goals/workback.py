@@ -20,7 +20,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
@@ -56,18 +56,29 @@ def history_rates(session: Session, actor: Actor, *, owners: set[int] | None, wi
     stages = session.execute(select(Stage.id, Stage.name, Stage.sequence, Stage.kind)
                              .where(Stage.kind != "lost").order_by(Stage.sequence)).all()
     ladder = [s for s in stages if s.kind == "open"] + [s for s in stages if s.kind == "won"][:1]
-    reached = select(DealHistory.deal_id, func.max(Stage.sequence).label("top")) \
-        .join(Stage, cast(Stage.id, String) == DealHistory.new_value) \
-        .where(DealHistory.field == "stage", Stage.kind != "lost", DealHistory.deal_id.in_(opened)) \
-        .group_by(DealHistory.deal_id).subquery()
-    tops = [int(x) for x in session.scalars(select(reached.c.top)).all()]
+    # the highest open or won stage each opened deal's history reached, counted per value in
+    # SQL; the stage ids are matched as a text list (a join on CAST(stage.id) makes SQLite
+    # index all of deal_history by value instead of reading each deal's rows)
+    seq_of = {str(sid): seq for sid, _name, seq, _kind in stages}
+    tops: dict[int, int] = {}
+    if seq_of:
+        top = func.max(case(seq_of, value=DealHistory.new_value))
+        per_deal = (select(top.label("top"))
+                    .where(DealHistory.field == "stage", DealHistory.new_value.in_(list(seq_of)),
+                           DealHistory.deal_id.in_(opened))
+                    .group_by(DealHistory.deal_id).subquery())
+        for value, n in session.execute(select(per_deal.c.top, func.count()).group_by(per_deal.c.top)).all():
+            tops[int(value)] = tops.get(int(value), 0) + int(n)
     if ladder and ladder[-1].kind == "won":
         won_seq = ladder[-1].sequence
-        tops = [won_seq if top >= won_seq else top for top in tops]
+        capped: dict[int, int] = {}
+        for value, n in tops.items():
+            capped[min(value, won_seq)] = capped.get(min(value, won_seq), 0) + n
+        tops = capped
     conversions = []
     for lo, hi in zip(ladder, ladder[1:], strict=False):
-        at_lo = sum(1 for x in tops if x >= lo.sequence)
-        at_hi = sum(1 for x in tops if x >= hi.sequence)
+        at_lo = sum(n for value, n in tops.items() if value >= lo.sequence)
+        at_hi = sum(n for value, n in tops.items() if value >= hi.sequence)
         rate = _div(Decimal(at_hi), Decimal(at_lo))
         conversions.append({"from": lo.name, "to": hi.name, "reached": at_lo, "moved_on": at_hi,
                             "rate": rate.quantize(R4) if rate is not None else None})

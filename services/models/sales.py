@@ -308,6 +308,9 @@ class Activity(ActivityBase, table=True):
         # done in a time range (Overview counts, the week calendar) with the owner in the
         # index: a team's or rep's rows are picked out without reading the table
         Index("ix_activity_done", "done_at", "owner_id"),
+        # done activities of one kind in a time range (work-back demos / visits per deal,
+        # activity contests), counted from the index alone
+        Index("ix_activity_kind_done", "kind", "done_at", "owner_id"),
         # the agenda reads only open (planned, not done) activities
         Index("ix_activity_owner_open_planned", "owner_id", "planned_at",
               sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),

@@ -83,13 +83,24 @@ def test_bullet_chart_bands_actual_and_target():
     d = spec(charts.bullet_chart(80.0, 100.0, label="赢单"))
     band, bar, tick = layers(d)
     assert [r["band"] for r in rows(d, 0)] == [120.0, 90.0, 60.0]
-    assert rows(d, 1) == [{"label": "赢单", "actual": 80.0, "target": 100.0}]
-    assert bar["mark"]["color"] == charts.PRIMARY  # below target
+    assert rows(d, 1) == [{"label": "赢单", "actual": 80.0, "target": 100.0, "reached": False}]  # blue: below
+    colour = bar["encoding"]["color"]
+    assert colour["condition"] == {"test": "datum.reached", "value": charts.GOOD} and colour["value"] == charts.PRIMARY
     assert tick["mark"]["type"] == "tick" and tick["encoding"]["x"]["field"] == "target"
     reached = spec(charts.bullet_chart(120.0, 100.0))
-    assert layers(reached)[1]["mark"]["color"] == charts.GOOD
+    assert rows(reached, 1)[0]["reached"] is True  # green
     no_target = spec(charts.bullet_chart(5.0, None))
     assert len(layers(no_target)) == 1
+
+
+def test_bullet_rows_draw_every_rep_in_one_chart():
+    d = spec(charts.bullet_rows([("甲", 50.0, 100.0), ("乙", 30.0, None), ("丙", 250.0, 200.0)]))
+    band, bar, tick = layers(d)
+    assert bar["encoding"]["y"]["sort"] == ["甲", "乙", "丙"]
+    assert [(r["label"], r["band"]) for r in rows(d, 0)] == [("甲", 120.0), ("甲", 90.0), ("甲", 60.0),
+                                                             ("丙", 240.0), ("丙", 180.0), ("丙", 120.0)]
+    assert [(r["label"], r["reached"]) for r in rows(d, 1)] == [("甲", False), ("乙", False), ("丙", True)]
+    assert d["height"] == {"step": 34}
 
 
 def test_leaderboard_ranks_highest_first_and_limits_rows():

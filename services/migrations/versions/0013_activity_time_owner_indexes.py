@@ -1,7 +1,8 @@
 """activities by time carry their owner: ix_activity_done (done_at, owner_id) and the partial
 ix_activity_open_planned (planned_at, owner_id), so a team's activities of a week or a year
 (the week calendar, the Overview's counts) are picked out of the time index without reading
-the table; then full planner statistics for activity
+the table; done activities of a kind by time (ix_activity_kind_done: work-back rates, activity
+contests); then full planner statistics for activity
 
 Revision ID: 0013
 Revises: 0012
@@ -31,6 +32,7 @@ def _replace(done: list[str], planned: list[str]) -> None:
 
 def upgrade() -> None:
     _replace(["done_at", "owner_id"], ["planned_at", "owner_id"])
+    op.create_index("ix_activity_kind_done", "activity", ["kind", "done_at", "owner_id"])
     if op.get_bind().dialect.name == "sqlite":
         op.execute("PRAGMA analysis_limit=0")  # full statistics, as in 0010
         op.execute('ANALYZE "activity"')
@@ -39,4 +41,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activity_kind_done", table_name="activity")
     _replace(["done_at"], ["planned_at"])
