@@ -167,22 +167,11 @@ def funnel_chart(
     return alt.layer(bars, labels).properties(title=title, width="container", height=alt.Step(40))
 
 
-def bullet_chart(
-    actual: float,
-    target: float | None,
-    *,
-    label: str = "",
-    actual_label: str = "Actual",
-    target_label: str = "Target",
-    bands: Sequence[float] = (0.6, 0.9, 1.2),
-    title: str = "",
-    locale: str | None = None,
-) -> alt.LayerChart:
+def bullet_chart(actual: float, target: float | None, *, label: str = "", **options) -> alt.LayerChart:
     """Stephen Few's bullet: grey bands at fractions of the target, the actual as a bar
     (green at or above target, blue below), the target as a tick. Without a target only
-    the bar is drawn."""
-    return bullet_rows([(label, actual, target)], actual_label=actual_label, target_label=target_label,
-                       bands=bands, title=title, locale=locale)
+    the bar is drawn. ``options`` as ``bullet_rows`` takes them (labels, bands, title, locale)."""
+    return bullet_rows([(label, actual, target)], **options)
 
 
 def bullet_rows(
