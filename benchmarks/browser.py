@@ -65,7 +65,9 @@ def _rss_mb(pid: int) -> float:
     return sum(int(x) for x in out.stdout.split()) / 1024
 
 
-def browser_figures(sqlite_path: str) -> list[str]:
+def browser_figures(sqlite_path: str, *, pages: bool = True) -> list[str]:
+    """The figures as Markdown lines; ``pages=False`` skips the first visits (grid and memory
+    only). ``BENCH_BROWSER_SHOT=file.png`` keeps a screenshot of a run that stopped."""
     if not Path(CHROMIUM).exists():
         return ["", "Browser figures: no Chromium found (SALESOPS_CHROMIUM or /usr/bin/chromium)."]
     from playwright.sync_api import sync_playwright
@@ -114,8 +116,8 @@ def browser_figures(sqlite_path: str) -> list[str]:
                 return ctx, p
 
             # first visit of each page (director), each in a fresh session
-            lines += ["| page (director, first visit) | ms |", "|---|---:|"]
-            for spec in visible_pages("director"):
+            lines += ["| page (director, first visit) | ms |", "|---|---:|"] if pages else []
+            for spec in visible_pages("director") if pages else ():
                 if spec.hidden:
                     continue
                 ctx, p = session()

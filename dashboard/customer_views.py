@@ -6,6 +6,7 @@ plain data only — never a Session or ORM row.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -43,7 +44,9 @@ class GridKeys:
     its own edits otherwise: server_sync_strategy "client_wins"); ``errors`` / ``conflicts``
     / ``dupes`` / ``pending`` the outcome of the last failed save, shown beside the rows and
     under the grid; ``new_n`` the number of rows added so far (their temporary keys);
-    ``dirty`` whether the grid held unsaved edits on the last run;
+    ``dirty`` whether the grid held unsaved edits on the last run; ``seen`` the grid's value
+    as the browser had sent it by the end of the last run (a different value now means the
+    user touched the grid since);
     ``flash`` a (kind, message) to show after the rerun.
     Widgets: the filter bar (``view`` … ``archived``), paging (``page``, ``size``), the grid
     (``grid`` + generation), the buttons of the save bar and of the bulk actions."""
@@ -60,6 +63,7 @@ class GridKeys:
     pending: str = "cust_pending"
     new_n: str = "cust_new_n"
     dirty: str = "cust_dirty"
+    seen: str = "cust_grid_seen"
     flash: str = "cust_flash"
     # widgets
     view: str = "cust_view"
@@ -180,6 +184,22 @@ def filter_bar(actor: Actor, ch: dict[str, Any]) -> tuple[cs.CustomerFilter, lis
     return flt, [sorts.get(sort_key or "name", sorts["name"])]
 
 
+def _grid_key() -> str:
+    return grid.grid_key(KEYS.grid, _ss().get(KEYS.gen, 0))
+
+
+def _grid_touched() -> bool:
+    """Whether the browser sent the grid a new value with this run (an edit committed by a
+    cell losing focus, e.g. on the Save click), compared with what it had sent by the end of
+    the last run. The value is read before the grid is drawn: a reload decided before the
+    grid's own answer would otherwise drop that edit."""
+    try:
+        value = st.session_state.get(_grid_key())
+    except Exception:  # noqa: BLE001 — no value for this grid yet
+        return False
+    return value is not None and value != _ss().get(KEYS.seen)
+
+
 def page_and_size() -> tuple[int, int]:
     """The page number and rows per page chosen (read before the query runs)."""
     size = int(_ss().get(KEYS.size, PAGE_SIZES[1]))
@@ -211,9 +231,12 @@ def load_rows(actor: Actor, flt: cs.CustomerFilter, sort: list[tuple[str, str]])
     page, size = page_and_size()
     sig = (fsig, page, size, version)
     old = _ss().get(KEYS.sig)
-    if old is not None and old[:3] == sig[:3] and (_ss().get(KEYS.work) or _ss().get(KEYS.dirty)):
+    if old is not None and old[:3] == sig[:3] and (_ss().get(KEYS.work) or _ss().get(KEYS.dirty)
+                                                   or _grid_touched()):
         # only the data version moved (someone saved something) while this user has unsaved
-        # edits: keep their rows; a save checks each row's version and reports a conflict
+        # edits — kept from an earlier run, or arriving with this very run (a cell edit or the
+        # Save click that committed it): keep their rows; a save checks each row's version
+        # and reports a conflict
         return int(_ss().get(KEYS.total, 0))
     if old != sig:
         rows, total = _load_page(db_key(), actor, asdict(flt), tuple(sort), page, size, version)
@@ -318,8 +341,10 @@ def draw_grid(actor: Actor, ch: dict[str, Any], *, pool_view: bool) -> tuple[pd.
     frame = grid_frame(rows, errors)
     opts = grid_options_for(actor, rows, ch, pool_view=pool_view, has_errors=bool(errors))
     height = min(620, 90 + 34 * max(len(frame), 3))
-    response = AgGrid(frame.copy(), gridOptions=opts, height=height,
-                      key=grid.grid_key(KEYS.grid, _ss().get(KEYS.gen, 0)), **grid.GRID_KWARGS)
+    key = _grid_key()
+    response = AgGrid(frame.copy(), gridOptions=opts, height=height, key=key, **grid.GRID_KWARGS)
+    with contextlib.suppress(Exception):  # what the browser has sent so far (see _grid_touched)
+        _ss()[KEYS.seen] = st.session_state.get(key)
     data = response.data if response is not None else None
     current = data if isinstance(data, pd.DataFrame) else frame
     selected: list[int] = []

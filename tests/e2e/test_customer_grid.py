@@ -171,3 +171,32 @@ def test_two_users_save_the_same_row_the_second_sees_the_conflict(browser, app_u
     finally:
         for c in contexts:
             c.close()
+
+
+def test_an_edit_is_kept_when_someone_else_saved_meanwhile(page, app_url, e2e_db_url):
+    """Another user's write moves the data version while this rep's edit is still open in a
+    cell; the Save click that commits it must save it (it used to reload the page rows first
+    and answer "nothing to save", the typed value gone)."""
+    from sqlalchemy import select
+
+    from services.access import Actor
+    from services.customers import create_customer
+    from services.db import make_engine, session_scope
+    from services.models import User
+
+    frame = open_customers(page, app_url, "rep2")
+    name = first_name(frame)
+    idx = row_index(frame, name)
+    engine = make_engine(e2e_db_url)
+    with session_scope(engine) as s:  # someone else saves a new customer of their own
+        u = s.scalars(select(User).where(User.username == "rep4")).one()
+        create_customer(s, Actor(id=u.id, username=u.username, display_name=u.display_name, role=u.role,
+                                 team_id=u.team_id), data={"name": "Meanwhile Trading Ltd"})
+    engine.dispose()
+    page.wait_for_timeout(2_500)  # past the data version's poll interval (dashboard.state)
+    edit_cell(page, frame, idx, "region", "Kept Region 7", press_enter=False)
+    save(page)
+    page.get_by_text(re.compile(r"Saved: 0 created, 1 updated")).wait_for()
+    frame = page.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
+    frame.locator(".ag-row").first.wait_for()
+    assert cell(frame, row_index(frame, name), "region").inner_text().strip() == "Kept Region 7"
