@@ -365,12 +365,15 @@ def calendar_section(actor: Actor, owner_id: int | None, today: date) -> None:
         label = f"{names[i] if len(names) == 7 else day.strftime('%a')} {day:%m-%d}"
         with col:
             st.markdown(f"**{label}**" if day != today else f":blue[**{label}**]")
-            for r in items.head(CALENDAR_PER_DAY).itertuples(index=False):
-                st.markdown(_calendar_line(r))
+            # each day's entries as one block (a director's week holds thousands: one element
+            # per entry made the browser draw thousands of elements)
+            first = [_calendar_line(r) for r in items.head(CALENDAR_PER_DAY).itertuples(index=False)]
+            if first:
+                st.markdown("\n\n".join(first))
             if len(items) > CALENDAR_PER_DAY:
                 with st.expander(tr("activities.more_items", n=len(items) - CALENDAR_PER_DAY)):
-                    for r in items.iloc[CALENDAR_PER_DAY:].itertuples(index=False):
-                        st.markdown(_calendar_line(r))
+                    st.markdown("\n\n".join(_calendar_line(r) for r in items.iloc[CALENDAR_PER_DAY:]
+                                              .itertuples(index=False)))
     shown, total = len(frame), frame.attrs.get("total", len(frame))
     if total > shown:
         st.caption(tr("common.showing_of", shown=number(shown), total=number(total)))

@@ -10,7 +10,8 @@ year start month and time zone from settings (cached, refreshed with the data ve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
+from datetime import time as dt_time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -162,6 +163,17 @@ def app_icon() -> Any:
     return img
 
 
+def _cell_text(value: Any) -> str:
+    """A cell as the table prints it: text as is, a midnight timestamp as its date."""
+    if isinstance(value, str):
+        return value
+    if value is pd.NaT:
+        return "—"
+    if isinstance(value, datetime) and value.time() == dt_time(0) and value.tzinfo is None:
+        return value.date().isoformat()  # pd.Timestamp is a datetime too
+    return str(value)
+
+
 def dash_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with missing cells as "—": Streamlit's tables print the English word "None"
     for them, whatever the language."""
@@ -169,7 +181,10 @@ def dash_missing(frame: pd.DataFrame) -> pd.DataFrame:
     for col in shown.columns:
         missing = shown[col].isna()
         if missing.any():
-            shown[col] = shown[col].astype(object).where(~missing, "—")
+            # the other cells as text too (as Streamlit would make them after a failed Arrow
+            # conversion of a column mixing "—" with dates or numbers, logging a traceback)
+            text = shown[col].astype(object).map(_cell_text)
+            shown[col] = text.where(~missing, "—")
     return shown
 
 
