@@ -299,6 +299,18 @@ def hand_payments_received(engine: Engine, ids, start, end, limit: int = 200) ->
     return int(n), _m(total)
 
 
+def hand_won_without_contract(engine: Engine, ids, limit: int = 100) -> list[int]:
+    """Won deals without a live contract, newest closed first: the won stage's close-date
+    index, the live contracts' deal ids hashed once."""
+    with engine.connect() as c:
+        won = ",".join(str(r[0]) for r in c.execute(text("SELECT id FROM stage WHERE kind = 'won'"))) or "NULL"
+        return [r[0] for r in c.execute(text(
+            "SELECT d.id FROM deal d JOIN customer cu ON cu.id = d.customer_id"
+            f" WHERE d.stage_id IN ({won}) AND d.id NOT IN (SELECT k.deal_id FROM contract k"
+            " WHERE k.status <> 'cancelled' AND k.deal_id IS NOT NULL)" + _own("d.owner_id", ids)
+            + f" ORDER BY d.closed_on DESC, d.id DESC LIMIT {limit}")).all()]
+
+
 def _kept_totals(engine: Engine) -> bool:
     """Whether contracts keep their planned / collected totals (migration 0012)."""
     key = "totals " + str(engine.url)
@@ -430,7 +442,13 @@ def contract_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_pa
             with read_scope(engine) as s:
                 return ks.collection_by_rep(s, actor, today=today)
 
+        def won_open(actor=actor):
+            with read_scope(engine) as s:
+                return [i for i, _ in ks.won_deals_without_contract(s, actor)]
+
         out += [
+            Case("Contracts", f"won deals without contract, {role}", won_open,
+                 lambda ids=ids: hand_won_without_contract(engine, ids), None, lambda o, h: o == h),
             Case("Contracts", f"list page 1 + count, {role}", page, lambda ids=ids: hand_contract_list(engine, ids, today),
                  None, same_page),
             Case("Contracts", f"due / overdue / week / by rep, {role}", lists, hand_lists, None, same_lists),
