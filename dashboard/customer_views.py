@@ -343,10 +343,13 @@ def draw_grid(actor: Actor, ch: dict[str, Any], *, pool_view: bool) -> tuple[pd.
     height = min(620, 90 + 34 * max(len(frame), 3))
     key = _grid_key()
     response = AgGrid(frame.copy(), gridOptions=opts, height=height, key=key, **grid.GRID_KWARGS)
-    with contextlib.suppress(Exception):  # what the browser has sent so far (see _grid_touched)
-        _ss()[KEYS.seen] = st.session_state.get(key)
     data = response.data if response is not None else None
     current = data if isinstance(data, pd.DataFrame) else frame
+    # dirty first, then what the browser has sent so far (see _grid_touched): a run cut short
+    # by the next one (the Save click) between the two must not leave the edit unprotected
+    _ss()[KEYS.dirty] = not _pending(current).is_empty()
+    with contextlib.suppress(Exception):
+        _ss()[KEYS.seen] = st.session_state.get(key)
     selected: list[int] = []
     try:
         sel = response.selected_rows
@@ -359,6 +362,11 @@ def draw_grid(actor: Actor, ch: dict[str, Any], *, pool_view: bool) -> tuple[pd.
 
 # ---------------------------------------------------------------------------
 # saving
+
+
+def _pending(current: pd.DataFrame) -> cs.GridChanges:
+    """The user's unsaved changes: the rows on screen against the page as loaded."""
+    return grid.diff_rows(_ss().get(KEYS.sent) or [], current, editable_fields=GRID_FIELDS, archive_missing=False)
 
 
 def add_row(actor: Actor, current: pd.DataFrame) -> None:
@@ -393,8 +401,7 @@ def save(actor: Actor, current: pd.DataFrame, *, override_duplicate: bool = Fals
     mouse-down of the Save click, so it arrives with the click; nothing is saved later
     without a click."""
     if changes is None:
-        changes = grid.diff_rows(_ss().get(KEYS.sent) or [], current, editable_fields=GRID_FIELDS,
-                                 archive_missing=False)
+        changes = _pending(current)
     if changes.is_empty():
         _ss()[KEYS.flash] = ("info", tr("customers.nothing_to_save"))
         return
@@ -455,8 +462,7 @@ def duplicate_text(m: dict[str, Any]) -> str:
 
 def save_bar(actor: Actor, current: pd.DataFrame) -> None:
     """Add row · Save · Discard, then the messages of the last save."""
-    pending = grid.diff_rows(_ss().get(KEYS.sent) or [], current, editable_fields=GRID_FIELDS, archive_missing=False)
-    _ss()[KEYS.dirty] = not pending.is_empty()
+    pending = _pending(current)
     c1, c2, c3, c4 = st.columns([1, 1, 1, 3])
     if c1.button(tr("customers.add_row"), icon=":material/add:", key=KEYS.add):
         add_row(actor, current)

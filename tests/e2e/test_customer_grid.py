@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import login, wait_for_app
+from tests.e2e.conftest import login, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -196,7 +196,11 @@ def test_an_edit_is_kept_when_someone_else_saved_meanwhile(page, app_url, e2e_db
     page.wait_for_timeout(2_500)  # past the data version's poll interval (dashboard.state)
     edit_cell(page, frame, idx, "region", "Kept Region 7", press_enter=False)
     save(page)
-    page.get_by_text(re.compile(r"Saved: 0 created, 1 updated")).wait_for()
+    try:
+        page.get_by_text(re.compile(r"Saved: 0 created, 1 updated")).wait_for()
+    except Exception:
+        screenshot(page, "grid-kept-edit-failed.png")  # what the page said instead
+        raise
     frame = page.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
     frame.locator(".ag-row").first.wait_for()
     assert cell(frame, row_index(frame, name), "region").inner_text().strip() == "Kept Region 7"
