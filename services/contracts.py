@@ -542,7 +542,7 @@ def _contract_select(today: date, chosen):
     plan = (
         select(PaymentPlan.contract_id.label("contract_id"),
                func.sum(case((PaymentPlan.due_on <= today, PaymentPlan.amount), else_=0)).label("due_to_date"),
-               func.sum(case((and_(PaymentPlan.due_on < today, paid < PaymentPlan.amount - _CENT),
+               func.sum(case((and_(PaymentPlan.due_on < today, _open_installment()),
                               PaymentPlan.amount - paid), else_=0)).label("overdue_amount"))
         .where(PaymentPlan.contract_id.in_(ids))
         .group_by(PaymentPlan.contract_id).subquery("plan_sum")
