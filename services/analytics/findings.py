@@ -105,12 +105,17 @@ def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealF
 def _rising_lost_reasons(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
     conds = deal_conditions(session, actor, flt)
     before = previous(period)
-    rows = session.execute(
-        select(LostReason.name, func.count().filter(in_period(Deal.closed_on, period)),
+    lost = session.scalars(select(Stage.id).where(Stage.kind == "lost")).all()
+    # grouped by reason id from the closed-deals index alone, named after (joining the reasons
+    # first made SQLite read the two years' lost deals once per reason: 1.4 s at 110k of them)
+    counts = session.execute(
+        select(Deal.lost_reason_id, func.count().filter(in_period(Deal.closed_on, period)),
                func.count().filter(in_period(Deal.closed_on, before)))
-        .select_from(Deal).join(Stage, Stage.id == Deal.stage_id).join(LostReason, LostReason.id == Deal.lost_reason_id)
-        .where(Stage.kind == "lost", *conds, Deal.closed_on >= before.start, Deal.closed_on < period.end)
-        .group_by(LostReason.name).order_by(LostReason.name)).all()
+        .where(Deal.stage_id.in_(lost), Deal.lost_reason_id.is_not(None), *conds,
+               Deal.closed_on >= before.start, Deal.closed_on < period.end)
+        .group_by(Deal.lost_reason_id)).all() if lost else []
+    names = dict(session.execute(select(LostReason.id, LostReason.name)).all())
+    rows = sorted((names[rid], n, b) for rid, n, b in counts if rid in names)
     return [_finding("rising_lost_reason", {"reason": r, "now": int(n), "before": int(b)}, reason=r, now=int(n),
                      count_before=int(b))
             for r, n, b in rows if n >= 2 and n > b]

@@ -1,43 +1,36 @@
 """The funnel: deals and amount reaching each stage, conversion, win rate, leakage, time in
 stage, the cohort table and the bottleneck (formulas in docs/KPIS.md, "Funnel").
 
-A deal *reaches* an open stage when its ``DealHistory`` has a stage row into it, or it is in
-it now (deals created before history was kept). So a deal that skipped a stage is not
-counted in it, and a deal that moved back is counted in every stage it really was in, once.
-Won and lost are where a deal is *now*: a reopened deal counts in the open stages it passed
-through, not as won. Two deal sets: the *cohort* (deals opened in the period) and the
-*pipeline* (deals in an open stage now, whenever opened).
+A deal *reaches* an open stage when it was in it: it is there now, or a stage ``DealHistory``
+row moved it into or out of it. So a deal that skipped a stage is not counted in it, and a deal
+that moved back is counted in every stage it really was in, once. Won and lost are where a deal
+is *now*: a reopened deal counts in the open stages it passed through, not as won. Two deal
+sets: the *cohort* (deals opened in the period) and the *pipeline* (deals in an open stage
+now, whenever opened). Everything is read from the stage facts the database keeps per deal
+and per visit (services.deal_facts), never from each deal's history rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    DateTime,
-    Integer,
-    String,
-    and_,
-    bindparam,
-    case,
-    cast,
-    extract,
-    func,
-    or_,
-    select,
-    union,
-)
+from sqlalchemy import and_, case, func, literal_column, null, select, text
 from sqlmodel import Session
 
-from services.access import Actor
+from services.access import Actor, owner_in
 from services.analytics.common import days_between, dialect_of, float2, in_period, money, month_bucket, ratio
-from services.analytics.filters import DealFilter, deal_conditions
+from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
+from services.deal_facts import reached
 from services.models import Deal, DealHistory, LostReason, Stage, User
+from services.models.sales import ENDED_VISIT
 from services.periods import Period
 
 MODES = ("cohort", "pipeline")
+# up to this many ended visits of a stage, its median visit is sorted out of them; above it all
+# the stage's visits are walked in length order (ix_deal_history_visit_days) instead
+WALK_FROM = 10_000
 COHORT_DAYS = (30, 60, 90)
 
 
@@ -74,83 +67,102 @@ class FunnelReport:
 
 
 def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: DealFilter):
-    """Subquery of the funnel's deals: ``id, amount, stage_id, owner_id, lost_reason_id``."""
+    """Subquery of the funnel's deals: ``id, amount, stage_id, owner_id, lost_reason_id,
+    opened_on, closed_on`` and the kept stage facts ``stages_reached, stage_entered_from``."""
     if mode not in MODES:
         raise ValueError(f"unknown funnel mode {mode!r}")
     conds = deal_conditions(session, actor, flt)
-    stmt = select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, Deal.lost_reason_id, Deal.opened_on,
-                  Deal.closed_on).where(*conds)
     if mode == "cohort":
-        stmt = stmt.where(in_period(Deal.opened_on, period))
+        stmt = select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, Deal.lost_reason_id, Deal.opened_on,
+                      Deal.closed_on, Deal.stages_reached, Deal.stage_entered_from).where(
+                          *conds, in_period(Deal.opened_on, period))
     else:
-        stmt = stmt.join(Stage, Stage.id == Deal.stage_id).where(Stage.kind == "open")
+        # open deals are neither lost nor in the cohort table: what the stage board index
+        # holds, so the set is read from it alone
+        stmt = (select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, null().label("lost_reason_id"),
+                       null().label("opened_on"), null().label("closed_on"), Deal.stages_reached,
+                       null().label("stage_entered_from"))
+                .join(Stage, Stage.id == Deal.stage_id).where(*conds, Stage.kind == "open"))
     # CTEs, not subqueries: the set is read several times per statement, and PostgreSQL
     # materialises a CTE used more than once (a subquery is planned again at every use)
     return stmt.cte("deals")
 
 
-def _reached(deals):
-    """(deal_id, stage_id) for every stage a deal of ``deals`` was in: stage history rows
-    plus its current stage."""
-    # the stage ids as text, matched without a join: a join to ``stage`` lets SQLite start
-    # from the stages and index all of deal_history by value, instead of reading each deal's
-    # rows from its index range; only rows naming a stage are cast, so the cast cannot fail
-    stage_ids = select(cast(Stage.id, String))
-    into = (select(DealHistory.deal_id.label("deal_id"), cast(DealHistory.new_value, Integer).label("stage_id"))
-            .where(DealHistory.field == "stage", DealHistory.deal_id.in_(select(deals.c.id)),
-                   DealHistory.new_value.in_(stage_ids)))
-    now = select(deals.c.id.label("deal_id"), deals.c.stage_id.label("stage_id"))
-    return union(into, now).cte("reached")
+def _reached_ids(pattern: str | None) -> set[int]:
+    """The stage ids of a kept ``stages_reached`` text (``,1,2,4,``)."""
+    return {int(x) for x in (pattern or "").split(",") if x.isdigit()}
 
 
-def _eligible(deals):
-    """The stages a deal counts in: every open stage it was in, and its won stage if it is
-    won now (a reopened deal's old won row does not count); with the stage's sequence, the
-    deal's amount and owner, and ``furthest`` — the highest sequence the deal counts in (one
-    window over the rows, so the set is read once)."""
-    reached = _reached(deals)
-    furthest = func.max(Stage.sequence).over(partition_by=reached.c.deal_id)
-    return (select(reached.c.deal_id, reached.c.stage_id, Stage.sequence, deals.c.amount, deals.c.owner_id,
-                   furthest.label("furthest"))
-            .join(Stage, Stage.id == reached.c.stage_id).join(deals, deals.c.id == reached.c.deal_id)
-            .where(or_(Stage.kind == "open", and_(Stage.kind == "won", reached.c.stage_id == deals.c.stage_id)))
-            .subquery("eligible"))
+def _tally(groups, stages) -> dict[int, tuple[int, Decimal, int, int]]:
+    """Per open stage: (deals that reached it, their amount, those without amount, those that
+    went further — reached an open stage of higher sequence, or are won now, so skipping a
+    stage never gives more than 100 % and a reopened deal's old won stage does not count),
+    from ``groups`` of (stages_reached, current stage, deals, amount, without amount); only
+    stages some deal reached."""
+    seq = {sid: sq for sid, _name, kind, _active, sq in stages if kind == "open"}
+    won = {sid for sid, _name, kind, _active, _sq in stages if kind == "won"}
+    out: dict[int, list] = {}
+    for pattern, stage_id, n, total, blank in groups:
+        hit = [sid for sid in _reached_ids(pattern) if sid in seq]
+        top = max((seq[sid] for sid in hit), default=None)
+        for sid in hit:
+            agg = out.setdefault(sid, [0, money(0), 0, 0])
+            agg[0] += int(n)
+            agg[1] += money(total)
+            agg[2] += int(blank)
+            if stage_id in won or seq[sid] < top:
+                agg[3] += int(n)
+    return {sid: tuple(v) for sid, v in out.items()}
 
 
-def _seconds_to_days(later, earlier, dialect: str):
-    if dialect == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return extract("epoch", later - earlier) / 86400.0
-
-
-def _days_in_stage(session: Session, deals, now: datetime) -> dict[int, tuple[float | None, float | None, int]]:
-    """Per open stage: (mean days, median days, visits). A visit lasts from its stage history
-    row to the deal's next stage row, or to ``now`` while the deal is still there."""
-    dialect = dialect_of(session)
-    nxt = func.lead(DealHistory.changed_at).over(partition_by=DealHistory.deal_id,
-                                                 order_by=(DealHistory.changed_at, DealHistory.id))
-    visits = (select(DealHistory.deal_id, DealHistory.new_value.label("stage_txt"),
-                     DealHistory.changed_at.label("entered"), nxt.label("left_at"))
-              .where(DealHistory.field == "stage", DealHistory.deal_id.in_(select(deals.c.id)))
-              .subquery("visits"))
-    if dialect == "sqlite":
-        now_value = bindparam("now", now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "), type_=String)
-    else:
-        now_value = bindparam("now", now, type_=DateTime(timezone=True))
-    days = _seconds_to_days(func.coalesce(visits.c.left_at, now_value), visits.c.entered, dialect)
-    # open stages as a list of their ids as text (no join: see ``_reached``)
-    open_ids = select(cast(Stage.id, String)).where(Stage.kind == "open")
-    spans = (select(cast(visits.c.stage_txt, Integer).label("stage_id"), days.label("days"))
-             .where(visits.c.stage_txt.in_(open_ids)).subquery("spans"))
-    ranked = select(spans.c.stage_id, spans.c.days,
-                    func.row_number().over(partition_by=spans.c.stage_id, order_by=spans.c.days).label("rn"),
-                    func.count().over(partition_by=spans.c.stage_id).label("cnt")).subquery("ranked")
-    middle = and_(ranked.c.rn >= (ranked.c.cnt + 1) // 2, ranked.c.rn <= (ranked.c.cnt + 2) // 2)
-    rows = session.execute(
-        select(ranked.c.stage_id, func.avg(ranked.c.days), func.avg(case((middle, ranked.c.days))), func.count())
-        .group_by(ranked.c.stage_id)).all()
-    return {sid: (None if m is None else round(float(m), 1), None if md is None else round(float(md), 1), int(n))
-            for sid, m, md, n in rows}
+def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Period, flt: DealFilter,
+                   open_ids: list[int]) -> dict[int, tuple[float | None, float | None, int]]:
+    """Per open stage: (mean days, median days, visits) over the visits of it that ended — a
+    stage history row to the deal's next stage row, kept as ``deal_history.days``; a deal
+    still in a stage counts there once it moves on. Read from the partial visit indexes: the
+    cohort and owner on the rows themselves; the deal set only for the pipeline and for
+    product / channel / tier filters."""
+    if not open_ids:
+        return {}
+    owners = filter_owner_ids(session, actor, flt)
+    conds = [text(ENDED_VISIT), DealHistory.new_value.in_([str(sid) for sid in open_ids]),
+             owner_in(DealHistory.deal_owner_id, owners)]
+    by_deal = mode != "cohort" or flt.product_id is not None or flt.channel_id is not None or bool(flt.tier)
+    if by_deal:
+        conds.append(DealHistory.deal_id.in_(select(deals.c.id)))
+    if mode == "cohort":
+        conds.append(in_period(DealHistory.deal_opened_on, period))
+    counts = {int(v): (int(n), mean) for v, n, mean in session.execute(
+        select(DealHistory.new_value, func.count(), func.avg(DealHistory.days)).where(*conds)
+        .group_by(DealHistory.new_value)).all()}
+    medians: dict[int, float | None] = {}
+    # the middle visit (mean of the two middle ones). A big cohort on SQLite: walked in length
+    # order down ix_deal_history_visit_days, one stage at a time — its planner would take the
+    # cohort range and sort (40–110 ms a stage at 100k visits here), so the range is written
+    # as ``+col``, which no index serves. Otherwise ranked in one statement.
+    walk = [sid for sid, (n, _) in counts.items()
+            if dialect_of(session) == "sqlite" and mode == "cohort" and not by_deal and n > WALK_FROM]
+    for sid in walk:
+        n = counts[sid][0]
+        middle = session.scalars(
+            select(DealHistory.days).where(text(ENDED_VISIT), DealHistory.new_value == str(sid),
+                                           in_period(literal_column("+deal_history.deal_opened_on"), period),
+                                           *conds[2:-1])
+            .order_by(DealHistory.days).offset((n - 1) // 2).limit(2 - n % 2)).all()
+        medians[sid] = sum(middle) / len(middle) if middle else None
+    rest = [str(sid) for sid in counts if sid not in walk]
+    if rest:
+        ranked = select(DealHistory.new_value.label("stage"), DealHistory.days.label("days"),
+                        func.row_number().over(partition_by=DealHistory.new_value,
+                                               order_by=DealHistory.days).label("rn"),
+                        func.count().over(partition_by=DealHistory.new_value).label("cnt")) \
+            .where(conds[0], DealHistory.new_value.in_(rest), *conds[2:]).subquery("ranked")
+        middle = and_(ranked.c.rn >= (ranked.c.cnt + 1) // 2, ranked.c.rn <= (ranked.c.cnt + 2) // 2)
+        medians.update({int(v): m for v, m in session.execute(
+            select(ranked.c.stage, func.avg(ranked.c.days)).where(middle).group_by(ranked.c.stage)).all()})
+    return {sid: (None if mean is None else round(float(mean), 1),
+                  None if medians.get(sid) is None else round(float(medians[sid]), 1), n)
+            for sid, (n, mean) in counts.items()}
 
 
 def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohort", flt: DealFilter | None = None,
@@ -158,42 +170,37 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
     """The funnel of the cohort (deals opened in ``period``) or of the pipeline now. Per stage:
     deals reaching it and their amount (deals without amount counted, amount as 0),
     conversion = share of the deals reaching it that went further (reached an open stage of
-    higher sequence, or are won now — so skipping a stage never gives more than 100 %), deals lost from it, mean /
-    median days in it. Win rate = won ÷ (won + lost) of the set; ``None`` with nothing
-    closed (shown as "–")."""
+    higher sequence, or are won now — so skipping a stage never gives more than 100 %), deals
+    lost from it, mean / median days of its ended visits. Win rate = won ÷ (won + lost) of the
+    set; ``None`` with nothing closed (shown as "–"). ``now`` is kept for callers; the visit
+    lengths are stored when each visit ends."""
     flt = flt or DealFilter()
-    now = now or datetime.now(UTC)
     deals = _deal_set(session, actor, mode, period, flt)
-    stages = session.execute(select(Stage.id, Stage.name, Stage.kind, Stage.active)
-                             .order_by(Stage.sequence, Stage.id)).all()
-    kinds = {sid: kind for sid, _, kind, _ in stages}
-    e = _eligible(deals)
-    per_stage = {
-        sid: (int(n), money(total), int(blank), int(advanced))
-        for sid, n, total, blank, advanced in session.execute(
-            select(e.c.stage_id, func.count(), func.sum(e.c.amount), func.count(case((e.c.amount.is_(None), 1))),
-                   func.count(case((e.c.furthest > e.c.sequence, 1))))
-            .group_by(e.c.stage_id)).all()
-    }
-    now_rows = session.execute(
-        select(deals.c.stage_id, func.count(), func.sum(deals.c.amount), func.count(case((deals.c.amount.is_(None), 1))))
-        .group_by(deals.c.stage_id)).all()
-    current = {sid: (int(n), money(total), int(blank)) for sid, n, total, blank in now_rows}
-
-    # the stage each lost deal was lost from: the old value of its last stage row into where it is
-    from_stage = (select(DealHistory.old_value).where(DealHistory.deal_id == deals.c.id, DealHistory.field == "stage",
-                                                      DealHistory.new_value == cast(deals.c.stage_id, String))
-                  .order_by(DealHistory.changed_at.desc(), DealHistory.id.desc()).limit(1).scalar_subquery())
-    lost_stage_ids = [sid for sid, kind in kinds.items() if kind == "lost"]
-    # the lost deals with their from-stage first, then grouped: grouping on the correlated
-    # subquery itself makes SQLite run it twice per deal
-    lost = (select(from_stage.label("from_stage"), deals.c.lost_reason_id, deals.c.amount)
-            .where(deals.c.stage_id.in_(lost_stage_ids or [-1])).subquery("lost"))
-    leak_rows = session.execute(
-        select(lost.c.from_stage, lost.c.lost_reason_id, func.count(), func.sum(lost.c.amount))
-        .group_by(lost.c.from_stage, lost.c.lost_reason_id)).all() if lost_stage_ids else []
+    stages = _stages(session)
+    kinds = {sid: kind for sid, _, kind, _, _ in stages}
+    open_ids = [sid for sid, kind in kinds.items() if kind == "open"]
+    lost_stage_ids = {sid for sid, kind in kinds.items() if kind == "lost"}
+    # one grouped pass over the set: by the stages each deal reached (kept on the deal, see
+    # services.deal_facts), where it is now, and — for the lost — the stage it was lost from
+    # (the old value of its last stage row into where it is now) and the reason; a few
+    # hundred groups at most, tallied per stage below
+    groups = session.execute(
+        select(deals.c.stages_reached, deals.c.stage_id, deals.c.stage_entered_from, deals.c.lost_reason_id,
+               func.count(), func.sum(deals.c.amount), func.count(case((deals.c.amount.is_(None), 1))))
+        .group_by(deals.c.stages_reached, deals.c.stage_id, deals.c.stage_entered_from, deals.c.lost_reason_id)).all()
+    per_stage = _tally([(p, sid, n, total, blank) for p, sid, _f, _r, n, total, blank in groups], stages)
+    current: dict[int, tuple[int, Decimal, int]] = {}
+    leak: dict[tuple, list] = {}
+    for _p, sid, frm, reason_id, n, total, blank in groups:
+        n0, t0, b0 = current.get(sid, (0, money(0), 0))
+        current[sid] = (n0 + int(n), t0 + money(total), b0 + int(blank))
+        if sid in lost_stage_ids:
+            agg = leak.setdefault((frm, reason_id), [0, money(0)])
+            agg[0] += int(n)
+            agg[1] += money(total)
+    leak_rows = [(frm, reason_id, n, total) for (frm, reason_id), (n, total) in leak.items()]
     reasons = dict(session.execute(select(LostReason.id, LostReason.name)).all())
-    names = {sid: name for sid, name, _, _ in stages}
+    names = {sid: name for sid, name, _, _, _ in stages}
     leakage, lost_at = [], {}
     for frm, reason_id, n, total in leak_rows:
         sid = int(frm) if frm is not None and str(frm).isdigit() else None
@@ -204,9 +211,9 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
         agg[1] += money(total)
     leakage.sort(key=lambda r: (-r["deals"], r["stage"] or "", r["lost_reason"] or ""))
 
-    durations = _days_in_stage(session, deals, now)
-    shown = [(sid, name, kind) for sid, name, kind, active in stages
-             if kind in ("open", "won") and (active or sid in per_stage)]
+    durations = _days_in_stage(session, actor, deals, mode, period, flt, open_ids)
+    shown = [(sid, name, kind) for sid, name, kind, active, _ in stages
+             if (kind == "open" and (active or sid in per_stage)) or (kind == "won" and (active or sid in current))]
     rows = []
     for sid, name, kind in shown:
         if kind == "won":
@@ -227,6 +234,12 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
     cohorts = cohort_table(session, deals, kinds) if mode == "cohort" else []
     return FunnelReport(mode, period, total_deals, won, lost, won_amount, ratio(won, won + lost), rows, leakage,
                         cohorts)
+
+
+def _stages(session: Session) -> list[tuple[int, str, str, bool, int]]:
+    """(id, name, kind, active, sequence) of every stage, in sequence."""
+    return [tuple(r) for r in session.execute(select(Stage.id, Stage.name, Stage.kind, Stage.active, Stage.sequence)
+                                              .order_by(Stage.sequence, Stage.id)).all()]
 
 
 def cohort_table(session: Session, deals, kinds: dict[int, str]) -> list[dict]:
@@ -260,8 +273,7 @@ def stage_deals(session: Session, actor: Actor, *, period: Period, stage_id: int
     deals = _deal_set(session, actor, mode, period, flt)
     kind = session.scalar(select(Stage.kind).where(Stage.id == stage_id))
     if kind == "open":
-        reached = _reached(deals)
-        ids = select(reached.c.deal_id).where(reached.c.stage_id == stage_id)
+        ids = select(deals.c.id).where(reached(stage_id, deals.c.stages_reached))
     else:
         ids = select(deals.c.id).where(deals.c.stage_id == stage_id)
     rows = session.execute(
@@ -277,13 +289,18 @@ def stage_conversions_by_owner(session: Session, actor: Actor, *, period: Period
     """owner → stage → (deals of the cohort that reached it, of those went further)."""
     flt = flt or DealFilter()
     deals = _deal_set(session, actor, "cohort", period, flt)
-    e = _eligible(deals)
+    stages = _stages(session)
+    groups: dict[int, list] = {}
+    for owner, pattern, sid, n, total, blank in session.execute(
+            select(deals.c.owner_id, deals.c.stages_reached, deals.c.stage_id, func.count(), func.sum(deals.c.amount),
+                   func.count(case((deals.c.amount.is_(None), 1))))
+            .group_by(deals.c.owner_id, deals.c.stages_reached, deals.c.stage_id)).all():
+        groups.setdefault(owner, []).append((pattern, sid, n, total, blank))
     out: dict[int, dict[int, tuple[int, int]]] = {}
-    rows = session.execute(
-        select(e.c.owner_id, e.c.stage_id, func.count(), func.count(case((e.c.furthest > e.c.sequence, 1))))
-        .group_by(e.c.owner_id, e.c.stage_id)).all()
-    for owner, sid, n, advanced in rows:
-        out.setdefault(owner, {})[sid] = (int(n), int(advanced))
+    for owner, rows in groups.items():
+        per = _tally(rows, stages)
+        if per:
+            out[owner] = {sid: (n, advanced) for sid, (n, _total, _blank, advanced) in per.items()}
     return out
 
 

@@ -42,12 +42,17 @@ def week_of(day: date) -> str:
 
 
 def _deal_list(session: Session, conds: list, limit: int) -> list[dict]:
+    # the ids first, from the deal indexes alone, then the rows of just those: picking the
+    # largest of the whole pipeline with every column read each open deal's row (~100 ms at
+    # 38k open deals)
+    order = (Deal.amount.desc().nulls_last(), Deal.id)
+    ids = select(Deal.id).join(Stage, Stage.id == Deal.stage_id).where(*conds).order_by(*order).limit(limit)
     rows = session.execute(
         select(Deal.id, Deal.name, Customer.name, User.display_name, Stage.name, Deal.amount, Deal.probability,
                Deal.expected_close, Deal.closed_on, LostReason.name)
         .join(Stage, Stage.id == Deal.stage_id).join(User, User.id == Deal.owner_id)
         .outerjoin(Customer, Customer.id == Deal.customer_id).outerjoin(LostReason, LostReason.id == Deal.lost_reason_id)
-        .where(*conds).order_by(Deal.amount.desc().nulls_last(), Deal.id).limit(limit)).all()
+        .where(Deal.id.in_(ids)).order_by(*order)).all()
     return [{"id": r[0], "deal": r[1], "customer": r[2], "owner": r[3], "stage": r[4],
              "amount": None if r[5] is None else money(r[5]), "probability": r[6], "expected_close": r[7],
              "closed_on": r[8], "lost_reason": r[9]} for r in rows]

@@ -74,6 +74,10 @@ CLOSED_STAGE_PROBABILITY = {"won": 100, "lost": 0}
 # short of its amount; the partial index ix_payment_plan_open_due is built on this very text
 OPEN_SHORTFALL = "0.005"
 OPEN_INSTALLMENT = f"paid_amount < amount - {OPEN_SHORTFALL}"
+# a deal's stage history rows, and those of a visit that has ended: the partial visit indexes
+# are built on this very text, and the funnel's reads repeat it
+STAGE_ROW = "field = 'stage'"
+ENDED_VISIT = "field = 'stage' AND days IS NOT NULL"
 
 
 def stage_probability_rule(kind: str | None, probability: int | None) -> FieldRuleError | None:
@@ -207,18 +211,21 @@ class Deal(DealBase, table=True):
         Index("ix_deal_owner_stage_board", "owner_id", "stage_id", "amount", "expected_close", "last_activity_at",
               "created_at", "probability"),
         Index("ix_deal_stage_board", "stage_id", "amount", "owner_id", "expected_close", "last_activity_at",
-              "created_at", "probability"),
+              "created_at", "probability", "stages_reached"),  # (and the pipeline's funnel)
         # won / lost deals of a period (won revenue, win rate, the won trend) from the index alone
-        Index("ix_deal_stage_closed", "stage_id", "closed_on", "owner_id", "amount"),
-        Index("ix_deal_owner_stage_closed", "owner_id", "stage_id", "closed_on", "amount"),  # the same, per owner
+        # (and the lost ones by reason: rising lost reasons)
+        Index("ix_deal_stage_closed", "stage_id", "closed_on", "owner_id", "amount", "lost_reason_id"),
+        Index("ix_deal_owner_stage_closed", "owner_id", "stage_id", "closed_on", "amount",
+              "lost_reason_id"),  # the same, per owner
         Index("ix_deal_customer", "customer_id"),
         Index("ix_deal_closed_on", "closed_on"),
         # the funnel's cohort (deals opened in a period, everyone's or one owner's) from the
-        # index alone; id last because PostgreSQL indexes do not carry the key
+        # index alone (with the kept stage facts: reach, conversion and leakage); id last because
+        # PostgreSQL indexes do not carry the key
         Index("ix_deal_opened_cohort", "opened_on", "owner_id", "stage_id", "amount", "closed_on", "lost_reason_id",
-              "id"),
+              "stages_reached", "stage_entered_from", "id"),
         Index("ix_deal_owner_opened_cohort", "owner_id", "opened_on", "stage_id", "amount", "closed_on",
-              "lost_reason_id", "id"),
+              "lost_reason_id", "stages_reached", "stage_entered_from", "id"),
         Index("ix_deal_expected_close", "expected_close"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -234,6 +241,11 @@ class Deal(DealBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 1
+    # kept by database triggers (migration 0014) with every deal and stage-history row written,
+    # never by the app: the ids of every stage the deal was in (``,1,2,4,``), and the old value
+    # of its latest stage row into its current stage (a lost deal: the stage it was lost from)
+    stages_reached: str = Field(default=",", max_length=400, sa_column_kwargs={"server_default": ","})
+    stage_entered_from: str | None = Field(default=None, max_length=60)
 
 
 class DealCreate(DealBase):
@@ -270,8 +282,16 @@ class DealHistory(SQLModel, table=True):
     __tablename__ = "deal_history"
     # a deal's history in time order (changed_at, id), and the stages it reached / the stage
     # it was lost from / the days it spent in each, from the index alone
-    __table_args__ = (Index("ix_deal_history_deal_at", "deal_id", "changed_at", "id", "field", "new_value",
-                            "old_value"),)
+    __table_args__ = (
+        Index("ix_deal_history_deal_at", "deal_id", "changed_at", "id", "field", "new_value", "old_value"),
+        # the visits of a stage (stage rows) by the deal's cohort, by owner, and by length
+        Index("ix_deal_history_visit", "deal_opened_on", "new_value", "deal_owner_id", "days",
+              sqlite_where=text(STAGE_ROW), postgresql_where=text(STAGE_ROW)),
+        Index("ix_deal_history_owner_visit", "deal_owner_id", "deal_opened_on", "new_value", "days",
+              sqlite_where=text(STAGE_ROW), postgresql_where=text(STAGE_ROW)),
+        Index("ix_deal_history_visit_days", "new_value", "days", "deal_opened_on", "deal_owner_id",
+              sqlite_where=text(ENDED_VISIT), postgresql_where=text(ENDED_VISIT)),
+    )
     id: int | None = Field(default=None, primary_key=True)
     deal_id: int = Field(foreign_key="deal.id")
     field: str = Field(max_length=20)  # stage | amount | expected_close | owner
@@ -279,6 +299,12 @@ class DealHistory(SQLModel, table=True):
     new_value: str | None = Field(default=None, max_length=60)
     changed_by: int | None = Field(default=None, foreign_key="user.id")
     changed_at: datetime = Field(default_factory=utcnow, index=True)
+    # a stage row is a visit of the stage; kept by database triggers (migration 0014): its
+    # length in days (to the deal's next stage row; NULL while the deal is still there) and
+    # the deal's cohort (opened on, owner)
+    days: float | None = None
+    deal_opened_on: date | None = None
+    deal_owner_id: int | None = None
 
 
 class ActivityBase(SQLModel):
