@@ -12,7 +12,7 @@
 
 ``refresh`` recomputes all of them set-based from the history, for a bulk load that ran with
 the triggers off (the demo build) — and the tests compare it with what the triggers kept.
-``reached`` is the test the analytics use."""
+``reached`` is the test the analytics use in SQL, ``reached_ids`` the same read in Python."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ def reached(stage_id: int, col=None) -> ColumnElement:
     """SQL: the deal (``col``, default ``deal.stages_reached``) was in stage ``stage_id``."""
     col = Deal.stages_reached if col is None else col
     return col.like(f"%,{int(stage_id)},%")
+
+
+def reached_ids(pattern: str | None) -> set[int]:
+    """The stage ids of a kept ``stages_reached`` text (``,1,2,4,``)."""
+    return {int(x) for x in (pattern or "").split(",") if x.isdigit()}
 
 
 def _days(later: str, earlier: str, sqlite: bool) -> str:
@@ -61,4 +66,4 @@ def refresh(conn: Connection) -> None:
         "FROM deal_history WHERE field = 'stage') v WHERE v.id = deal_history.id AND v.left_at IS NOT NULL")
 
 
-__all__ = ["COLUMNS", "TABLES", "reached", "refresh"]
+__all__ = ["COLUMNS", "TABLES", "reached", "reached_ids", "refresh"]

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from services.access import Actor, owner_in
 from services.analytics.common import days_between, dialect_of, float2, in_period, money, month_bucket, ratio
 from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
-from services.deal_facts import reached
+from services.deal_facts import reached, reached_ids
 from services.models import Deal, DealHistory, LostReason, Stage, User
 from services.models.sales import ENDED_VISIT
 from services.periods import Period
@@ -88,11 +88,6 @@ def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: De
     return stmt.cte("deals")
 
 
-def _reached_ids(pattern: str | None) -> set[int]:
-    """The stage ids of a kept ``stages_reached`` text (``,1,2,4,``)."""
-    return {int(x) for x in (pattern or "").split(",") if x.isdigit()}
-
-
 def _tally(groups, stages) -> dict[int, tuple[int, Decimal, int, int]]:
     """Per open stage: (deals that reached it, their amount, those without amount, those that
     went further — reached an open stage of higher sequence, or are won now, so skipping a
@@ -103,7 +98,7 @@ def _tally(groups, stages) -> dict[int, tuple[int, Decimal, int, int]]:
     won = {sid for sid, _name, kind, _active, _sq in stages if kind == "won"}
     out: dict[int, list] = {}
     for pattern, stage_id, n, total, blank in groups:
-        hit = [sid for sid in _reached_ids(pattern) if sid in seq]
+        hit = [sid for sid in reached_ids(pattern) if sid in seq]
         top = max((seq[sid] for sid in hit), default=None)
         for sid in hit:
             agg = out.setdefault(sid, [0, money(0), 0, 0])

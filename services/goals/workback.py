@@ -4,8 +4,8 @@ Rates, over the twelve months before today, for the holder's people:
 - average won deal = Σ amount / number of won deals closed;
 - win rate = won / (won + lost) deals closed;
 - stage conversion s_i → s_{i+1} = deals that reached s_{i+1} or later / deals that reached
-  s_i or later, over deals opened in the window (reached = a ``DealHistory`` stage row; the
-  open stages by sequence, then won);
+  s_i or later, over deals opened in the window (reached = the stages a deal was in, kept on
+  it by the database: ``services.deal_facts``; the open stages by sequence, then won);
 - demos, visits per new deal = demo / visit activities done ÷ deals opened; leads per new
   deal = customers created (owned by them) ÷ deals opened.
 Needed: remaining = max(target − actual so far, 0); won deals = remaining ÷ average won deal
@@ -20,17 +20,18 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
 from services.analytics.actuals import metric_total
 from services.analytics.common import in_period
 from services.clock import company_today, day_start_utc, local_tz
+from services.deal_facts import reached_ids
 from services.errors import ValidationError
 from services.goals.common import holder_reps, holder_user_ids, load_target, period_of
 from services.i18n import t
-from services.models import Activity, Customer, Deal, DealHistory, Stage
+from services.models import Activity, Customer, Deal, Stage
 from services.periods import Period, add_months
 
 WORKBACK_METRICS = ("contract_amount", "collections", "won_deals")
@@ -56,19 +57,17 @@ def history_rates(session: Session, actor: Actor, *, owners: set[int] | None, wi
     stages = session.execute(select(Stage.id, Stage.name, Stage.sequence, Stage.kind)
                              .where(Stage.kind != "lost").order_by(Stage.sequence)).all()
     ladder = [s for s in stages if s.kind == "open"] + [s for s in stages if s.kind == "won"][:1]
-    # the highest open or won stage each opened deal's history reached, counted per value in
-    # SQL; the stage ids are matched as a text list (a join on CAST(stage.id) makes SQLite
-    # index all of deal_history by value instead of reading each deal's rows)
-    seq_of = {str(sid): seq for sid, _name, seq, _kind in stages}
+    # the highest open or won stage each opened deal reached: the opened deals grouped by the
+    # stages kept on them (a few dozen groups, from the cohort index alone), then per group
+    seq_of = {sid: seq for sid, _name, seq, _kind in stages}
     tops: dict[int, int] = {}
-    if seq_of:
-        top = func.max(case(seq_of, value=DealHistory.new_value))
-        per_deal = (select(top.label("top"))
-                    .where(DealHistory.field == "stage", DealHistory.new_value.in_(list(seq_of)),
-                           DealHistory.deal_id.in_(opened))
-                    .group_by(DealHistory.deal_id).subquery())
-        for value, n in session.execute(select(per_deal.c.top, func.count()).group_by(per_deal.c.top)).all():
-            tops[int(value)] = tops.get(int(value), 0) + int(n)
+    for pattern, n in session.execute(
+            select(Deal.stages_reached, func.count()).where(owner_in(Deal.owner_id, owners),
+                                                           in_period(Deal.opened_on, window))
+            .group_by(Deal.stages_reached)).all():
+        top = max((seq_of[sid] for sid in reached_ids(pattern) if sid in seq_of), default=None)
+        if top is not None:
+            tops[top] = tops.get(top, 0) + int(n)
     if ladder and ladder[-1].kind == "won":
         won_seq = ladder[-1].sequence
         capped: dict[int, int] = {}
