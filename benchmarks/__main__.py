@@ -189,7 +189,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--pandas-runs", type=int, default=1)
     ap.add_argument("--no-pandas", action="store_true")
-    ap.add_argument("--only", help="only pages whose name contains this (overview, contracts, activities, deals)")
+    ap.add_argument("--only", help="only pages whose name contains this (overview, contracts, activities, deals, funnel, "
+                         "performance, meeting)")
     ap.add_argument("--keep-statistics", action="store_true",
                     help="measure with the statistics the database has (no ANALYZE first)")
     ap.add_argument("--chromium", action="store_true", help="also the browser figures (headless Chromium)")

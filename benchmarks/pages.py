@@ -1,7 +1,8 @@
 """The reads each page makes, three ways: ours (the service call as the page makes it, in its
 own read scope), the same question as hand-written SQL (written for the best plan on our
 indexes, the owner ids known in advance), and — for analytics — loading the tables into
-pandas and answering there. ``page_cases`` returns them as ``Case`` rows for
+pandas and answering there (the Funnel, Performance and Meeting pages' reads are in
+``benchmarks/analytics_cases.py``). ``page_cases`` returns them as ``Case`` rows for
 ``python -m benchmarks``; nothing here asserts.
 
 Hand-written SQL runs on one connection per call (as a request would), plain text, no ORM.
@@ -508,8 +509,10 @@ def people(engine: Engine) -> dict[str, tuple[Actor, str]]:
 def page_cases(engine: Engine, *, with_pandas: bool = True, only: str | None = None) -> list[Case]:
     """Every page's reads, in page order (``only``: pages whose name contains it)."""
     who = people(engine)
+    from benchmarks.analytics_cases import analytics_cases
+
     cases = (overview_cases(engine, who, with_pandas) + contract_cases(engine, who, with_pandas)
-             + agenda_cases(engine, who))
+             + agenda_cases(engine, who) + analytics_cases(engine, who, with_pandas, Case))
     return [c for c in cases if only is None or only.lower() in c.page.lower()]
 
 

@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal_column, null, select, text
+from sqlalchemy import and_, bindparam, case, func, literal_column, null, select, text
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
-from services.analytics.common import days_between, dialect_of, float2, in_period, money, month_bucket, ratio
+from services.analytics.common import days_between, dialect_of, float2, in_period, money, ratio
 from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
 from services.deal_facts import reached, reached_ids
 from services.models import Deal, DealHistory, LostReason, Stage, User
@@ -78,11 +78,13 @@ def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: De
                           *conds, in_period(Deal.opened_on, period))
     else:
         # open deals are neither lost nor in the cohort table: what the stage board index
-        # holds, so the set is read from it alone
+        # holds, so the set is read from it alone; the open stages' ids as literals (with a
+        # join to stage neither planner can tell how few deals are open)
+        open_ids = session.scalars(select(Stage.id).where(Stage.kind == "open")).all() or [-1]
         stmt = (select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, null().label("lost_reason_id"),
                        null().label("opened_on"), null().label("closed_on"), Deal.stages_reached,
                        null().label("stage_entered_from"))
-                .join(Stage, Stage.id == Deal.stage_id).where(*conds, Stage.kind == "open"))
+                .where(*conds, Deal.stage_id.in_(bindparam("open_ids", open_ids, literal_execute=True))))
     # CTEs, not subqueries: the set is read several times per statement, and PostgreSQL
     # materialises a CTE used more than once (a subquery is planned again at every use)
     return stmt.cte("deals")
@@ -127,37 +129,44 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
         conds.append(DealHistory.deal_id.in_(select(deals.c.id)))
     if mode == "cohort":
         conds.append(in_period(DealHistory.deal_opened_on, period))
-    counts = {int(v): (int(n), mean) for v, n, mean in session.execute(
-        select(DealHistory.new_value, func.count(), func.avg(DealHistory.days)).where(*conds)
-        .group_by(DealHistory.new_value)).all()}
-    medians: dict[int, float | None] = {}
-    # the middle visit (mean of the two middle ones). A big cohort on SQLite: walked in length
-    # order down ix_deal_history_visit_days, one stage at a time — its planner would take the
-    # cohort range and sort (40–110 ms a stage at 100k visits here), so the range is written
-    # as ``+col``, which no index serves. Otherwise ranked in one statement.
-    walk = [sid for sid, (n, _) in counts.items()
-            if dialect_of(session) == "sqlite" and mode == "cohort" and not by_deal and n > WALK_FROM]
-    for sid in walk:
-        n = counts[sid][0]
-        middle = session.scalars(
-            select(DealHistory.days).where(text(ENDED_VISIT), DealHistory.new_value == str(sid),
-                                           in_period(literal_column("+deal_history.deal_opened_on"), period),
-                                           *conds[2:-1])
-            .order_by(DealHistory.days).offset((n - 1) // 2).limit(2 - n % 2)).all()
-        medians[sid] = sum(middle) / len(middle) if middle else None
-    rest = [str(sid) for sid in counts if sid not in walk]
-    if rest:
+    out: dict[int, tuple[float | None, float | None, int]] = {}
+
+    def put(sid, n, mean, median) -> None:
+        out[int(sid)] = (None if mean is None else round(float(mean), 1),
+                         None if median is None else round(float(median), 1), int(n))
+
+    # the middle visit (mean of the two middle ones). A big cohort on SQLite: counted first,
+    # then walked in length order down ix_deal_history_visit_days one stage at a time — its
+    # planner would take the cohort range and sort (40–110 ms a stage at 100k visits here), so
+    # the range is written as ``+col``, which no index serves. Otherwise (and for the rest)
+    # counted, averaged and ranked in one statement: one read of the visits.
+    stages = [str(sid) for sid in open_ids]
+    if dialect_of(session) == "sqlite" and mode == "cohort" and not by_deal:
+        counts = session.execute(select(DealHistory.new_value, func.count(), func.avg(DealHistory.days))
+                                 .where(*conds).group_by(DealHistory.new_value)).all()
+        stages = []
+        for value, n, mean in counts:
+            if n <= WALK_FROM:
+                stages.append(value)
+                continue
+            middle = session.scalars(
+                select(DealHistory.days).where(text(ENDED_VISIT), DealHistory.new_value == value,
+                                               in_period(literal_column("+deal_history.deal_opened_on"), period),
+                                               *conds[2:-1])
+                .order_by(DealHistory.days).offset((n - 1) // 2).limit(2 - n % 2)).all()
+            put(value, n, mean, sum(middle) / len(middle) if middle else None)
+    if stages:
         ranked = select(DealHistory.new_value.label("stage"), DealHistory.days.label("days"),
                         func.row_number().over(partition_by=DealHistory.new_value,
                                                order_by=DealHistory.days).label("rn"),
                         func.count().over(partition_by=DealHistory.new_value).label("cnt")) \
-            .where(conds[0], DealHistory.new_value.in_(rest), *conds[2:]).subquery("ranked")
+            .where(conds[0], DealHistory.new_value.in_(stages), *conds[2:]).subquery("ranked")
         middle = and_(ranked.c.rn >= (ranked.c.cnt + 1) // 2, ranked.c.rn <= (ranked.c.cnt + 2) // 2)
-        medians.update({int(v): m for v, m in session.execute(
-            select(ranked.c.stage, func.avg(ranked.c.days)).where(middle).group_by(ranked.c.stage)).all()})
-    return {sid: (None if mean is None else round(float(mean), 1),
-                  None if medians.get(sid) is None else round(float(medians[sid]), 1), n)
-            for sid, (n, mean) in counts.items()}
+        for value, n, mean, median in session.execute(
+                select(ranked.c.stage, func.count(), func.avg(ranked.c.days), func.avg(case((middle, ranked.c.days))))
+                .group_by(ranked.c.stage)).all():
+            put(value, n, mean, median)
+    return out
 
 
 def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohort", flt: DealFilter | None = None,
@@ -244,18 +253,24 @@ def cohort_table(session: Session, deals, kinds: dict[int, str]) -> list[dict]:
     won_ids = [sid for sid, k in kinds.items() if k == "won"] or [-1]
     lost_ids = [sid for sid, k in kinds.items() if k == "lost"] or [-1]
     age = days_between(deals.c.closed_on, deals.c.opened_on, dialect)
-    bucket = month_bucket(deals.c.opened_on, dialect).label("month")
-    cols = [bucket, func.count()]
+    # per day opened (the cohort index's order: no sort), folded into months here
+    cols = [deals.c.opened_on, func.count()]
     for n in COHORT_DAYS:
         cols.append(func.count(case((and_(deals.c.stage_id.in_(won_ids), age <= n), 1))))
         cols.append(func.count(case((and_(deals.c.stage_id.in_(lost_ids), age <= n), 1))))
+    months: dict[date, list[int]] = {}
+    for day, *counts in session.execute(select(*cols).group_by(deals.c.opened_on)).all():
+        day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        acc = months.setdefault(day.replace(day=1), [0] * len(counts))
+        for i, v in enumerate(counts):
+            acc[i] += int(v)
     out = []
-    for row in session.execute(select(*cols).group_by(bucket).order_by(bucket)).all():
-        month = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0])[:10])
-        item = {"month": month, "deals": int(row[1])}
+    for month in sorted(months):
+        total, *closed = months[month]
+        item = {"month": month, "deals": total}
         for i, n in enumerate(COHORT_DAYS):
-            won_n, lost_n = int(row[2 + 2 * i]), int(row[3 + 2 * i])
-            item[f"won_{n}"], item[f"lost_{n}"], item[f"open_{n}"] = won_n, lost_n, int(row[1]) - won_n - lost_n
+            won_n, lost_n = closed[2 * i], closed[2 * i + 1]
+            item[f"won_{n}"], item[f"lost_{n}"], item[f"open_{n}"] = won_n, lost_n, total - won_n - lost_n
         out.append(item)
     return out
 
