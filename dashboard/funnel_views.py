@@ -83,6 +83,7 @@ def funnel_chart_section(rep: FunnelReport) -> None:
 def tables(rep: FunnelReport) -> None:
     st.subheader(tr("analytics.stage_table"))
     data_table(stage_frame(rep))
+    st.caption(tr("analytics.stage_days_note"))
     if rep.leakage:
         st.subheader(tr("analytics.leakage"))
         data_table(pd.DataFrame([{tr("analytics.col_stage"): r["stage"], tr("analytics.col_reason"): r["lost_reason"],

@@ -174,6 +174,10 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _whole_text(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value == value else _cell_text(value)  # NaN: masked
+
+
 def dash_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with missing cells as "—": Streamlit's tables print the English word "None"
     for them, whatever the language."""
@@ -182,8 +186,12 @@ def dash_missing(frame: pd.DataFrame) -> pd.DataFrame:
         missing = shown[col].isna()
         if missing.any():
             # the other cells as text too (as Streamlit would make them after a failed Arrow
-            # conversion of a column mixing "—" with dates or numbers, logging a traceback)
-            text = shown[col].astype(object).map(_cell_text)
+            # conversion of a column mixing "—" with dates or numbers, logging a traceback); a
+            # count column that pandas made float for its missing cells stays whole ("12", not
+            # "12.0")
+            present = shown[col][~missing]
+            whole = pd.api.types.is_float_dtype(shown[col]) and bool((present % 1 == 0).all())
+            text = shown[col].astype(object).map(_whole_text if whole else _cell_text)
             shown[col] = text.where(~missing, "—")
     return shown
 

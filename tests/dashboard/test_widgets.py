@@ -123,4 +123,7 @@ def test_tables_show_a_dash_for_missing_cells():
     assert shown["amount"].tolist() == ["1.5", "—"]
     assert shown["due"].tolist() == ["2026-11-27", "—"]
     assert shown["count"].tolist() == [1, 2] and shown["count"].dtype == frame["count"].dtype
+    # a count column pandas made float for its missing cell stays whole ("1007", not "1007.0")
+    counts = dash_missing(pd.DataFrame({"now": [1007, 0, None], "days": [2.0, None, 4.5]}))
+    assert counts["now"].tolist() == ["1007", "0", "—"] and counts["days"].tolist() == ["2.0", "—", "4.5"]
     assert frame["name"].isna().tolist() == [False, True]  # the caller's frame is left alone
