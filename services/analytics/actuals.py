@@ -65,6 +65,24 @@ def metric_actuals(session: Session, actor: Actor, *, metric: str, start: date, 
     owner's team), ``month`` (first day, when ``monthly``) and ``value`` (Decimal for money
     metrics, int for counts). Only owners the actor may see, narrowed to ``owner_ids`` when
     given. Groups with nothing are left out (a total of nothing is one row of 0)."""
+    columns, rows = _actual_rows(session, actor, metric=metric, start=start, end=end, by=by, owner_ids=owner_ids,
+                                 monthly=monthly)
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    if monthly and len(frame) and "month" in frame:
+        frame["month"] = [m if isinstance(m, date) else date.fromisoformat(str(m)[:10]) for m in frame["month"]]
+    frame["value"] = [_value(metric, v) for v in frame["value"]]
+    if columns == ["value"] and frame.empty:
+        frame = pd.DataFrame({"value": [_value(metric, None)]})
+    return frame.astype({"value": object})
+
+
+def _value(metric: str, v) -> Decimal | int:
+    return money(v) if metric in MONEY_METRICS else int(v or 0)
+
+
+def _actual_rows(session: Session, actor: Actor, *, metric: str, start: date, end: date, by: str | None,
+                 owner_ids: set[int] | None, monthly: bool) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of ``metric_actuals`` before they become a frame."""
     if metric not in TARGET_METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     if by not in BY:
@@ -114,24 +132,15 @@ def metric_actuals(session: Session, actor: Actor, *, metric: str, start: date, 
             stmt = stmt.group_by(*keys)
         rows = [tuple(r) for r in session.execute(stmt).all()]
 
-    columns = [k.key for k in keys] + (["month"] if monthly else []) + ["value"]
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    if monthly and day_col is not None and len(frame):
-        frame["month"] = [m if isinstance(m, date) else date.fromisoformat(str(m)[:10]) for m in frame["month"]]
-    if metric in MONEY_METRICS:
-        frame["value"] = [money(v) for v in frame["value"]]
-    else:
-        frame["value"] = [int(v or 0) for v in frame["value"]]
-    if not keys and not monthly and frame.empty:
-        frame = pd.DataFrame({"value": [money(0) if metric in MONEY_METRICS else 0]})
-    return frame.astype({"value": object})
+    return [k.key for k in keys] + (["month"] if monthly else []) + ["value"], rows
 
 
 def metric_total(session: Session, actor: Actor, *, metric: str, start: date, end: date,
                  owner_ids: set[int] | None = None) -> Decimal | int:
-    """``metric_actuals`` in total: one number."""
-    frame = metric_actuals(session, actor, metric=metric, start=start, end=end, owner_ids=owner_ids)
-    return frame["value"].iloc[0] if len(frame) else (money(0) if metric in MONEY_METRICS else 0)
+    """``metric_actuals`` in total: one number (the same read, without building a frame)."""
+    _columns, rows = _actual_rows(session, actor, metric=metric, start=start, end=end, by=None, owner_ids=owner_ids,
+                                  monthly=False)
+    return _value(metric, rows[0][0] if rows else None)
 
 
 __all__ = ["BY", "MONEY_METRICS", "metric_actuals", "metric_total", "won_stage_condition"]
