@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from benchmarks.analytics_pages import pandas_forecast, pandas_funnel, pandas_kpis, pandas_leaderboard
+from benchmarks.pages import _own, _ts
 from services import settings
 from services.access import Actor
 from services.analytics.filters import DealFilter, filter_owner_ids
@@ -28,11 +29,7 @@ from services.analytics.leaderboard import leaderboard
 from services.analytics.meeting import meeting_report, parse_week, week_of
 from services.clock import day_start_utc, local_tz
 from services.db import read_scope
-from services.periods import Period, add_months, local_today, month_start
-
-
-def _own(col: str, ids: set[int] | None) -> str:
-    return "" if ids is None else f" AND {col} IN ({','.join(str(i) for i in sorted(ids)) or '-1'})"
+from services.periods import Period, add_months, local_today, month_start, previous
 
 
 def _stages(conn) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -43,6 +40,19 @@ def _stages(conn) -> tuple[list[tuple[int, int]], list[int], list[int]]:
 
 def _ids(ids: list[int]) -> str:
     return ",".join(str(i) for i in ids)
+
+
+def _reach_columns(opened: list[tuple[int, int]], won: list[int], *, with_amount: bool) -> list[str]:
+    """Per open stage: deals that reached it (LIKE on the kept stages), [their amount,] and
+    those that went further (won now, or reached a later open stage)."""
+    cols = []
+    for sid, seq in opened:
+        hit = f"d.stages_reached LIKE '%,{sid},%'"
+        higher = " OR ".join(f"d.stages_reached LIKE '%,{t},%'" for t, q in opened if q > seq)
+        further = f"d.stage_id IN ({_ids(won)})" + (f" OR {higher}" if higher else "")
+        cols += [f"COUNT(CASE WHEN {hit} THEN 1 END)", *([f"SUM(CASE WHEN {hit} THEN d.amount END)"] * with_amount),
+                 f"COUNT(CASE WHEN {hit} AND ({further}) THEN 1 END)"]
+    return cols
 
 
 def _days(conn, later: str, earlier: str) -> str:
@@ -57,13 +67,7 @@ def hand_funnel(conn, ids, period: Period, mode: str = "cohort") -> dict[int, tu
     opened, won, lost = _stages(conn)
     where = ("d.opened_on >= :lo AND d.opened_on < :hi" if mode == "cohort"
              else f"d.stage_id IN ({_ids([i for i, _ in opened])})") + _own("d.owner_id", ids)
-    cols = []
-    for sid, seq in opened:
-        hit = f"d.stages_reached LIKE '%,{sid},%'"
-        higher = " OR ".join(f"d.stages_reached LIKE '%,{t},%'" for t, q in opened if q > seq)
-        further = f"d.stage_id IN ({_ids(won)})" + (f" OR {higher}" if higher else "")
-        cols += [f"COUNT(CASE WHEN {hit} THEN 1 END)", f"SUM(CASE WHEN {hit} THEN d.amount END)",
-                 f"COUNT(CASE WHEN {hit} AND ({further}) THEN 1 END)"]
+    cols = _reach_columns(opened, won, with_amount=True)
     p = {"lo": period.start, "hi": period.end}
     row = conn.execute(text(f"SELECT {', '.join(cols)} FROM deal d WHERE {where}"), p).one()
     conn.execute(text(f"SELECT d.stage_id, COUNT(*), SUM(d.amount) FROM deal d WHERE {where} GROUP BY d.stage_id"),
@@ -94,10 +98,8 @@ def hand_funnel(conn, ids, period: Period, mode: str = "cohort") -> dict[int, tu
 def _kpi_statements(conn, ids, period: Period, tz) -> None:
     """Every number of the KPI block for one period."""
     _open, won, lost = _stages(conn)
-    p = {"lo": period.start, "hi": period.end, "lo_t": day_start_utc(period.start, tz),
-         "hi_t": day_start_utc(period.end, tz)}
-    if conn.dialect.name == "sqlite":
-        p["lo_t"], p["hi_t"] = (v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") for v in (p["lo_t"], p["hi_t"]))
+    p = {"lo": period.start, "hi": period.end, "lo_t": _ts(conn, day_start_utc(period.start, tz)),
+         "hi_t": _ts(conn, day_start_utc(period.end, tz))}
     closed = "d.closed_on >= :lo AND d.closed_on < :hi" + _own("d.owner_id", ids)
     q = [
         f"SELECT SUM(CASE WHEN d.stage_id IN ({_ids(won)}) THEN d.amount END), "
@@ -129,9 +131,8 @@ def _kpi_statements(conn, ids, period: Period, tz) -> None:
 
 def hand_kpis(conn, ids, period: Period, tz) -> None:
     """The KPI block for the period and for the period before it (the comparisons)."""
-    months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
     _kpi_statements(conn, ids, period, tz)
-    _kpi_statements(conn, ids, Period(add_months(period.start, -months), period.start), tz)
+    _kpi_statements(conn, ids, previous(period), tz)
 
 
 def hand_forecast(conn, ids, first: date, months: int = 3) -> list:
@@ -168,19 +169,13 @@ def hand_findings(conn, ids, period: Period, today: date, now: datetime, tz) -> 
     reasons now and before, stalled deals, CAC per channel now and before, overdue."""
     opened, won, lost = _stages(conn)
     p = {"lo": period.start, "hi": period.end, "today": today}
-    months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
-    before = Period(add_months(period.start, -months), period.start)
+    before = previous(period)
     conn.execute(text("SELECT user_id, SUM(value) FROM target WHERE metric = 'contract_amount' AND scope = 'user' "
                       "AND tier = 'base' AND period_start >= :lo AND period_start < :hi GROUP BY user_id"), p).all()
     conn.execute(text(f"SELECT d.owner_id, SUM(d.amount) FROM deal d WHERE d.stage_id IN ({_ids(won)}) "
                       f"AND d.closed_on >= :lo AND d.closed_on < :hi{_own('d.owner_id', ids)} GROUP BY d.owner_id"),
                  p).all()
-    cols = []
-    for sid, seq in opened:
-        hit = f"d.stages_reached LIKE '%,{sid},%'"
-        higher = " OR ".join(f"d.stages_reached LIKE '%,{t},%'" for t, q in opened if q > seq)
-        further = f"d.stage_id IN ({_ids(won)})" + (f" OR {higher}" if higher else "")
-        cols += [f"COUNT(CASE WHEN {hit} THEN 1 END)", f"COUNT(CASE WHEN {hit} AND ({further}) THEN 1 END)"]
+    cols = _reach_columns(opened, won, with_amount=False)
     conn.execute(text(f"SELECT d.owner_id, {', '.join(cols)} FROM deal d WHERE d.opened_on >= :lo "
                       f"AND d.opened_on < :hi{_own('d.owner_id', ids)} GROUP BY d.owner_id"), p).all()
     conn.execute(text(
@@ -189,16 +184,12 @@ def hand_findings(conn, ids, period: Period, today: date, now: datetime, tz) -> 
         f"{_own('d.owner_id', ids)} GROUP BY d.lost_reason_id"), {**p, "b": before.start}).all()
     stall = conn.execute(text("SELECT id, stall_days FROM stage WHERE kind = 'open' AND stall_days > 0")).all()
     if stall:
-        stamp = (lambda d: (now - timedelta(days=d)).astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")) \
-            if conn.dialect.name == "sqlite" else (lambda d: now - timedelta(days=d))
         cond = " OR ".join(f"(d.stage_id = {sid} AND d.stage_changed_at < :s{sid})" for sid, _ in stall)
         conn.execute(text(f"SELECT d.stage_id, COUNT(*), SUM(d.amount) FROM deal d WHERE ({cond})"
                           f"{_own('d.owner_id', ids)} GROUP BY d.stage_id"),
-                     {f"s{sid}": stamp(days) for sid, days in stall}).all()
+                     {f"s{sid}": _ts(conn, now - timedelta(days=days)) for sid, days in stall}).all()
     for per in (period, before):
-        lo, hi = day_start_utc(per.start, tz), day_start_utc(per.end, tz)
-        if conn.dialect.name == "sqlite":
-            lo, hi = (v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") for v in (lo, hi))
+        lo, hi = _ts(conn, day_start_utc(per.start, tz)), _ts(conn, day_start_utc(per.end, tz))
         conn.execute(text("SELECT c.channel_id, COUNT(*) FROM customer c WHERE c.channel_id IS NOT NULL "
                           f"AND c.created_at >= :lo AND c.created_at < :hi{_own('c.owner_id', ids)} GROUP BY c.channel_id"),
                      {"lo": lo, "hi": hi}).all()
@@ -216,9 +207,7 @@ def hand_meeting(conn, ids, week: Period, today: date, tz) -> None:
     opened, won, lost = _stages(conn)
     last = Period(week.start - timedelta(days=7), week.start)
     for per in (week, last):
-        lo, hi = day_start_utc(per.start, tz), day_start_utc(per.end, tz)
-        if conn.dialect.name == "sqlite":
-            lo, hi = (v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") for v in (lo, hi))
+        lo, hi = _ts(conn, day_start_utc(per.start, tz)), _ts(conn, day_start_utc(per.end, tz))
         p = {"lo": per.start, "hi": per.end, "lo_t": lo, "hi_t": hi}
         for sql in (
                 f"SELECT SUM(d.amount), COUNT(*) FROM deal d WHERE d.stage_id IN ({_ids(won)}) AND d.closed_on >= :lo "
