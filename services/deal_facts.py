@@ -19,15 +19,12 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from services.models import Deal
-
 TABLES = ("deal", "deal_history")
 COLUMNS = ("stages_reached", "stage_entered_from", "days", "deal_opened_on", "deal_owner_id")
 
 
-def reached(stage_id: int, col=None) -> ColumnElement:
-    """SQL: the deal (``col``, default ``deal.stages_reached``) was in stage ``stage_id``."""
-    col = Deal.stages_reached if col is None else col
+def reached(stage_id: int, col) -> ColumnElement:
+    """SQL: the deal whose kept ``stages_reached`` is ``col`` was in stage ``stage_id``."""
     return col.like(f"%,{int(stage_id)},%")
 
 

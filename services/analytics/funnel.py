@@ -13,7 +13,7 @@ and per visit (services.deal_facts), never from each deal's history rows.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, case, func, literal_column, null, select, text
@@ -121,14 +121,13 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
     product / channel / tier filters."""
     if not open_ids:
         return {}
-    owners = filter_owner_ids(session, actor, flt)
-    conds = [text(ENDED_VISIT), DealHistory.new_value.in_([str(sid) for sid in open_ids]),
-             owner_in(DealHistory.deal_owner_id, owners)]
+    ended = text(ENDED_VISIT)
+    # who and which deals (every read below), and the cohort's opening range when there is one
+    scope = [owner_in(DealHistory.deal_owner_id, filter_owner_ids(session, actor, flt))]
     by_deal = mode != "cohort" or flt.product_id is not None or flt.channel_id is not None or bool(flt.tier)
     if by_deal:
-        conds.append(DealHistory.deal_id.in_(select(deals.c.id)))
-    if mode == "cohort":
-        conds.append(in_period(DealHistory.deal_opened_on, period))
+        scope.append(DealHistory.deal_id.in_(select(deals.c.id)))
+    cohort = [in_period(DealHistory.deal_opened_on, period)] if mode == "cohort" else []
     out: dict[int, tuple[float | None, float | None, int]] = {}
 
     def put(sid, n, mean, median) -> None:
@@ -143,16 +142,17 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
     stages = [str(sid) for sid in open_ids]
     if dialect_of(session) == "sqlite" and mode == "cohort" and not by_deal:
         counts = session.execute(select(DealHistory.new_value, func.count(), func.avg(DealHistory.days))
-                                 .where(*conds).group_by(DealHistory.new_value)).all()
+                                 .where(ended, DealHistory.new_value.in_(stages), *scope, *cohort)
+                                 .group_by(DealHistory.new_value)).all()
         stages = []
         for value, n, mean in counts:
             if n <= WALK_FROM:
                 stages.append(value)
                 continue
             middle = session.scalars(
-                select(DealHistory.days).where(text(ENDED_VISIT), DealHistory.new_value == value,
+                select(DealHistory.days).where(ended, DealHistory.new_value == value,
                                                in_period(literal_column("+deal_history.deal_opened_on"), period),
-                                               *conds[2:-1])
+                                               *scope)
                 .order_by(DealHistory.days).offset((n - 1) // 2).limit(2 - n % 2)).all()
             put(value, n, mean, sum(middle) / len(middle) if middle else None)
     if stages:
@@ -160,7 +160,7 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
                         func.row_number().over(partition_by=DealHistory.new_value,
                                                order_by=DealHistory.days).label("rn"),
                         func.count().over(partition_by=DealHistory.new_value).label("cnt")) \
-            .where(conds[0], DealHistory.new_value.in_(stages), *conds[2:]).subquery("ranked")
+            .where(ended, DealHistory.new_value.in_(stages), *scope, *cohort).subquery("ranked")
         middle = and_(ranked.c.rn >= (ranked.c.cnt + 1) // 2, ranked.c.rn <= (ranked.c.cnt + 2) // 2)
         for value, n, mean, median in session.execute(
                 select(ranked.c.stage, func.count(), func.avg(ranked.c.days), func.avg(case((middle, ranked.c.days))))
@@ -169,15 +169,14 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
     return out
 
 
-def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohort", flt: DealFilter | None = None,
-           now: datetime | None = None) -> FunnelReport:
+def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohort",
+           flt: DealFilter | None = None) -> FunnelReport:
     """The funnel of the cohort (deals opened in ``period``) or of the pipeline now. Per stage:
     deals reaching it and their amount (deals without amount counted, amount as 0),
     conversion = share of the deals reaching it that went further (reached an open stage of
     higher sequence, or are won now — so skipping a stage never gives more than 100 %), deals
     lost from it, mean / median days of its ended visits. Win rate = won ÷ (won + lost) of the
-    set; ``None`` with nothing closed (shown as "–"). ``now`` is kept for callers; the visit
-    lengths are stored when each visit ends."""
+    set; ``None`` with nothing closed (shown as "–")."""
     flt = flt or DealFilter()
     deals = _deal_set(session, actor, mode, period, flt)
     stages = _stages(session)
@@ -202,11 +201,10 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
             agg = leak.setdefault((frm, reason_id), [0, money(0)])
             agg[0] += int(n)
             agg[1] += money(total)
-    leak_rows = [(frm, reason_id, n, total) for (frm, reason_id), (n, total) in leak.items()]
     reasons = dict(session.execute(select(LostReason.id, LostReason.name)).all())
     names = {sid: name for sid, name, _, _, _ in stages}
     leakage, lost_at = [], {}
-    for frm, reason_id, n, total in leak_rows:
+    for (frm, reason_id), (n, total) in leak.items():
         sid = int(frm) if frm is not None and str(frm).isdigit() else None
         leakage.append({"stage_id": sid, "stage": names.get(sid), "lost_reason_id": reason_id,
                         "lost_reason": reasons.get(reason_id), "deals": int(n), "amount": money(total)})

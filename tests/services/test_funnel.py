@@ -12,7 +12,7 @@ from services.analytics.filters import DealFilter
 from services.analytics.funnel import bottleneck, funnel, stage_deals
 from services.db import read_scope
 from services.periods import Period
-from tests.services.analytics_data import NOW, build_deals
+from tests.services.analytics_data import build_deals
 
 NOV = Period(date(2026, 11, 1), date(2026, 12, 1), "month")
 
@@ -28,7 +28,7 @@ def _by_stage(report):
 
 def test_cohort_counts_where_deals_really_went(engine, org, deals):
     with read_scope(engine) as s:
-        rep = funnel(s, org.director, period=NOV, now=NOW)
+        rep = funnel(s, org.director, period=NOV)
     rows = _by_stage(rep)
     assert [r["stage"] for r in rep.stages] == ["Qualify", "Needs", "Proposal", "Negotiation", "Won"]
     # D2 skipped Needs; D3 moved back to Needs (counted once there); D4's old won row does not count as won
@@ -51,7 +51,7 @@ def test_cohort_counts_where_deals_really_went(engine, org, deals):
 
 def test_days_in_stage_mean_and_median(engine, org, deals):
     with read_scope(engine) as s:
-        rows = _by_stage(funnel(s, org.director, period=NOV, now=NOW))
+        rows = _by_stage(funnel(s, org.director, period=NOV))
     # ended visits only: Qualify 3, 5, 2, 2 (D5 is still there: not counted until it moves on)
     assert (rows["Qualify"]["avg_days"], rows["Qualify"]["median_days"]) == (3.0, 2.5)
     # Needs: D1 5, D3 4 (D3 is back there since 11-12: not counted)
@@ -64,7 +64,7 @@ def test_days_in_stage_mean_and_median(engine, org, deals):
 
 def test_cohort_table_by_month_opened(engine, org, deals):
     with read_scope(engine) as s:
-        rep = funnel(s, org.director, period=Period(date(2026, 10, 1), date(2026, 12, 1)), now=NOW)
+        rep = funnel(s, org.director, period=Period(date(2026, 10, 1), date(2026, 12, 1)))
     assert rep.cohorts == [
         {"month": date(2026, 10, 1), "deals": 1, "won_30": 0, "lost_30": 0, "open_30": 1, "won_60": 0, "lost_60": 0,
          "open_60": 1, "won_90": 0, "lost_90": 0, "open_90": 1},
@@ -75,8 +75,8 @@ def test_cohort_table_by_month_opened(engine, org, deals):
 
 def test_no_closed_deals_win_rate_is_none(engine, org, deals):
     with read_scope(engine) as s:
-        rep = funnel(s, org.director, period=NOV, flt=DealFilter(owner_id=org.rep_n2.id), now=NOW)
-        empty = funnel(s, org.director, period=Period(date(2025, 1, 1), date(2025, 2, 1)), now=NOW)
+        rep = funnel(s, org.director, period=NOV, flt=DealFilter(owner_id=org.rep_n2.id))
+        empty = funnel(s, org.director, period=Period(date(2025, 1, 1), date(2025, 2, 1)))
     assert rep.deals == 1 and rep.win_rate is None
     assert empty.deals == 0 and empty.win_rate is None
     assert all(r["conversion_next"] is None for r in empty.stages)
@@ -84,9 +84,9 @@ def test_no_closed_deals_win_rate_is_none(engine, org, deals):
 
 def test_pipeline_now_and_access(engine, org, deals):
     with read_scope(engine) as s:
-        pipe = funnel(s, org.director, period=NOV, mode="pipeline", now=NOW)
-        rep_view = funnel(s, org.rep_n2, period=NOV, now=NOW)
-        south = funnel(s, org.manager_s, period=NOV, now=NOW)
+        pipe = funnel(s, org.director, period=NOV, mode="pipeline")
+        rep_view = funnel(s, org.rep_n2, period=NOV)
+        south = funnel(s, org.manager_s, period=NOV)
     rows = _by_stage(pipe)
     assert {k: r["in_stage_now"] for k, r in rows.items() if r["kind"] == "open"} == {
         "Qualify": 1, "Needs": 1, "Proposal": 1, "Negotiation": 1}
