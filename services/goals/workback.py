@@ -52,8 +52,6 @@ def history_rates(session: Session, actor: Actor, *, owners: set[int] | None, wi
         select(func.count(Deal.id)).join(Stage, Stage.id == Deal.stage_id)
         .where(Stage.kind == "lost", owner_in(Deal.owner_id, owners), in_period(Deal.closed_on, window)))
     won_n, won_sum, lost_n = int(won[0] or 0), Decimal(won[1] or 0), int(lost or 0)
-    opened = select(Deal.id).where(owner_in(Deal.owner_id, owners), in_period(Deal.opened_on, window))
-    opened_n = int(session.scalar(select(func.count()).select_from(opened.subquery())) or 0)
     stages = session.execute(select(Stage.id, Stage.name, Stage.sequence, Stage.kind)
                              .where(Stage.kind != "lost").order_by(Stage.sequence)).all()
     ladder = [s for s in stages if s.kind == "open"] + [s for s in stages if s.kind == "won"][:1]
@@ -61,10 +59,12 @@ def history_rates(session: Session, actor: Actor, *, owners: set[int] | None, wi
     # stages kept on them (a few dozen groups, from the cohort index alone), then per group
     seq_of = {sid: seq for sid, _name, seq, _kind in stages}
     tops: dict[int, int] = {}
+    opened_n = 0  # deals opened in the window: the groups' sum
     for pattern, n in session.execute(
             select(Deal.stages_reached, func.count()).where(owner_in(Deal.owner_id, owners),
                                                            in_period(Deal.opened_on, window))
             .group_by(Deal.stages_reached)).all():
+        opened_n += int(n)
         top = max((seq_of[sid] for sid in reached_ids(pattern) if sid in seq_of), default=None)
         if top is not None:
             tops[top] = tops.get(top, 0) + int(n)
