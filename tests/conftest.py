@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,6 +43,24 @@ def _pg_available() -> str | None:
         return f"{PG_HINT.format(url=PG_URL)} ({type(exc).__name__})"
 
 
+@contextmanager
+def pg_schema_engine():
+    """A migrated engine on a schema of its own in the test PostgreSQL database, dropped after."""
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f'create schema "{schema}"'))
+    eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        migrate(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as c:
+            c.execute(text(f'drop schema "{schema}" cascade'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def _pg_engine():
     reason = _pg_available()
@@ -49,17 +68,8 @@ def _pg_engine():
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f'create schema "{schema}"'))
-    eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    with admin.begin() as c:
-        c.execute(text(f'drop schema "{schema}" cascade'))
-    admin.dispose()
+    with pg_schema_engine() as eng:
+        yield eng
 
 
 @pytest.fixture(scope="session")

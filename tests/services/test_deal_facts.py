@@ -6,17 +6,16 @@ someone else writes the same deal — and equal what ``refresh`` recomputes from
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, inspect, select, text, update
+from sqlalchemy import insert, inspect, select, update
 
 from services import deal_facts
 from services.db import make_engine, migrate, session_scope
 from services.deals import move_deal, reopen_deal, update_deal
 from services.models import Deal, DealHistory
-from tests.conftest import PG_URL, build_org
+from tests.conftest import build_org, pg_schema_engine
 from tests.services.analytics_data import build_deals
 from tests.services.test_activities import NOW, make_customer, make_deal
 from tests.services.test_deals import lost_reason
@@ -169,17 +168,8 @@ def own_engine(request, tmp_path):
         eng.dispose()
         return
     request.getfixturevalue("_pg_engine")  # skips without a server
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f'create schema "{schema}"'))
-    eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    with admin.begin() as c:
-        c.execute(text(f'drop schema "{schema}" cascade'))
-    admin.dispose()
+    with pg_schema_engine() as eng:
+        yield eng
 
 
 def test_migration_fills_the_facts_of_existing_deals_and_goes_back(own_engine):
