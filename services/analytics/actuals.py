@@ -93,7 +93,10 @@ def _actual_rows(session: Session, actor: Actor, *, metric: str, start: date, en
     owner, value, day_col, stamp_col, joins, conds = _source(session, metric)
     keys: list = []
     stmt_from = select().select_from(_FROM[metric])
-    for table, on in joins:
+    # the owner's table only when an owner is asked for: every payment has its contract (a
+    # non-null foreign key), and the join costs a director's year of collections a contract
+    # lookup per payment (230 ms at 70k payments, 10 ms without)
+    for table, on in joins if (by is not None or ids is not None) else ():
         stmt_from = stmt_from.join(table, on)
     if by == "user":
         keys.append(owner.label("user_id"))

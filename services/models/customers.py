@@ -187,7 +187,8 @@ class Customer(CustomerBase, table=True):
         Index("ix_customer_phone_norm", "phone_norm"),
         Index("ix_customer_email_norm", "email_norm"),
         Index("ix_customer_last_contact_archived", "last_contact_at", "archived"),  # "no contact since"
-        Index("ix_customer_created_owner", "created_at", "owner_id"),  # new customers of a period, by owner
+        # new customers of a period, by owner (and by channel: the CAC) from the index alone
+        Index("ix_customer_created_owner", "created_at", "owner_id", "channel_id"),
         Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on"),
         Index("ix_customer_next_contact_owner", "next_contact_on", "archived", "owner_id"),  # agenda follow-ups
     )

@@ -212,11 +212,15 @@ class Deal(DealBase, table=True):
               "created_at", "probability"),
         Index("ix_deal_stage_board", "stage_id", "amount", "owner_id", "expected_close", "last_activity_at",
               "created_at", "probability", "stages_reached"),  # (and the pipeline's funnel)
-        # won / lost deals of a period (won revenue, win rate, the won trend) from the index alone
-        # (and the lost ones by reason: rising lost reasons)
-        Index("ix_deal_stage_closed", "stage_id", "closed_on", "owner_id", "amount", "lost_reason_id"),
+        # won / lost deals of a period (won revenue, win rate, the won trend, the sales cycle,
+        # the customer lifetime value) from the index alone (and the lost ones by reason: rising
+        # lost reasons)
+        Index("ix_deal_stage_closed", "stage_id", "closed_on", "owner_id", "amount", "lost_reason_id", "opened_on",
+              "customer_id", "product_id"),
         Index("ix_deal_owner_stage_closed", "owner_id", "stage_id", "closed_on", "amount",
-              "lost_reason_id"),  # the same, per owner
+              "lost_reason_id", "opened_on", "customer_id", "product_id"),  # the same, per owner
+        # open deals in a stage since before a time (the stalled-deals finding) as a range
+        Index("ix_deal_stage_since", "stage_id", "stage_changed_at", "owner_id", "amount"),
         Index("ix_deal_customer", "customer_id"),
         Index("ix_deal_closed_on", "closed_on"),
         # the funnel's cohort (deals opened in a period, everyone's or one owner's) from the
