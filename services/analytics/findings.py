@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, union_all
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
@@ -24,7 +24,7 @@ from services.analytics.common import float2, in_period, money
 from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
 from services.analytics.funnel import stage_conversions_by_owner
 from services.analytics.kpis import cac_by_channel
-from services.analytics.targets import scope_target
+from services.analytics.targets import user_targets
 from services.clock import company_today
 from services.i18n import format_money, format_percent, t
 from services.models import Deal, LostReason, Stage, User
@@ -62,9 +62,10 @@ def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFil
                          owner_ids=ids)
     won_by = dict(zip(won["user_id"], won["value"], strict=True)) if len(won) else {}
     out = []
-    for uid, name, team in _reps(session, ids):
-        rep = Actor(id=uid, username="", display_name=name, role="rep", team_id=team)
-        target = scope_target(session, rep, scope="me", period=period)
+    reps = _reps(session, ids)
+    targets = user_targets(session, [uid for uid, _name, _team in reps], period=period)
+    for uid, name, _team in reps:
+        target = targets[uid]
         if not target:
             continue
         achieved = won_by.get(uid, money(0))
@@ -126,11 +127,13 @@ def _stalled_deals(session: Session, actor: Actor, *, flt: DealFilter, now: date
                              .where(Stage.kind == "open", Stage.stall_days > 0).order_by(Stage.sequence)).all()
     if not stages:
         return []
-    late = or_(*[and_(Deal.stage_id == sid, Deal.stage_changed_at < now - timedelta(days=days))
-                 for sid, _, days in stages])
-    counts = {sid: (int(n), money(a)) for sid, n, a in session.execute(
-        select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(late, *deal_conditions(session, actor, flt))
-        .group_by(Deal.stage_id)).all()}
+    conds = deal_conditions(session, actor, flt)
+    # one range of the (stage, since) index per stage: an OR of the stages made SQLite scan
+    # the whole index (48 ms at 300k deals; 1 ms this way)
+    per_stage = [select(Deal.stage_id, func.count(), func.sum(Deal.amount))
+                 .where(Deal.stage_id == sid, Deal.stage_changed_at < now - timedelta(days=days), *conds)
+                 .group_by(Deal.stage_id) for sid, _, days in stages]
+    counts = {sid: (int(n), money(a)) for sid, n, a in session.execute(union_all(*per_stage)).all()}
     return [_finding("stalled", {"stage_id": sid, "deals": counts[sid][0], "amount": counts[sid][1],
                                  "stall_days": days},
                      stage=name, deals=counts[sid][0], amount=counts[sid][1], days=days)

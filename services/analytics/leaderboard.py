@@ -77,17 +77,16 @@ def target_vs_actual(session: Session, actor: Actor, *, period: Period, flt: Dea
     each of their teams (``kind`` "rep" / "team"): the target is the holder's own (prorated
     to the period by days, ``targets.scope_target``), None without one; attainment = won ÷
     target."""
-    from services.analytics.targets import scope_target
+    from services.analytics.targets import scope_target, user_targets
 
     flt = flt or DealFilter()
     rows = leaderboard(session, actor, period=period, metric="revenue", flt=flt)
     teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_([r["user_id"] for r in rows] or [-1])))
                  .all())
+    targets = user_targets(session, [r["user_id"] for r in rows], period=period)
     out, team_won = [], {}
     for r in rows:
-        rep = Actor(id=r["user_id"], username="", display_name=r["name"] or "", role="rep",
-                    team_id=teams.get(r["user_id"]))
-        target = scope_target(session, rep, scope="me", period=period)
+        target = targets[r["user_id"]]
         out.append({"kind": "rep", "id": r["user_id"], "name": r["name"], "team": r["team"], "won": r["value"],
                     "target": target, "attainment": ratio(r["value"], target) if target else None})
         key = (teams.get(r["user_id"]), r["team"])

@@ -76,43 +76,68 @@ def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int]
     return [*first, or_(team_level, uncovered_users)]
 
 
-def _targets_by_month(session: Session, actor: Actor, scope: str, ids: set[int] | None, months: list[date]) -> dict[date, Decimal | None]:
-    """Monthly target (metric contract_amount, tier base) of the scope. Per target holder
-    (company, team or user) and month: its month target if it has one, else its quarter
-    target / 3, else its year target / 12; the scope's monthly target is the sum over its
-    holders (see ``_target_candidates`` for which holders count); None when none has one."""
-    if not months:
-        return {}
-    window = and_(Target.period_start >= add_months(months[0], -11), Target.period_start < add_months(months[-1], 1))
-    rows: list = []
-    for cond in _target_candidates(session, actor, scope, ids, window):
-        rows = session.execute(
-            select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start, func.sum(Target.value))
-            .where(_target_base(), window, cond)
-            .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start)
-        ).all()
-        if rows:
-            break
+def _window(months: list[date]):
+    """Target rows that can cover ``months``: a year target starts at most 11 months before."""
+    return and_(Target.period_start >= add_months(months[0], -11), Target.period_start < add_months(months[-1], 1))
+
+
+def _target_rows(session: Session, cond, window) -> list:
+    return session.execute(
+        select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start, func.sum(Target.value))
+        .where(_target_base(), window, cond)
+        .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start)
+    ).all()
+
+
+def _holder_months(rows: list, months: list[date]) -> dict[tuple, dict[date, Decimal]]:
+    """Per target holder (scope, team id, user id): its monthly target of each of ``months``
+    it has one for — its month target if it has one, else its quarter target / 3, else its
+    year target / 12."""
     spans = {"month": 1, "quarter": 3, "year": 12}
+    wanted = {m.year * 12 + m.month - 1: m for m in months}  # month number → its first day
     # holder → kind → month → value
     shares: dict[tuple, dict[str, dict[date, Decimal]]] = {}
     for t_scope, team_id, user_id, kind, start, value in rows:
         if kind not in spans:
             continue
+        start = start if isinstance(start, date) else date.fromisoformat(str(start)[:10])
         per_kind = shares.setdefault((t_scope, team_id, user_id), {}).setdefault(kind, {})
         share = money(value) / spans[kind]
-        for i in range(spans[kind]):
-            m = add_months(start, i)
-            per_kind[m] = per_kind.get(m, ZERO) + share
+        first = start.year * 12 + start.month - 1
+        for m in (wanted.get(n) for n in range(first, first + spans[kind]) if start.day == 1):
+            if m is not None:
+                per_kind[m] = per_kind.get(m, ZERO) + share
+    out: dict[tuple, dict[date, Decimal]] = {}
+    for holder, by_kind in shares.items():
+        for m in months:
+            value = next((by_kind[k][m] for k in ("month", "quarter", "year") if m in by_kind.get(k, {})), None)
+            if value is not None:
+                out.setdefault(holder, {})[m] = value
+    return out
+
+
+def _summed(per_holder: list[dict[date, Decimal]], months: list[date]) -> dict[date, Decimal | None]:
+    """The scope's monthly target: the sum over its holders; None for a month none has one."""
     out: dict[date, Decimal | None] = {}
     for m in months:
-        values = [
-            next((by_kind[k][m] for k in ("month", "quarter", "year") if m in by_kind.get(k, {})), None)
-            for by_kind in shares.values()
-        ]
-        values = [v for v in values if v is not None]
+        values = [h[m] for h in per_holder if m in h]
         out[m] = sum(values, ZERO).quantize(CENT, rounding=ROUND_HALF_UP) if values else None
     return out
+
+
+def _targets_by_month(session: Session, actor: Actor, scope: str, ids: set[int] | None, months: list[date]) -> dict[date, Decimal | None]:
+    """Monthly target (metric contract_amount, tier base) of the scope: per holder
+    (company, team or user) ``_holder_months``, summed over the holders that count (see
+    ``_target_candidates``); None for a month without any target."""
+    if not months:
+        return {}
+    window = _window(months)
+    rows: list = []
+    for cond in _target_candidates(session, actor, scope, ids, window):
+        rows = _target_rows(session, cond, window)
+        if rows:
+            break
+    return _summed(list(_holder_months(rows, months).values()), months)
 
 
 def _period_target(month_targets: dict[date, Decimal | None], period: Period) -> Decimal | None:
@@ -147,3 +172,17 @@ def scope_target(session: Session, actor: Actor, *, scope: str, period: Period) 
     """Base contract-amount target of an Overview scope prorated to ``period`` (Σ monthly
     target × share of the month's days inside the period); None without any target."""
     return _period_target(monthly_scope_targets(session, actor, scope=scope, months=month_starts(period)), period)
+
+
+def user_targets(session: Session, user_ids: list[int], *, period: Period) -> dict[int, Decimal | None]:
+    """``scope_target(rep, scope="me")`` of each of ``user_ids`` (their own user targets,
+    prorated to ``period``), in one read: the target-vs-actual and behind-pace rows of every
+    rep of a scope."""
+    months = month_starts(period)
+    if not months or not user_ids:
+        return dict.fromkeys(user_ids)
+    rows = _target_rows(session, and_(Target.scope == "user", Target.user_id.in_(sorted(set(user_ids)))),
+                        _window(months))
+    per_user = {holder[2]: values for holder, values in _holder_months(rows, months).items()}
+    return {uid: _period_target(_summed([per_user[uid]], months), period) if uid in per_user else None
+            for uid in user_ids}
