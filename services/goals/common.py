@@ -14,6 +14,7 @@ Company targets are for director / admin.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -172,11 +173,40 @@ def as_value(metric: str, value: Decimal) -> Decimal | int:
     return int(value) if metric in COUNT_METRICS else Decimal(value).quantize(CENT)
 
 
-def target_dict(session: Session, row: Target, fiscal_start: int) -> dict[str, Any]:
-    """A target as plain values (what services return and the CLI prints)."""
+def holder_names(session: Session, rows: Sequence[Target]) -> dict[tuple[str, int], str]:
+    """``holder_name`` of many targets in two reads, keyed (scope, team or user id): a loop
+    of ``session.get`` reads a user again for every target of theirs (the session keeps no
+    object nobody holds — 900 reads for one company year's tree)."""
+    team_ids = {r.team_id for r in rows if r.scope == "team" and r.team_id is not None}
+    user_ids = {r.user_id for r in rows if r.scope == "user" and r.user_id is not None}
+    names: dict[tuple[str, int], str] = {}
+    if team_ids:
+        names.update((("team", i), n) for i, n in session.execute(
+            select(Team.id, Team.name).where(Team.id.in_(sorted(team_ids)))).all())
+    if user_ids:
+        names.update((("user", i), n) for i, n in session.execute(
+            select(User.id, User.display_name).where(User.id.in_(sorted(user_ids)))).all())
+    return names
+
+
+def target_dicts(session: Session, rows: Sequence[Target], fiscal_start: int) -> list[dict[str, Any]]:
+    """``target_dict`` of many targets, the holders' names read once."""
+    names = holder_names(session, rows)
+    return [target_dict(session, r, fiscal_start, names) for r in rows]
+
+
+def target_dict(session: Session, row: Target, fiscal_start: int,
+                names: dict[tuple[str, int], str] | None = None) -> dict[str, Any]:
+    """A target as plain values (what services return and the CLI prints); ``names`` from
+    ``holder_names`` when the caller converts many."""
+    if names is None:
+        holder = holder_name(session, row)
+    else:
+        key = ("team", row.team_id) if row.scope == "team" else ("user", row.user_id) if row.scope == "user" else None
+        holder = "" if key is None or key[1] is None else names.get(key, str(key[1]))
     return {
         "id": row.id, "metric": row.metric, "scope": row.scope, "team_id": row.team_id, "user_id": row.user_id,
-        "holder": holder_name(session, row), "period": period_label(row.period_kind, row.period_start, fiscal_start),
+        "holder": holder, "period": period_label(row.period_kind, row.period_start, fiscal_start),
         "period_kind": row.period_kind, "period_start": row.period_start, "tier": row.tier,
         "value": as_value(row.metric, row.value), "parent_id": row.parent_id, "basis_kind": row.basis_kind,
         "basis_notes": row.basis_notes,

@@ -34,7 +34,7 @@ from services.goals.common import (
     load_target,
     period_of,
     sub_periods,
-    target_dict,
+    target_dicts,
     unit_of,
 )
 from services.i18n import t
@@ -223,4 +223,4 @@ def split_target(session: Session, actor: Actor, *, target_id: int, into: str,
     session.flush()
     audit.record(session, actor, "target", parent.id, "split",
                  {"into": into, "weights": basis, "parts": [str(v) for v in values]})
-    return [target_dict(session, r, fiscal) for r in rows]
+    return target_dicts(session, rows, fiscal)

@@ -31,10 +31,12 @@ from services.goals.common import (
     COUNT_METRICS,
     ensure_may_edit,
     fiscal_start_month,
+    holder_names,
     load_target,
     parse_period,
     period_label,
     target_dict,
+    target_dicts,
     visible_target_term,
 )
 from services.i18n import t
@@ -172,7 +174,7 @@ def list_targets(session: Session, actor: Actor, *, period: str | None = None, m
         stmt = stmt.where(Target.tier == tier)
     rows = session.scalars(stmt.order_by(Target.period_start, Target.period_kind, Target.id)).all()
     order = {"company": 0, "team": 1, "user": 2}
-    out = [target_dict(session, r, fiscal) for r in rows]
+    out = target_dicts(session, rows, fiscal)
     out.sort(key=lambda d: (d["period_start"], -len(d["period"]), order[d["scope"]], d["holder"], d["id"]))
     return out
 
@@ -201,12 +203,14 @@ def target_tree(session: Session, actor: Actor, *, target_id: int) -> list[dict]
     sub = select(Target.id).where(Target.parent_id == root.id).cte("subtree", recursive=True)
     sub = sub.union_all(select(Target.id).where(Target.parent_id == sub.c.id))
     children: dict[int, list[Target]] = {}
-    for row in session.scalars(select(Target).where(Target.id.in_(select(sub.c.id))).order_by(Target.id)).all():
+    parts = session.scalars(select(Target).where(Target.id.in_(select(sub.c.id))).order_by(Target.id)).all()
+    for row in parts:
         children.setdefault(row.parent_id, []).append(row)
+    names = holder_names(session, [root, *parts])
     out: list[dict] = []
 
     def walk(node: Target, depth: int) -> None:
-        row = target_dict(session, node, fiscal)
+        row = target_dict(session, node, fiscal, names)
         groups = _part_groups(session, node, children.get(node.id, []))
         row["depth"] = depth
         row["parts"] = {k: sum((c.value for c in v), Decimal(0)) for k, v in groups.items()}
@@ -287,7 +291,7 @@ def update_targets(session: Session, actor: Actor, *, changes: Mapping[int, Any]
         session.add(row)
         audit.record(session, actor, "target", row.id, "update", {"value": [old[row.id], row.value]})
     session.flush()
-    return [target_dict(session, r, fiscal) for r in changed.values()]
+    return target_dicts(session, list(changed.values()), fiscal)
 
 
 def delete_target(session: Session, actor: Actor, *, target_id: int) -> int:

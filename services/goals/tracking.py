@@ -28,6 +28,7 @@ from services.clock import company_today
 from services.goals.common import (
     as_value,
     fiscal_start_month,
+    holder_names,
     holder_user_ids,
     load_target,
     parse_period,
@@ -48,11 +49,12 @@ def _growth(now: Decimal, before: Decimal) -> float | None:
 
 
 def progress_of(session: Session, row: Target, *, today: date, fiscal: int,
-                per_user: dict | None = None) -> dict[str, Any]:
+                per_user: dict | None = None, names: dict | None = None) -> dict[str, Any]:
     """Tracking numbers of one target row (module docstring); the caller checked access.
     ``per_user`` (a dict the caller keeps across rows) holds each (metric, window)'s actuals
     per owner, read once: team and rep targets of one period then sum their owners' values
-    instead of asking the database three times per target."""
+    instead of asking the database three times per target; ``names`` the holders' names
+    (``holder_names``) when the caller converts many rows."""
     period = period_of(row.period_kind, row.period_start)
     owners = holder_user_ids(session, row.scope, row.team_id, row.user_id)
     end = min(today + timedelta(days=1), period.end)
@@ -82,7 +84,7 @@ def progress_of(session: Session, row: Target, *, today: date, fiscal: int,
     if passed and projection is not None and projection < target:
         alert = {"checkpoint": int(passed[-1] * 100), "projection": as_value(row.metric, projection),
                  "shortfall": as_value(row.metric, target - projection)}
-    out = target_dict(session, row, fiscal)
+    out = target_dict(session, row, fiscal, names)
     out.update({
         "actual": as_value(row.metric, actual), "attainment": round(float(actual / target), 4) if target else None,
         "elapsed": float(elapsed), "projection": as_value(row.metric, projection) if projection is not None else None,
@@ -119,6 +121,8 @@ def attainment_report(session: Session, actor: Actor, *, period: str, by: str | 
     today = today or company_today(session)
     order = {"company": 0, "team": 1, "user": 2}
     per_user: dict = {}
-    rows = [progress_of(session, r, today=today, fiscal=fiscal, per_user=per_user) for r in session.scalars(stmt).all()]
+    targets = session.scalars(stmt).all()
+    names = holder_names(session, targets)
+    rows = [progress_of(session, r, today=today, fiscal=fiscal, per_user=per_user, names=names) for r in targets]
     rows.sort(key=lambda d: (d["metric"], order[d["scope"]], d["holder"], d["tier"], d["id"]))
     return rows
