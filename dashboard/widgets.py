@@ -9,7 +9,7 @@ year start month and time zone from settings (cached, refreshed with the data ve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from datetime import time as dt_time
 from decimal import ROUND_HALF_UP, Decimal
@@ -275,6 +275,21 @@ def keep_tabs(key: str, tabs: Mapping[str, str]) -> dict[str, Any]:
         ss[widget] = tabs[chosen]
     containers = st.tabs(list(tabs.values()), key=widget, on_change=remember)
     return dict(zip(codes, containers, strict=True))
+
+
+def tab_sections(tabs: Mapping[str, Any], sections: Mapping[str, Callable[[], Any]], *,
+                 lazy: Collection[str] = ()) -> None:
+    """Draw each section in its tab (``tabs`` from ``keep_tabs``); a ``lazy`` one only while
+    its tab is open — its reads and its elements are then made only for who looks at it (a
+    tab switch reruns the page: ``keep_tabs`` tracks the choice). Tabs with forms stay eager:
+    Streamlit forgets the typed values of the widgets a run does not draw."""
+    for code, draw in sections.items():
+        tab = tabs.get(code)
+        if tab is None:
+            continue
+        with tab:
+            if code not in lazy or tab.open:
+                draw()
 
 
 def number_field(label: str, key: str, *, value: float | int | None = None, step: float | int = 1, places: int = 0,

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import activity_views as views
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
-from dashboard.widgets import company_today, keep_tabs
+from dashboard.widgets import company_today, keep_tabs, tab_sections
 
 actor = require_actor()
 today = company_today()
@@ -25,11 +25,11 @@ tabs = keep_tabs(views.TABS_KEY, {
     "week": tr("activities.calendar"),
     "forgotten": tr("activities.forgotten"),
 })
-with tabs["log"]:
-    views.log_form(actor)
-with tabs["agenda"]:
-    views.agenda_section(actor, owner_id, today)
-with tabs["week"]:
-    views.calendar_section(actor, owner_id, today)
-with tabs["forgotten"]:
-    views.forgotten_section(actor, owner_id, today)
+# the agenda, the week and the forgotten customers are read and drawn only while open (a
+# director's week alone is thousands of entries)
+tab_sections(tabs, {
+    "log": lambda: views.log_form(actor),
+    "agenda": lambda: views.agenda_section(actor, owner_id, today),
+    "week": lambda: views.calendar_section(actor, owner_id, today),
+    "forgotten": lambda: views.forgotten_section(actor, owner_id, today),
+}, lazy=("agenda", "week", "forgotten"))

@@ -12,7 +12,7 @@ from dashboard import contract_views as views
 from dashboard.activity_views import rep_filter
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
-from dashboard.widgets import company_today, keep_tabs
+from dashboard.widgets import company_today, keep_tabs, tab_sections
 
 actor = require_actor()
 today = company_today()
@@ -24,15 +24,12 @@ lists = views.load_lists(actor, owner_id, today)
 
 tabs = keep_tabs("contract_tab", {code: tr(f"contracts.{code}") for code in (
     "list", "due_this_month", "overdue", "collected_this_week", "by_rep", "new_from_deal")})
-with tabs["list"]:
-    views.list_section(actor, owner_id, today)
-with tabs["due_this_month"]:
-    views.due_section(lists)
-with tabs["overdue"]:
-    views.overdue_section(lists)
-with tabs["collected_this_week"]:
-    views.collected_section(lists)
-with tabs["by_rep"]:
-    views.by_rep_section(lists)
-with tabs["new_from_deal"]:
-    views.new_section(actor, today)
+# the read-only lists are drawn only while open
+tab_sections(tabs, {
+    "list": lambda: views.list_section(actor, owner_id, today),
+    "due_this_month": lambda: views.due_section(lists),
+    "overdue": lambda: views.overdue_section(lists),
+    "collected_this_week": lambda: views.collected_section(lists),
+    "by_rep": lambda: views.by_rep_section(lists),
+    "new_from_deal": lambda: views.new_section(actor, today),
+}, lazy=("due_this_month", "overdue", "collected_this_week", "by_rep"))

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import incentive_views as views
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
-from dashboard.widgets import keep_tabs
+from dashboard.widgets import keep_tabs, tab_sections
 
 actor = require_actor()
 st.title(tr("nav.page_incentives"))
@@ -19,14 +19,11 @@ rows = views.schemes(actor)
 
 codes = ("payouts", "what_if", "schemes", "leaderboards", "mine") if actor.is_manager else ("mine", "leaderboards")
 tabs = keep_tabs("incentive_tab", {c: tr(f"incentives.page.tab_{c}") for c in codes})
-if actor.is_manager:
-    with tabs["payouts"]:
-        views.payouts_section(actor, rows)
-    with tabs["what_if"]:
-        views.what_if_section(actor, rows)
-    with tabs["schemes"]:
-        views.schemes_section(actor, rows)
-with tabs["leaderboards"]:
-    views.leaderboard_section(actor)
-with tabs["mine"]:
-    views.my_section(actor)
+# the leaderboards and one's own payouts are read and drawn only while open
+tab_sections(tabs, {
+    "payouts": lambda: views.payouts_section(actor, rows),
+    "what_if": lambda: views.what_if_section(actor, rows),
+    "schemes": lambda: views.schemes_section(actor, rows),
+    "leaderboards": lambda: views.leaderboard_section(actor),
+    "mine": lambda: views.my_section(actor),
+}, lazy=("leaderboards", "mine"))

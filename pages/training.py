@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import training_views as views
 from dashboard.auth import require_actor
 from dashboard.i18n import tr
-from dashboard.widgets import keep_tabs
+from dashboard.widgets import keep_tabs, tab_sections
 
 actor = require_actor()
 st.title(tr("nav.page_training"))
@@ -20,18 +20,13 @@ st.title(tr("nav.page_training"))
 codes = (("dashboard", "assign", "courses", "coaching", "cases", "events", "mine") if actor.is_manager
          else ("mine", "cases", "events"))
 tabs = keep_tabs("training_tab", {c: tr(f"training.page.tab_{c}") for c in codes})
-with tabs["mine"]:
-    views.my_section(actor)
-if actor.is_manager:
-    with tabs["dashboard"]:
-        views.dashboard_section(actor)
-    with tabs["assign"]:
-        views.assign_section(actor)
-    with tabs["courses"]:
-        views.courses_section(actor)
-    with tabs["coaching"]:
-        views.coaching_section(actor)
-with tabs["cases"]:
-    views.cases_section(actor)
-with tabs["events"]:
-    views.events_section(actor)
+# the team's completion dashboard is read and drawn only while open
+tab_sections(tabs, {
+    "mine": lambda: views.my_section(actor),
+    "dashboard": lambda: views.dashboard_section(actor),
+    "assign": lambda: views.assign_section(actor),
+    "courses": lambda: views.courses_section(actor),
+    "coaching": lambda: views.coaching_section(actor),
+    "cases": lambda: views.cases_section(actor),
+    "events": lambda: views.events_section(actor),
+}, lazy=("dashboard",))

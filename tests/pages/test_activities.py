@@ -19,14 +19,29 @@ from services.periods import local_today
 from tests.pages.conftest import by_label, open_page, rerun
 
 PAGE = "pages/activities.py"
+AGENDA = "agenda"  # the tab to open (closed tabs are not drawn)
 
 
 @pytest.mark.parametrize("role", ["rep", "manager", "director", "admin"])
 def test_page_runs_for_every_role(small_company, role):
-    at = open_page(PAGE, small_company[1][role])
+    at = open_page(PAGE, small_company[1][role], act_tab=AGENDA)
     assert at.title[0].value == "Activities"
     assert [s.value for s in at.subheader][:3] == ["Overdue", "Today", "Rest of the week"]
     assert bool([s for s in at.selectbox if s.label == "Rep"]) == (role != "rep")
+
+
+def test_closed_tabs_are_drawn_when_opened(small_company):
+    """The first visit draws the log form only; the agenda appears when its tab is chosen."""
+    at = open_page(PAGE, small_company[1]["rep"])
+    assert [t.label for t in at.tabs] == ["Log an activity", "My agenda", "Week calendar", "Forgotten customers"]
+    assert "Overdue" not in [s.value for s in at.subheader]
+    assert "Previous week" not in [b.label for b in at.button]
+    at.session_state["act_tab"] = AGENDA
+    rerun(at)
+    assert [s.value for s in at.subheader][:3] == ["Overdue", "Today", "Rest of the week"]
+    at.session_state["act_tab"] = "week"
+    rerun(at)
+    assert "Previous week" in [b.label for b in at.button]
 
 
 def test_agenda_numbers_are_the_services(small_company):
@@ -35,7 +50,7 @@ def test_agenda_numbers_are_the_services(small_company):
     with session_scope(eng) as s:
         today = local_today(settings.get(s, "timezone"))
         expected = agenda(s, actors["manager"], today=today)
-    at = open_page(PAGE, actors["manager"])
+    at = open_page(PAGE, actors["manager"], act_tab=AGENDA)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Overdue"] == str(expected["overdue"].attrs["total"])
     assert metrics["Today"] == str(expected["today"].attrs["total"])
@@ -51,7 +66,7 @@ def test_agenda_counts_by_hand(small_company):
     follow-ups due on customers 1 and 2 (yesterday and 2 days ago: overdue); customer 0's
     follow-up today is covered by its planned visit. Nothing else today."""
     url, actors = small_company
-    at = open_page(PAGE, actors["rep"])
+    at = open_page(PAGE, actors["rep"], act_tab=AGENDA)
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Overdue"], metrics["Today"]) == ("3", "0")
 
@@ -91,7 +106,7 @@ def test_log_form_keeps_input_on_error_and_clears_on_success(small_company):
 def test_mark_done_in_place(small_company):
     url, actors = small_company
     rep = actors["rep"]
-    at = open_page(PAGE, rep)
+    at = open_page(PAGE, rep, act_tab=AGENDA)
     eng = make_engine(url)
     with session_scope(eng) as s:
         planned = s.scalars(select(Activity).where(Activity.owner_id == rep.id, Activity.done_at.is_(None))).first()
@@ -110,7 +125,7 @@ def test_mark_done_in_place(small_company):
 @pytest.mark.parametrize("role", ["rep", "manager", "director"])
 def test_demo_company_agenda_matches_service(demo_db_url, demo_actors, role):
     actor = demo_actors[role]
-    at = open_page(PAGE, actor)
+    at = open_page(PAGE, actor, act_tab=AGENDA)
     with session_scope(make_engine(demo_db_url)) as s:
         today = local_today(settings.get(s, "timezone"))
         expected = agenda(s, actor, today=today)

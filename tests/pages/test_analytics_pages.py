@@ -127,7 +127,7 @@ def test_open_review_action_on_the_owners_agenda(db):
         create_review(s, actors["director"], period_start=date(2026, 11, 1), period_end=date(2026, 12, 1),
                       actions=[{"title": "Phone the Acme buyer", "owner_id": actors["rep"].id,
                                 "due_on": date(2026, 12, 9)}])
-    at = open_page("pages/activities.py", actors["rep"], locale="en")
+    at = open_page("pages/activities.py", actors["rep"], locale="en", act_tab="agenda")
     text = shown_text(at)
     assert "Action items from reviews" in [h.value for h in at.subheader]
     assert "Phone the Acme buyer" in text and "2026-12-09" in text

@@ -83,7 +83,7 @@ def test_collection_by_rep_matches_service(small_company):
         today = local_today(settings.get(s, "timezone"))
         did = won_deals(eng, other)[0]
         create_contract_from_deal(s, other, deal_id=did, signed_on=today - timedelta(days=2), term_months=6)
-    at = open_page(PAGE, manager)
+    at = open_page(PAGE, manager, contract_tab="by_rep")  # (closed tabs are not drawn)
     with session_scope(eng) as s:
         expected = collection_by_rep(s, manager, today=today)
     table = next(df.value for df in at.dataframe if "Collection ratio" in df.value.columns
@@ -95,7 +95,7 @@ def test_collection_by_rep_matches_service(small_company):
 @pytest.mark.parametrize("role", ["rep", "manager"])
 def test_demo_company_collections_match_service(demo_db_url, demo_actors, role):
     actor = demo_actors[role]
-    at = open_page(PAGE, actor)
+    at = open_page(PAGE, actor, contract_tab="by_rep")
     with session_scope(make_engine(demo_db_url)) as s:
         today = local_today(settings.get(s, "timezone"))
         expected = collection_by_rep(s, actor, today=today)

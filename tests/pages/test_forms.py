@@ -30,7 +30,7 @@ def test_a_stored_choice_survives_switching_the_language_twice(small_company):
     """The forgotten-customers bucket is kept as 30 (not as its label) through English →
     中文 → English; before, the label came back and the service refused it."""
     rep = small_company[1]["rep"]
-    at = open_page(ACTIVITIES, rep)
+    at = open_page(ACTIVITIES, rep, act_tab="forgotten")
     at.radio(key="act_forgotten_bucket__en").set_value(30)
     rerun(at)
     for lang in ("zh_CN", "en", "zh_CN"):
