@@ -20,7 +20,8 @@ st.title(tr("nav.page_training"))
 codes = (("dashboard", "assign", "courses", "coaching", "cases", "events", "mine") if actor.is_manager
          else ("mine", "cases", "events"))
 tabs = keep_tabs("training_tab", {c: tr(f"training.page.tab_{c}") for c in codes})
-# the team's completion dashboard is read and drawn only while open
+# the team's completion dashboard and the coaching suggestions (a row per weak KPI of each rep)
+# are read and drawn only while open
 tab_sections(tabs, {
     "mine": lambda: views.my_section(actor),
     "dashboard": lambda: views.dashboard_section(actor),
@@ -29,4 +30,4 @@ tab_sections(tabs, {
     "coaching": lambda: views.coaching_section(actor),
     "cases": lambda: views.cases_section(actor),
     "events": lambda: views.events_section(actor),
-}, lazy=("dashboard",))
+}, lazy=("dashboard", "coaching"))
