@@ -24,7 +24,7 @@ from services.analytics.filters import DealFilter, filter_owner_ids
 from services.analytics.findings import findings
 from services.analytics.forecast import forecast
 from services.analytics.funnel import funnel
-from services.analytics.kpis import kpis
+from services.analytics.kpis import kpi_comparison
 from services.analytics.leaderboard import leaderboard
 from services.analytics.meeting import meeting_report, parse_week, week_of
 from services.clock import day_start_utc, local_tz
@@ -105,12 +105,9 @@ def _kpi_statements(conn, ids, period: Period, tz) -> None:
         f"SELECT SUM(CASE WHEN d.stage_id IN ({_ids(won)}) THEN d.amount END), "
         f"COUNT(CASE WHEN d.stage_id IN ({_ids(won)}) THEN 1 END), COUNT(CASE WHEN d.stage_id IN ({_ids(lost)}) THEN 1 END) "
         f"FROM deal d WHERE d.stage_id IN ({_ids(won + lost)}) AND {closed}",
-        "SELECT SUM(p.amount) FROM payment p JOIN contract c ON c.id = p.contract_id "
-        f"WHERE p.received_on >= :lo AND p.received_on < :hi{_own('c.owner_id', ids)}",
-        f"SELECT AVG(x), AVG(CASE WHEN rn >= (cnt + 1) / 2 AND rn <= (cnt + 2) / 2 THEN x END) FROM "
-        f"(SELECT {_days(conn, 'd.closed_on', 'd.opened_on')} AS x, ROW_NUMBER() OVER (ORDER BY "
-        f"{_days(conn, 'd.closed_on', 'd.opened_on')}) rn, COUNT(*) OVER () cnt FROM deal d "
-        f"WHERE d.stage_id IN ({_ids(won)}) AND {closed}) w",
+        ("SELECT SUM(p.amount) FROM payment p WHERE p.received_on >= :lo AND p.received_on < :hi" if ids is None else
+         "SELECT SUM(p.amount) FROM payment p JOIN contract c ON c.id = p.contract_id "
+         f"WHERE p.received_on >= :lo AND p.received_on < :hi{_own('c.owner_id', ids)}"),
         f"SELECT COUNT(*) FROM activity a WHERE a.done_at >= :lo_t AND a.done_at < :hi_t{_own('a.owner_id', ids)}",
         "SELECT c.channel_id, COUNT(*) FROM customer c WHERE c.owner_id IS NOT NULL AND c.created_at >= :lo_t "
         f"AND c.created_at < :hi_t{_own('c.owner_id', ids)} GROUP BY c.channel_id",
@@ -121,16 +118,26 @@ def _kpi_statements(conn, ids, period: Period, tz) -> None:
         f"WHERE d.stage_id IN ({_ids(won)}) AND {closed}",
         "SELECT COUNT(CASE WHEN c.status = 'active' THEN 1 END), COUNT(CASE WHEN c.status = 'churned' THEN 1 END) "
         f"FROM customer c WHERE c.owner_id IS NOT NULL AND c.archived = false{_own('c.owner_id', ids)}",
-        "SELECT AVG(t.satisfaction), COUNT(t.satisfaction) FROM service_ticket t JOIN customer c ON c.id = t.customer_id "
-        f"WHERE t.resolved_at >= :lo_t AND t.resolved_at < :hi_t AND t.satisfaction IS NOT NULL{_own('c.owner_id', ids)}",
+        ("SELECT AVG(t.satisfaction), COUNT(t.satisfaction) FROM service_ticket t "
+         "WHERE t.resolved_at >= :lo_t AND t.resolved_at < :hi_t AND t.satisfaction IS NOT NULL" if ids is None else
+         "SELECT AVG(t.satisfaction), COUNT(t.satisfaction) FROM service_ticket t JOIN customer c ON c.id = t.customer_id "
+         f"WHERE t.resolved_at >= :lo_t AND t.resolved_at < :hi_t AND t.satisfaction IS NOT NULL{_own('c.owner_id', ids)}"),
         f"SELECT COUNT(*) FROM \"user\" u WHERE u.role = 'rep' AND u.active = true{_own('u.id', ids)}",
     ]
     for sql in q:
         conn.execute(text(sql), p).all()
+    # the sales cycle's median: the middle one or two won deals in length order
+    days = _days(conn, "d.closed_on", "d.opened_on")
+    won_closed = f"FROM deal d WHERE d.stage_id IN ({_ids(won)}) AND {closed}"
+    n, _mean = conn.execute(text(f"SELECT COUNT(*), AVG({days}) {won_closed}"), p).one()
+    if n:
+        conn.execute(text(f"SELECT {days} AS x {won_closed} ORDER BY x LIMIT {2 - n % 2} OFFSET {(n - 1) // 2}"),
+                     p).all()
 
 
 def hand_kpis(conn, ids, period: Period, tz) -> None:
-    """The KPI block for the period and for the period before it (the comparisons)."""
+    """The KPI block for the period and for the period before it (the comparisons; for twelve
+    months the period before is also the same period a year ago)."""
     _kpi_statements(conn, ids, period, tz)
     _kpi_statements(conn, ids, previous(period), tz)
 
@@ -282,7 +289,8 @@ def analytics_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_p
             case("Funnel", f"funnel (cohort, 12 months), {role}",
                  ours(lambda s, a, f: funnel(s, a, period=year, flt=f)), raw(lambda c, i: hand_funnel(c, i, year)),
                  raw(lambda c, i: pandas_funnel(c, i, year)) if pd_ else None, same_funnel),
-            case("Performance", f"KPIs (12 months), {role}", ours(lambda s, a, f: kpis(s, a, period=year, flt=f)),
+            case("Performance", f"KPIs with 环比 / 同比 (12 months), {role}",
+                 ours(lambda s, a, f: kpi_comparison(s, a, period=year, flt=f)),
                  raw(lambda c, i: hand_kpis(c, i, year, tz)), raw(lambda c, i: pandas_kpis(c, i, year)) if pd_ else None),
             case("Performance", f"forecast (3 months), {role}",
                  ours(lambda s, a, f: forecast(s, a, months=3, flt=f, today=today)),
