@@ -100,12 +100,13 @@ def _holder_months(rows: list, months: list[date]) -> dict[tuple, dict[date, Dec
     for t_scope, team_id, user_id, kind, start, value in rows:
         if kind not in spans:
             continue
-        start = start if isinstance(start, date) else date.fromisoformat(str(start)[:10])
+        if start.day != 1:  # a target period starts on a month's first day, as every one of ``months``
+            continue
         per_kind = shares.setdefault((t_scope, team_id, user_id), {}).setdefault(kind, {})
         share = money(value) / spans[kind]
         first = start.year * 12 + start.month - 1
-        for m in (wanted.get(n) for n in range(first, first + spans[kind]) if start.day == 1):
-            if m is not None:
+        for n in range(first, first + spans[kind]):  # the months the row covers, those asked for
+            if (m := wanted.get(n)) is not None:
                 per_kind[m] = per_kind.get(m, ZERO) + share
     out: dict[tuple, dict[date, Decimal]] = {}
     for holder, by_kind in shares.items():

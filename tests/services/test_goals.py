@@ -323,6 +323,35 @@ def test_overview_target_is_the_goal_target(engine, org):
             == D("100000.00")
 
 
+
+def test_every_reps_own_target_in_one_read_is_scope_targets(engine, org):
+    """``user_targets`` (one read for all reps: target vs actual, behind pace) gives each rep's
+    ``scope_target(scope="me")``. Rep_N1: year 12,000, Q2 4,500, May 2,000 → per month April
+    1,500 (the quarter's third), May 2,000 (its own), June 1,500; 15 April – 14 June is 16/30
+    of April + May + 14/30 of June = 800 + 2,000 + 700 = 3,500. Rep_N2: May 900 only → 900.
+    Rep_S1: nothing → None. Stretch targets and other metrics do not count."""
+    from services.analytics import scope_target
+    from services.analytics.targets import user_targets
+    from services.periods import Period
+
+    rows = [(org.rep_n1.id, "year", date(2026, 1, 1), "12000"), (org.rep_n1.id, "quarter", date(2026, 4, 1), "4500"),
+            (org.rep_n1.id, "month", date(2026, 5, 1), "2000"), (org.rep_n2.id, "month", date(2026, 5, 1), "900")]
+    with session_scope(engine) as s:
+        for uid, kind, start, value in rows:
+            s.add(Target(metric="contract_amount", scope="user", user_id=uid, period_kind=kind, period_start=start,
+                         tier="base", value=D(value)))
+        s.add(Target(metric="contract_amount", scope="user", user_id=org.rep_n2.id, period_kind="month",
+                     period_start=date(2026, 5, 1), tier="stretch", value=D("5000")))
+        s.add(Target(metric="collections", scope="user", user_id=org.rep_s1.id, period_kind="month",
+                     period_start=date(2026, 5, 1), tier="base", value=D("700")))
+    period = Period(date(2026, 4, 15), date(2026, 6, 15))
+    reps = [org.rep_n1, org.rep_n2, org.rep_s1]
+    with session_scope(engine, write=False) as s:
+        got = user_targets(s, [r.id for r in reps], period=period)
+        assert got == {org.rep_n1.id: D("3500.00"), org.rep_n2.id: D("900.00"), org.rep_s1.id: None}
+        assert got == {r.id: scope_target(s, r, scope="me", period=period) for r in reps}
+
+
 # ---------------------------------------------------------------------------
 # access
 
