@@ -100,6 +100,22 @@ def test_november_kpis(engine, org, world):
     assert (k["avg_satisfaction"], k["rated_tickets"]) == (4.5, 2)
 
 
+def test_sales_cycle_median_of_an_odd_and_an_even_number_of_won_deals(engine, org, world):
+    """Won in November: 18 and 60 days (median = their mean, 39); with a third of 100 days
+    the median is the middle one, 60, and the mean (18 + 60 + 100) / 3 = 59.3."""
+    from services.analytics.kpis import sales_cycle
+
+    with read_scope(engine) as s:
+        assert sales_cycle(s, None, NOV) == (39.0, 39.0)
+        assert sales_cycle(s, {org.rep_n1.id}, NOV) == (18.0, 18.0)
+        assert sales_cycle(s, {org.rep_s1.id}, NOV) == (None, None)
+    with session_scope(engine) as s:
+        s.add(Deal(name="D8", owner_id=org.rep_n1.id, customer_id=world.customer, stage_id=org.stages["Won"],
+                   amount=D("1"), probability=100, opened_on=date(2026, 8, 2), closed_on=date(2026, 11, 10)))
+    with read_scope(engine) as s:
+        assert sales_cycle(s, None, NOV) == (59.3, 60.0)
+
+
 def test_rep_scope_and_no_closed_deals(engine, org, world):
     with read_scope(engine) as s:
         rep = kpis(s, org.rep_n2, period=NOV)
