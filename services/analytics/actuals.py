@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_in, visible_user_ids
@@ -106,7 +106,7 @@ def _actual_rows(session: Session, actor: Actor, *, metric: str, start: date, en
     where = [owner_in(owner, ids), *conds]
     tz = local_tz(session)
     if day_col is not None:
-        where.append(in_period(day_col, period))
+        where.append(in_period(_range_column(session, metric, day_col, ids, period), period))
     else:
         where += [stamp_col >= day_start_utc(period.start, tz), stamp_col < day_start_utc(period.end, tz)]
 
@@ -136,6 +136,23 @@ def _actual_rows(session: Session, actor: Actor, *, metric: str, start: date, en
         rows = [tuple(r) for r in session.execute(stmt).all()]
 
     return [k.key for k in keys] + (["month"] if monthly else []) + ["value"], rows
+
+
+#: Collections of at most this many owners over more than a month start from their contracts.
+FEW_OWNERS = 12
+
+
+def _range_column(session: Session, metric: str, day_col, ids: set[int] | None, period: Period):
+    """The date column the period's range is written on. Collections of a team or fewer
+    (``FEW_OWNERS``) over more than a month on SQLite: ``+payment.received_on``, which no
+    index serves, so the planner starts from the owners' contracts (the owner index) and
+    reads their payments by contract — a year of six reps' collections in 21 ms instead of
+    161 ms looking up the contract of every payment of the year (large demo). Not for more
+    owners or a shorter period: all 50 reps' month took 230 ms that way, 60 ms by payment."""
+    if (metric == "collections" and ids is not None and len(ids) <= FEW_OWNERS and period.days > 31
+            and dialect_of(session) == "sqlite"):
+        return literal_column("+payment.received_on")
+    return day_col
 
 
 def metric_total(session: Session, actor: Actor, *, metric: str, start: date, end: date,

@@ -71,6 +71,26 @@ def test_totals_per_metric(engine, world):
     assert total(engine, d, "contract_amount", JAN, FEB) == Decimal("1300.00")
 
 
+def test_collections_of_few_owners_over_months_and_of_many_over_days_agree(engine, world):
+    """Collections of a team over more than a month start from its contracts on SQLite (the
+    range written so no index serves it); over a month, or for everyone, from the payments:
+    the same numbers either way (400 on Jan 31, 100 on Feb 1, both rep_n1's)."""
+    n1 = world.rep_n1.id
+    with session_scope(engine) as s:
+        def collected(start, end, owners):
+            return metric_total(s, world.director, metric="collections", start=start, end=end, owner_ids=owners)
+
+        assert collected(JAN, MAR, {n1}) == Decimal("500.00")  # 59 days, one owner
+        assert collected(JAN, FEB, {n1}) == Decimal("400.00")  # 31 days
+        assert collected(date(2026, 1, 31), date(2026, 2, 2), {n1, world.rep_n2.id}) == Decimal("500.00")
+        assert collected(JAN, MAR, {world.rep_n2.id}) == Decimal("0.00")
+        assert collected(JAN, MAR, None) == Decimal("500.00")
+        many = metric_actuals(s, world.director, metric="collections", start=JAN, end=MAR, by="user",
+                              owner_ids={n1, world.rep_s1.id}, monthly=True)
+        assert sorted(zip(many["user_id"], many["month"], many["value"], strict=True)) == [
+            (n1, JAN, Decimal("400.00")), (n1, FEB, Decimal("100.00"))]
+
+
 def test_timestamps_follow_the_company_day(engine, world):
     # 2026-01-31 16:30 UTC is 00:30 on Feb 1 in Shanghai
     assert total(engine, world.director, "activities", JAN, FEB) == 1
