@@ -32,6 +32,7 @@ from services.customers.pool import (
     reclaim_stale_customers,
     release_to_pool,
     restore_customers,
+    stale_customers,
 )
 from services.customers.rules import (
     DEDUPE_FIELDS,
@@ -81,6 +82,7 @@ __all__ = [
     "norm_columns",
     "reassign_owner",
     "reclaim_stale_customers",
+    "stale_customers",
     "release_to_pool",
     "restore_customers",
     "update_customer",

@@ -183,41 +183,34 @@ def claim_from_pool(session: Session, actor: Actor, *, ids, now: datetime | None
                         lambda r: {"owner_id": actor.id, "pool_entered_at": None}, now, gone=lost_race)
 
 
-def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | None = None,
-                            limit: int | None = None) -> int:
-    """Move owned customers without a follow-up for ``pool_reclaim_days[tier]`` days into
-    the public pool. Days count from the latest of: last contact, the last assignment to
-    the current owner (create / claim / reassign in the audit log), creation. A tier with 0
-    days is never reclaimed; with ``pool_exempt_open_deals`` a customer with an open deal
-    stays. Idempotent (a second run finds nothing); each move is audited as "reclaim".
-    Admin (or the SYSTEM actor) only. Moves at most ``limit`` customers (the daily job calls
-    it in batches, ``services.jobs``). Returns the number moved."""
+def _stale_terms(tier: str, cutoff: datetime, exempt_open: bool) -> list:
+    """The reclaim's rule for one tier as SQL: owned, not archived, no contact and no creation
+    since ``cutoff``, and (with ``pool_exempt_open_deals``) no open deal."""
+    terms = [Customer.owner_id.is_not(None), Customer.archived.is_(False), Customer.tier == tier,
+             func.coalesce(Customer.last_contact_at, Customer.created_at) < cutoff, Customer.created_at < cutoff]
+    if exempt_open:
+        open_deal = (select(Deal.id).join(Stage, Stage.id == Deal.stage_id)
+                     .where(Deal.customer_id == Customer.id, Stage.kind == "open"))
+        terms.append(~exists(open_deal))
+    return terms
+
+
+def stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | None = None) -> list[tuple]:
+    """(customer id, owner id, tier, days) of every customer ``reclaim_stale_customers``
+    would move now, in one read (the daily job reads them once, then moves them in batches).
+    Admin (or the SYSTEM actor) only."""
     require_role(actor, "admin")
     now = now or utcnow()
     days_by_tier = settings.get(session, "pool_reclaim_days") or {}
     exempt_open = bool(settings.get(session, "pool_exempt_open_deals"))
-    moved = 0
+    out: list[tuple] = []
     for tier in TIERS:
         days = int(days_by_tier.get(tier) or 0)
         if days <= 0:
             continue
         cutoff = now - timedelta(days=days)
-        stmt = select(Customer.id, Customer.owner_id).where(
-            Customer.owner_id.is_not(None),
-            Customer.archived.is_(False),
-            Customer.tier == tier,
-            func.coalesce(Customer.last_contact_at, Customer.created_at) < cutoff,
-            Customer.created_at < cutoff,
-        )
-        if exempt_open:
-            open_deal = (
-                select(Deal.id).join(Stage, Stage.id == Deal.stage_id)
-                .where(Deal.customer_id == Customer.id, Stage.kind == "open")
-            )
-            stmt = stmt.where(~exists(open_deal))
-        candidates = session.execute(stmt).all()
-        if not candidates:
-            continue
+        candidates = session.execute(select(Customer.id, Customer.owner_id)
+                                     .where(*_stale_terms(tier, cutoff, exempt_open))).all()
         # a recent assignment restarts the clock
         recent: set[str] = set()
         ids_txt = [str(c.id) for c in candidates]
@@ -231,23 +224,39 @@ def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: dat
                     )
                 ).all()
             )
-        for c in candidates:
-            if str(c.id) in recent:
-                continue
-            res = session.execute(
-                update(Customer).where(Customer.id == c.id, Customer.owner_id == c.owner_id)
-                .values(owner_id=None, previous_owner_id=c.owner_id, pool_entered_at=now, released_at=now,
-                        version=Customer.version + 1, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if res.rowcount:
-                audit.record(session, actor, "customer", c.id, "reclaim",
-                             {"owner_id": [c.owner_id, None], "tier": tier, "days": days})
-                moved += 1
-                if limit is not None and moved >= limit:
-                    break
-        if limit is not None and moved >= limit:
-            break
+        out += [(c.id, c.owner_id, tier, days) for c in candidates if str(c.id) not in recent]
+    return out
+
+
+def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | None = None,
+                            limit: int | None = None, candidates: list[tuple] | None = None) -> int:
+    """Move owned customers without a follow-up for ``pool_reclaim_days[tier]`` days into
+    the public pool. Days count from the latest of: last contact, the last assignment to
+    the current owner (create / claim / reassign in the audit log), creation. A tier with 0
+    days is never reclaimed; with ``pool_exempt_open_deals`` a customer with an open deal
+    stays. Idempotent (a second run finds nothing); each move is audited as "reclaim".
+    Admin (or the SYSTEM actor) only. Moves at most ``limit`` customers; ``candidates``
+    (from ``stale_customers``, read earlier) instead of reading them now — each move checks
+    the rule again in its UPDATE (a customer contacted, reassigned or given an open deal since
+    stays). Returns the number moved."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    exempt_open = bool(settings.get(session, "pool_exempt_open_deals"))
+    rows = stale_customers(session, actor, now=now) if candidates is None else candidates
+    moved = 0
+    for cid, owner_id, tier, days in rows[:limit] if limit is not None else rows:
+        cutoff = now - timedelta(days=days)
+        res = session.execute(
+            update(Customer).where(Customer.id == cid, Customer.owner_id == owner_id,
+                                   *_stale_terms(tier, cutoff, exempt_open))
+            .values(owner_id=None, previous_owner_id=owner_id, pool_entered_at=now, released_at=now,
+                    version=Customer.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount:
+            audit.record(session, actor, "customer", cid, "reclaim", {"owner_id": [owner_id, None], "tier": tier,
+                                                                     "days": days})
+            moved += 1
     session.flush()
     session.expire_all()
     return moved

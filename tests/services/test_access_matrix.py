@@ -248,6 +248,7 @@ MATRIX: dict[str, Case] = {
     "customers.reassign_owner": Case(
         lambda s, a, w: customers.reassign_owner(s, a, ids=[w.c1], owner_id=w.org.rep_n2.id), MANAGERS, writes=True),
     "customers.reclaim_stale_customers": Case(lambda s, a, w: customers.reclaim_stale_customers(s, a), ADMIN),
+    "customers.stale_customers": Case(lambda s, a, w: customers.stale_customers(s, a), ADMIN),
     "customers.release_to_pool": Case(lambda s, a, w: customers.release_to_pool(s, a, ids=[w.c1]), OWNER,
                                       writes=True),
     "customers.restore_customers": Case(lambda s, a, w: customers.restore_customers(s, a, ids=[w.c_archived]),

@@ -117,6 +117,28 @@ def test_daily_reclaim_works_in_batches(engine, org, monkeypatch):
     assert jobs.reclaim_in_batches(engine, NOW) == 0  # idempotent
 
 
+def test_customers_read_for_the_reclaim_are_checked_again_when_moved(engine, org):
+    """The daily job reads the stale customers once and moves them in later transactions:
+    one contacted, one handed to another rep and one given an open deal in between stay
+    where they are; the untouched one moves."""
+    ids = [add(engine, org.rep_n1.id, f"stale {i}", tier="C", last_contact_days=100) for i in range(4)]
+    with session_scope(engine) as s:
+        settings_on = settings.get(s, "pool_exempt_open_deals")
+        found = cs.stale_customers(s, SYSTEM, now=NOW)
+    assert sorted(c[0] for c in found) == sorted(ids)
+    assert {(c[2], c[3]) for c in found} == {("C", 15)}
+    with session_scope(engine) as s:
+        s.get(Customer, ids[0]).last_contact_at = NOW - timedelta(days=1)
+        s.get(Customer, ids[1]).owner_id = org.rep_n2.id
+        s.add(Deal(name="new", customer_id=ids[2], owner_id=org.rep_n1.id, stage_id=org.stages["Proposal"]))
+    with session_scope(engine) as s:
+        moved = cs.reclaim_stale_customers(s, SYSTEM, now=NOW, candidates=found)
+    owners = {cid: row(engine, cid).owner_id for cid in ids}
+    assert owners[ids[0]] == org.rep_n1.id and owners[ids[1]] == org.rep_n2.id and owners[ids[3]] is None
+    assert owners[ids[2]] == (org.rep_n1.id if settings_on else None)
+    assert moved == (1 if settings_on else 2)
+
+
 def test_release_and_claim_with_cooldown(engine, org):
     cid = add(engine, org.rep_n1.id, "Cool")
     with pytest.raises((NotFound, PermissionDenied)), session_scope(engine) as s:  # invisible to them
