@@ -143,14 +143,13 @@ def kpis(session: Session, actor: Actor, *, period: Period, flt: DealFilter | No
     lo, hi = _bounds(session, period)
     won_revenue = metric_total(session, actor, metric="contract_amount", start=period.start, end=period.end,
                                owner_ids=ids)
-    kinds = dict(session.execute(select(Stage.id, Stage.kind).where(Stage.kind.in_(("won", "lost")))).all())
-    won_ids = [i for i, k in kinds.items() if k == "won"]
     # the stage ids as literals: the closed-deal index's ranges (see won_stage_condition)
-    won, lost = session.execute(
-        select(func.count(case((Deal.stage_id.in_(won_ids or [-1]), 1))), func.count())
-        .where(Deal.stage_id.in_(sorted(kinds) or [-1]), in_period(Deal.closed_on, period),
+    closed_stages = session.scalars(select(Stage.id).where(Stage.kind.in_(("won", "lost")))).all()
+    won, closed = session.execute(
+        select(func.count(case((won_stage_condition(session), 1))), func.count())
+        .where(Deal.stage_id.in_(closed_stages or [-1]), in_period(Deal.closed_on, period),
                owner_in(Deal.owner_id, ids))).one()
-    lost -= won
+    lost = closed - won
     mean, median = sales_cycle(session, ids, period)
     activities = int(metric_total(session, actor, metric="activities", start=period.start, end=period.end,
                                   owner_ids=ids))
