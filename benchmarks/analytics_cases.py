@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from benchmarks.analytics_pages import pandas_forecast, pandas_funnel, pandas_kpis, pandas_leaderboard
-from benchmarks.pages import _own, _ts
+from benchmarks.pages import _own, _ts, contract_first
 from services import settings
 from services.access import Actor
 from services.analytics.filters import DealFilter, filter_owner_ids
@@ -106,7 +106,7 @@ def _kpi_statements(conn, ids, period: Period, tz) -> None:
         f"COUNT(CASE WHEN d.stage_id IN ({_ids(won)}) THEN 1 END), COUNT(CASE WHEN d.stage_id IN ({_ids(lost)}) THEN 1 END) "
         f"FROM deal d WHERE d.stage_id IN ({_ids(won + lost)}) AND {closed}",
         ("SELECT SUM(p.amount) FROM payment p WHERE p.received_on >= :lo AND p.received_on < :hi" if ids is None else
-         "SELECT SUM(p.amount) FROM payment p JOIN contract c ON c.id = p.contract_id "
+         f"SELECT SUM(p.amount) FROM contract c {contract_first(conn)} payment p ON c.id = p.contract_id "
          f"WHERE p.received_on >= :lo AND p.received_on < :hi{_own('c.owner_id', ids)}"),
         f"SELECT COUNT(*) FROM activity a WHERE a.done_at >= :lo_t AND a.done_at < :hi_t{_own('a.owner_id', ids)}",
         "SELECT c.channel_id, COUNT(*) FROM customer c WHERE c.owner_id IS NOT NULL AND c.created_at >= :lo_t "
