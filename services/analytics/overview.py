@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from services.access import Actor, owner_in, owner_scope_key, owner_scope_term
+from services.analytics.actuals import won_stage_condition
 from services.analytics.common import (
     ZERO,
     company_tz_name,
@@ -181,9 +182,7 @@ def monthly_won_trend(session: Session, actor: Actor, *, start: date, end: date,
     bucket = month_bucket(Deal.closed_on, dialect_of(session)).label("month")
     rows = session.execute(
         select(bucket, func.sum(Deal.amount), func.count())
-        .select_from(Deal)
-        .join(Stage, Stage.id == Deal.stage_id)
-        .where(Stage.kind == "won", owner_in(Deal.owner_id, ids), in_period(Deal.closed_on, period))
+        .where(won_stage_condition(session), owner_in(Deal.owner_id, ids), in_period(Deal.closed_on, period))
         .group_by(bucket)
     ).all()
     found = {m: (money(amount), int(count)) for m, amount, count in rows}
