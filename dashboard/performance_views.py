@@ -46,22 +46,21 @@ def _findings(db: str, actor: Actor, period: Period, flt: DealFilter, version: i
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _section(db: str, name: str, actor: Actor, period: Period, flt: DealFilter, metric: str, version: int):
-    """A section's read, once per data version: the drill-down's picker reruns the page."""
+def _sections(db: str, actor: Actor, period: Period, flt: DealFilter, version: int) -> dict:
+    """Target vs actual, the leaderboards, the forecast, its accuracy and slippage, read once
+    per data version (as the KPIs and findings): the drill-down's picker reruns the page."""
     with read_scope(get_engine()) as s:
-        if name == "targets":
-            return target_vs_actual(s, actor, period=period, flt=flt)
-        if name == "leaderboard":
-            return leaderboard(s, actor, period=period, metric=metric, flt=flt)
-        if name == "forecast":
-            return forecast(s, actor, months=3, flt=flt)
-        if name == "accuracy":
-            return forecast_accuracy(s, actor, period=period)
-        return close_date_slippage(s, actor, period=period, flt=flt)
+        return {
+            "targets": target_vs_actual(s, actor, period=period, flt=flt),
+            "leaderboards": {m: leaderboard(s, actor, period=period, metric=m, flt=flt) for m in METRICS},
+            "forecast": forecast(s, actor, months=3, flt=flt),
+            "accuracy": forecast_accuracy(s, actor, period=period),
+            "slippage": close_date_slippage(s, actor, period=period, flt=flt),
+        }
 
 
-def load_section(name: str, actor: Actor, period: Period, flt: DealFilter, metric: str = ""):
-    return _section(db_key(), name, actor, period, flt, metric, data_version())
+def load_sections(actor: Actor, period: Period, flt: DealFilter) -> dict:
+    return _sections(db_key(), actor, period, flt, data_version())
 
 
 def load_findings(actor: Actor, period: Period, flt: DealFilter) -> list[dict]:
@@ -142,7 +141,7 @@ def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:
 
 def targets_section(actor: Actor, period: Period, flt: DealFilter) -> None:
     st.subheader(tr("analytics.targets"))
-    rows = [r for r in load_section("targets", actor, period, flt) if r["target"]]
+    rows = [r for r in load_sections(actor, period, flt)["targets"] if r["target"]]
     if not rows:
         st.caption(tr("analytics.no_targets"))
         return
@@ -161,7 +160,7 @@ def leaderboards(actor: Actor, period: Period, flt: DealFilter) -> None:
     tabs = st.tabs([tr(f"analytics.metric_{m}") for m in METRICS])
     for tab, metric in zip(tabs, METRICS, strict=True):
         with tab:
-            rows = load_section("leaderboard", actor, period, flt, metric)
+            rows = load_sections(actor, period, flt)["leaderboards"][metric]
             shown = [{tr("analytics.col_rank"): r["rank"], tr("analytics.col_name"): r["name"],
                       tr("analytics.col_team"): r["team"],
                       tr("analytics.col_value"): (ratio_text(r["value"]) if metric == "win_rate" else
@@ -172,18 +171,19 @@ def leaderboards(actor: Actor, period: Period, flt: DealFilter) -> None:
 
 def forecast_section(actor: Actor, flt: DealFilter, period: Period) -> None:
     st.subheader(tr("analytics.forecast"))
-    rows = load_section("forecast", actor, period, flt)
+    sections = load_sections(actor, period, flt)
+    rows = sections["forecast"]
     data_table(pd.DataFrame([{tr("analytics.col_month"): r["month"].strftime("%Y-%m"),
                               tr("analytics.col_open_count"): r["open_count"],
                               **{tr(f"analytics.col_{k}"): money(r[k]) for k in
                                  ("pipeline", "weighted", "won", "commit", "best_case", "target")}} for r in rows]))
-    acc = load_section("accuracy", actor, period, flt)
+    acc = sections["accuracy"]
     if acc:
         st.markdown(f"**{tr('analytics.accuracy')}**")
         data_table(pd.DataFrame([{tr("analytics.col_name"): r["name"], tr("analytics.col_month"): r["month"].strftime("%Y-%m"),
                                   tr("analytics.col_forecast"): money(r["forecast"]), tr("analytics.col_won"): money(r["won"]),
                                   tr("analytics.col_accuracy"): ratio_text(r["accuracy"])} for r in acc]))
-    slip = load_section("slippage", actor, period, flt)
+    slip = sections["slippage"]
     if slip:
         st.markdown(f"**{tr('analytics.slippage')}**")
         data_table(pd.DataFrame([{tr("analytics.col_name"): r["name"], tr("analytics.col_moves"): r["moves"],
