@@ -158,14 +158,13 @@ def holder_reps(session: Session, scope: str, team_id: int | None, user_id: int 
     return list(session.scalars(stmt.order_by(User.display_name, User.id)).all())
 
 
-def holder_name(session: Session, row: Target) -> str:
+def _holder_key(row: Target) -> tuple[str, int] | None:
+    """(scope, team or user id) of a team or user target; None for a company target."""
     if row.scope == "team" and row.team_id is not None:
-        team = session.get(Team, row.team_id)
-        return team.name if team else str(row.team_id)
+        return ("team", row.team_id)
     if row.scope == "user" and row.user_id is not None:
-        user = session.get(User, row.user_id)
-        return user.display_name if user else str(row.user_id)
-    return ""
+        return ("user", row.user_id)
+    return None
 
 
 def as_value(metric: str, value: Decimal) -> Decimal | int:
@@ -174,11 +173,12 @@ def as_value(metric: str, value: Decimal) -> Decimal | int:
 
 
 def holder_names(session: Session, rows: Sequence[Target]) -> dict[tuple[str, int], str]:
-    """``holder_name`` of many targets in two reads, keyed (scope, team or user id): a loop
-    of ``session.get`` reads a user again for every target of theirs (the session keeps no
+    """The holders' names of targets in two reads, keyed (scope, team or user id): a loop of
+    ``session.get`` read a user again for every target of theirs (the session keeps no
     object nobody holds — 900 reads for one company year's tree)."""
-    team_ids = {r.team_id for r in rows if r.scope == "team" and r.team_id is not None}
-    user_ids = {r.user_id for r in rows if r.scope == "user" and r.user_id is not None}
+    keys = {k for k in map(_holder_key, rows) if k is not None}
+    team_ids = {i for kind, i in keys if kind == "team"}
+    user_ids = {i for kind, i in keys if kind == "user"}
     names: dict[tuple[str, int], str] = {}
     if team_ids:
         names.update((("team", i), n) for i, n in session.execute(
@@ -198,12 +198,12 @@ def target_dicts(session: Session, rows: Sequence[Target], fiscal_start: int) ->
 def target_dict(session: Session, row: Target, fiscal_start: int,
                 names: dict[tuple[str, int], str] | None = None) -> dict[str, Any]:
     """A target as plain values (what services return and the CLI prints); ``names`` from
-    ``holder_names`` when the caller converts many."""
-    if names is None:
-        holder = holder_name(session, row)
-    else:
-        key = ("team", row.team_id) if row.scope == "team" else ("user", row.user_id) if row.scope == "user" else None
-        holder = "" if key is None or key[1] is None else names.get(key, str(key[1]))
+    ``holder_names`` when the caller converts many (a holder that no longer exists shows its
+    id, a company target no holder)."""
+    key = _holder_key(row)
+    if names is None and key is not None:
+        names = holder_names(session, [row])
+    holder = "" if key is None else names.get(key, str(key[1]))
     return {
         "id": row.id, "metric": row.metric, "scope": row.scope, "team_id": row.team_id, "user_id": row.user_id,
         "holder": holder, "period": period_label(row.period_kind, row.period_start, fiscal_start),
