@@ -229,22 +229,22 @@ def stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | 
 
 
 def reclaim_stale_customers(session: Session, actor: Actor = SYSTEM, *, now: datetime | None = None,
-                            limit: int | None = None, candidates: list[tuple] | None = None) -> int:
+                            candidates: list[tuple] | None = None) -> int:
     """Move owned customers without a follow-up for ``pool_reclaim_days[tier]`` days into
     the public pool. Days count from the latest of: last contact, the last assignment to
     the current owner (create / claim / reassign in the audit log), creation. A tier with 0
     days is never reclaimed; with ``pool_exempt_open_deals`` a customer with an open deal
     stays. Idempotent (a second run finds nothing); each move is audited as "reclaim".
-    Admin (or the SYSTEM actor) only. Moves at most ``limit`` customers; ``candidates``
-    (from ``stale_customers``, read earlier) instead of reading them now — each move checks
-    the rule again in its UPDATE (a customer contacted, reassigned or given an open deal since
-    stays). Returns the number moved."""
+    Admin (or the SYSTEM actor) only. ``candidates`` (a batch of ``stale_customers`` read
+    earlier: the daily job's batches, ``services.jobs``) instead of reading them now — each
+    move checks the rule again in its UPDATE (a customer contacted, reassigned or given an
+    open deal since stays). Returns the number moved."""
     require_role(actor, "admin")
     now = now or utcnow()
     exempt_open = bool(settings.get(session, "pool_exempt_open_deals"))
     rows = stale_customers(session, actor, now=now) if candidates is None else candidates
     moved = 0
-    for cid, owner_id, tier, days in rows[:limit] if limit is not None else rows:
+    for cid, owner_id, tier, days in rows:
         cutoff = now - timedelta(days=days)
         res = session.execute(
             update(Customer).where(Customer.id == cid, Customer.owner_id == owner_id,
