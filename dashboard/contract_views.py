@@ -66,20 +66,27 @@ def _installment_table(frame: pd.DataFrame, *, with_contract: bool = True) -> No
 # collection lists
 
 
+_LISTS = {
+    "due": lambda s, actor, owner_id, today: svc.due_installments(
+        s, actor, start=period_for("month", today).start, end=period_for("month", today).end, today=today,
+        owner_id=owner_id),
+    "overdue": lambda s, actor, owner_id, today: svc.overdue_installments(s, actor, today=today, owner_id=owner_id),
+    "collected": lambda s, actor, owner_id, today: svc.payments_received(
+        s, actor, start=period_for("week", today).start, end=period_for("week", today).end, owner_id=owner_id),
+    "by_rep": lambda s, actor, owner_id, today: svc.collection_by_rep(s, actor, today=today, owner_id=owner_id),
+}
+
+
 @st.cache_data(ttl=120, show_spinner=False)
-def _lists(db: str, actor: Actor, owner_id: int | None, today: date, version: int) -> dict[str, Any]:
-    month, week = period_for("month", today), period_for("week", today)
+def _list(db: str, name: str, actor: Actor, owner_id: int | None, today: date, version: int) -> pd.DataFrame:
     with read_scope(get_engine()) as s:
-        return {
-            "due": svc.due_installments(s, actor, start=month.start, end=month.end, today=today, owner_id=owner_id),
-            "overdue": svc.overdue_installments(s, actor, today=today, owner_id=owner_id),
-            "collected": svc.payments_received(s, actor, start=week.start, end=week.end, owner_id=owner_id),
-            "by_rep": svc.collection_by_rep(s, actor, today=today, owner_id=owner_id),
-        }
+        return _LISTS[name](s, actor, owner_id, today)
 
 
-def load_lists(actor: Actor, owner_id: int | None, today: date) -> dict[str, Any]:
-    return _lists(db_key(), actor, owner_id, today, data_version())
+def load_list(name: str, actor: Actor, owner_id: int | None, today: date) -> pd.DataFrame:
+    """One collection list (due this month, overdue, collected this week, by rep), read when
+    its tab is open and kept per data version."""
+    return _list(db_key(), name, actor, owner_id, today, data_version())
 
 
 def _total_card(label: str, amount: Any) -> None:
@@ -94,20 +101,22 @@ def _capped(frame: pd.DataFrame, total: int | None = None) -> None:
         st.caption(tr("common.showing_of", shown=number(len(frame)), total=number(total)))
 
 
-def due_section(lists: dict[str, Any]) -> None:
-    _total_card(tr("contracts.remaining"), lists["due"].attrs.get("remaining", 0))
-    _installment_table(lists["due"])
-    _capped(lists["due"])
+def due_section(actor: Actor, owner_id: int | None, today: date) -> None:
+    frame = load_list("due", actor, owner_id, today)
+    _total_card(tr("contracts.remaining"), frame.attrs.get("remaining", 0))
+    _installment_table(frame)
+    _capped(frame)
 
 
-def overdue_section(lists: dict[str, Any]) -> None:
-    _total_card(tr("contracts.overdue_amount"), lists["overdue"].attrs.get("remaining", 0))
-    _installment_table(lists["overdue"])
-    _capped(lists["overdue"])
+def overdue_section(actor: Actor, owner_id: int | None, today: date) -> None:
+    frame = load_list("overdue", actor, owner_id, today)
+    _total_card(tr("contracts.overdue_amount"), frame.attrs.get("remaining", 0))
+    _installment_table(frame)
+    _capped(frame)
 
 
-def collected_section(lists: dict[str, Any]) -> None:
-    frame = lists["collected"]
+def collected_section(actor: Actor, owner_id: int | None, today: date) -> None:
+    frame = load_list("collected", actor, owner_id, today)
     _total_card(tr("contracts.collected_this_week"), frame.attrs.get("total", 0))
     if frame.empty:
         st.caption(tr("contracts.nothing"))
@@ -121,8 +130,8 @@ def collected_section(lists: dict[str, Any]) -> None:
     _capped(frame)
 
 
-def by_rep_section(lists: dict[str, Any]) -> None:
-    frame = lists["by_rep"]
+def by_rep_section(actor: Actor, owner_id: int | None, today: date) -> None:
+    frame = load_list("by_rep", actor, owner_id, today)
     st.caption(tr("contracts.ratio_note"))
     if frame.empty:
         st.caption(tr("contracts.nothing"))

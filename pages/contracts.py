@@ -20,16 +20,15 @@ today = company_today()
 st.title(tr("contracts.title"))
 owner_id = rep_filter(actor, "contract_rep")
 views.flash_messages()
-lists = views.load_lists(actor, owner_id, today)
 
 tabs = keep_tabs("contract_tab", {code: tr(f"contracts.{code}") for code in (
     "list", "due_this_month", "overdue", "collected_this_week", "by_rep", "new_from_deal")})
-# the read-only lists are drawn only while open
+# the read-only lists are read and drawn only while open
 tab_sections(tabs, {
     "list": lambda: views.list_section(actor, owner_id, today),
-    "due_this_month": lambda: views.due_section(lists),
-    "overdue": lambda: views.overdue_section(lists),
-    "collected_this_week": lambda: views.collected_section(lists),
-    "by_rep": lambda: views.by_rep_section(lists),
+    "due_this_month": lambda: views.due_section(actor, owner_id, today),
+    "overdue": lambda: views.overdue_section(actor, owner_id, today),
+    "collected_this_week": lambda: views.collected_section(actor, owner_id, today),
+    "by_rep": lambda: views.by_rep_section(actor, owner_id, today),
     "new_from_deal": lambda: views.new_section(actor, today),
 }, lazy=("due_this_month", "overdue", "collected_this_week", "by_rep"))

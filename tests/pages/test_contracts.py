@@ -102,3 +102,19 @@ def test_demo_company_collections_match_service(demo_db_url, demo_actors, role):
     table = next(df.value for df in at.dataframe if "Collection ratio" in df.value.columns
                  and "Contracts" in df.value.columns)
     assert table["Collection ratio"].tolist() == [format_percent(r, "en") for r in expected["collection_ratio"]]
+
+
+def test_collection_lists_are_read_when_their_tab_opens(small_company, monkeypatch):
+    """A first visit (the contract list) reads none of the four collection lists; opening one
+    of their tabs reads that list only."""
+    import services.contracts as svc
+
+    calls: list[str] = []
+    for name in ("due_installments", "overdue_installments", "payments_received", "collection_by_rep"):
+        real = getattr(svc, name)
+        monkeypatch.setattr(svc, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    at = open_page(PAGE, small_company[1]["manager"])
+    assert not at.exception and calls == []
+    at.session_state["contract_tab"] = "overdue"
+    rerun(at)
+    assert calls == ["overdue_installments"]
