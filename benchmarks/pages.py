@@ -42,6 +42,8 @@ class Case:
     hand: Callable[[], Any]
     pandas: Callable[[], Any] | None = None
     same: Callable[[Any, Any], bool] | None = None
+    #: read when a tab that is closed on arrival opens: not in the page's first-visit total
+    tab: bool = False
 
 
 def _m(v) -> Decimal:
@@ -459,10 +461,11 @@ def contract_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_pa
                  lambda ids=ids: hand_won_without_contract(engine, ids), None, lambda o, h: o == h),
             Case("Contracts", f"list page 1 + count, {role}", page, lambda ids=ids: hand_contract_list(engine, ids, today),
                  None, same_page),
-            Case("Contracts", f"due / overdue / week / by rep, {role}", lists, hand_lists, None, same_lists),
+            Case("Contracts", f"due / overdue / week / by rep, {role}", lists, hand_lists, None, same_lists, tab=True),
             Case("Contracts", f"collection by rep, {role}", by_rep,
                  lambda ids=ids: hand_collection_by_rep(engine, ids, today),
-                 (lambda ids=ids: pandas_collection_by_rep(engine, ids, today)) if with_pandas else None, _same_by_rep),
+                 (lambda ids=ids: pandas_collection_by_rep(engine, ids, today)) if with_pandas else None, _same_by_rep,
+                 tab=True),
         ]
     return out
 
