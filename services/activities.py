@@ -576,7 +576,9 @@ def customer_choices(session: Session, actor: Actor, *, search: str | None = Non
     stmt = base
     if search:
         stmt = stmt.where(Customer.name.ilike(f"%{search.strip()}%"))
-    rows = [(r.id, r.name) for r in session.execute(stmt.order_by(Customer.name).limit(limit)).all()]
+    # in the grid's name order (pinyin for Chinese names), down its index: ordering by the raw
+    # name sorted every visible customer (34 ms for a director at 100,000)
+    rows = [(r.id, r.name) for r in session.execute(stmt.order_by(Customer.name_sort, Customer.id).limit(limit)).all()]
     if include_id is not None and all(r[0] != include_id for r in rows):
         extra = session.execute(base.where(Customer.id == include_id)).first()
         if extra is not None:

@@ -308,3 +308,18 @@ def test_agenda_rows_name_who_to_call(engine, org):
         today = agenda(s, org.rep_n1, today=TODAY)["today"].set_index("customer_name")
     assert (today.loc["Callme Co", "contact_name"], today.loc["Callme Co", "contact_phone"]) == ("Boss", "13800000001")
     assert (today.loc["Visit Co", "contact_name"], today.loc["Visit Co", "contact_phone"]) == ("Buyer", "13900000002")
+
+
+def test_customer_picker_in_the_grids_name_order(engine, org):
+    """The log form's customer picker lists Chinese names in pinyin order (as the grid sorts
+    them), only customers the actor may log on, narrowed by a fragment."""
+    from services.activities import customer_choices
+    from services.collation import name_sort_key
+
+    for name in ("北京科技", "安徽贸易", "Zeta", "成都物流"):
+        make_customer(engine, org.rep_n1, name=name, name_sort=name_sort_key(name))
+    make_customer(engine, org.rep_s1, name="阿里南方", name_sort=name_sort_key("阿里南方"))
+    with session_scope(engine) as s:
+        assert [n for _i, n in customer_choices(s, org.rep_n1)] == ["安徽贸易", "北京科技", "成都物流", "Zeta"]
+        assert [n for _i, n in customer_choices(s, org.director)][:2] == ["阿里南方", "安徽贸易"]
+        assert [n for _i, n in customer_choices(s, org.rep_n1, search="科技")] == ["北京科技"]

@@ -16,6 +16,7 @@ from services.deals import (
     deal_history,
     get_deal,
     list_customer_deals,
+    list_deals,
     move_deal,
     pipeline_board,
     reopen_deal,
@@ -228,6 +229,33 @@ def test_demo_logged_as_activity_of_the_deal(engine, org):
     with session_scope(engine) as s:
         assert s.scalar(select(Activity.kind).where(Activity.deal_id == did)) == "demo"
         assert s.get(Deal, did).last_activity_at == NOW
+
+
+def test_deal_list_pages_and_counts_with_its_filters(engine, org):
+    """A page of the deal list says how many match in all, with a status, a search (deal or
+    customer name) and a rep; a rep counts only their own."""
+    acme = make_customer(engine, org.rep_n1, name="Acme")
+    other = make_customer(engine, org.rep_n2, name="Other")
+    for i in range(3):
+        make_deal(engine, org, org.rep_n1, acme, name=f"Open {i}", amount=Decimal("10"))
+    make_deal(engine, org, org.rep_n1, acme, name="Big win", stage="Won", amount=Decimal("99"))
+    make_deal(engine, org, org.rep_n2, other, name="Acme expansion", amount=Decimal("5"))
+    make_deal(engine, org, org.rep_n2, other, name="Second", amount=Decimal("5"))
+    make_deal(engine, org, org.rep_s1, make_customer(engine, org.rep_s1, name="South"), name="South one")
+    with session_scope(engine) as s:
+        def total(actor, **kw):
+            page = list_deals(s, actor, limit=1, **kw)
+            assert len(page) == 1
+            return page.attrs["total"]
+
+        assert total(org.manager_n) == 6
+        assert total(org.director) == 7
+        assert total(org.manager_n, status="open") == 5
+        assert total(org.manager_n, search="acme") == 5  # four deals of customer Acme, one named "Acme …"
+        assert total(org.manager_n, status="open", search="ACME") == 4
+        assert total(org.manager_n, owner_id=org.rep_n2.id) == 2
+        assert total(org.rep_n1) == 4
+        assert list(list_deals(s, org.rep_n1, status="won")["name"]) == ["Big win"]
 
 
 def test_pipeline_board_counts_sums_and_stall_flags(engine, org):
