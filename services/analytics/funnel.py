@@ -123,10 +123,12 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
         return {}
     ended = text(ENDED_VISIT)
     # who and which deals (every read below), and the cohort's opening range when there is one
-    scope = [owner_in(DealHistory.deal_owner_id, filter_owner_ids(session, actor, flt))]
     by_deal = mode != "cohort" or flt.product_id is not None or flt.channel_id is not None or bool(flt.tier)
-    if by_deal:
-        scope.append(DealHistory.deal_id.in_(select(deals.c.id)))
+    # the deal set holds only the filter's owners' deals (a visit carries its deal's owner):
+    # with the owners named again PostgreSQL read every ended visit of a team's deals (68k)
+    # and hashed them against the set, 50 ms, instead of the set's visits by deal, 35
+    scope = ([DealHistory.deal_id.in_(select(deals.c.id))] if by_deal
+             else [owner_in(DealHistory.deal_owner_id, filter_owner_ids(session, actor, flt))])
     cohort = [in_period(DealHistory.deal_opened_on, period)] if mode == "cohort" else []
     out: dict[int, tuple[float | None, float | None, int]] = {}
 
