@@ -9,21 +9,19 @@ when a service is called directly (CLI, tests, jobs).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy import Integer, bindparam, cast, exists, false, or_, select, true, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
+from services.db import read_once
 from services.errors import FieldNotFound, FieldPermissionDenied, NotFound, PermissionDenied, ValidationError
 from services.i18n import t
 from services.models import Customer, Team, User
 
 ALL_ROLES = ("admin", "director", "manager", "rep")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,23 +63,11 @@ class Actor:
 SYSTEM = Actor(id=None, username="system", display_name="System", role="admin", locale="en")
 
 
-def _read_once(session: Session, key: tuple, compute: Callable[[], T]) -> T:
-    """``compute()`` once per read-only transaction (``services.db.read_scope``) for ``key``:
-    who may see what does not change inside it, and one page's reads asked it a dozen times
-    (a statement each). Computed afresh in a write transaction, which may be changing it."""
-    if not session.info.get("read_only"):
-        return compute()
-    memo = session.info.setdefault("access_memo", {})
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
-
-
 def team_subtree_ids(session: Session, root_ids: set[int]) -> set[int]:
     """The given teams and every team below them."""
     if not root_ids:
         return set()
-    rows = _read_once(session, ("team_tree",), lambda: session.execute(select(Team.id, Team.parent_id)).all())
+    rows = read_once(session, ("team_tree",), lambda: session.execute(select(Team.id, Team.parent_id)).all())
     children: dict[int | None, list[int]] = {}
     for tid, parent in rows:
         children.setdefault(parent, []).append(tid)
@@ -105,7 +91,7 @@ def managed_team_ids(session: Session, actor: Actor) -> set[int]:
             roots = {actor.team_id}
         return frozenset(team_subtree_ids(session, roots))
 
-    return set(_read_once(session, ("managed_teams", actor.id, actor.team_id), compute))
+    return set(read_once(session, ("managed_teams", actor.id, actor.team_id), compute))
 
 
 def core_connection(session: Session) -> Connection:
@@ -143,7 +129,7 @@ def visible_user_ids(session: Session, actor: Actor) -> set[int] | None:
             rows = core_connection(session).execute(_MANAGED_USER_IDS, {"me": actor.id, "own_team": actor.team_id})
             return frozenset({r[0] for r in rows} | {actor.id})
 
-        return set(_read_once(session, ("managed_users", actor.id, actor.team_id), compute))
+        return set(read_once(session, ("managed_users", actor.id, actor.team_id), compute))
     return {actor.id} if actor.id is not None else set()
 
 

@@ -231,6 +231,19 @@ def _sqlite_writers(engine: Engine) -> threading.Lock | None:
         return _WRITERS.setdefault(key, threading.Lock())
 
 
+def read_once(session: Session, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()`` once per read-only transaction (``read_scope``) for ``key``: for what
+    does not change inside one, asked by many services of a page (who sees what, the stage
+    ids of a kind), a statement each time. Computed afresh in a write transaction, which may
+    be changing it."""
+    if not session.info.get("read_only"):
+        return compute()
+    memo = session.info.setdefault("read_once", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def read_scope(engine: Engine):
     """A read-only transaction (rule 2): never takes a write lock, refuses writes."""
     return session_scope(engine, write=False)

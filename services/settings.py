@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor, core_connection, require_role
+from services.db import read_once
 from services.errors import ValidationError
 from services.i18n import t
 from services.models import Setting, utcnow
@@ -86,8 +87,10 @@ _VALUE = select(Setting.value).where(Setting.key == bindparam("key"))
 
 def get(session: Session, key: str) -> Any:
     """The stored value of a setting, else its default. A plain Core read of the one value
-    (after autoflush, so a value ``put`` in this session is seen)."""
-    value = core_connection(session).execute(_VALUE, {"key": key}).scalar()
+    (after autoflush, so a value ``put`` in this session is seen), once per read-only
+    transaction (a page's reads ask the time zone a dozen times)."""
+    value = read_once(session, ("setting", key),
+                      lambda: core_connection(session).execute(_VALUE, {"key": key}).scalar())
     if value is None:
         return DEFAULTS.get(key)
     return json.loads(value)

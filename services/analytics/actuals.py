@@ -22,30 +22,22 @@ from sqlalchemy import and_, case, func, literal_column, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_in, visible_user_ids
-from services.analytics.common import dialect_of, in_period, money, month_bucket
+from services.analytics.common import dialect_of, in_period, money, month_bucket, stage_condition
 from services.clock import day_start_utc, local_tz
-from services.models import TARGET_METRICS, Activity, Contract, Customer, Deal, Payment, Stage, User
+from services.models import TARGET_METRICS, Activity, Contract, Customer, Deal, Payment, User
 from services.periods import Period, add_months, month_starts
 
 BY = (None, "user", "team")
 MONEY_METRICS = ("contract_amount", "collections")
 
 
-def won_stage_condition(session: Session):
-    """``Deal.stage_id IN (the won stages' ids)``, the ids as literals: with a join to
-    ``stage`` (or a subquery) the planner cannot tell how few deals are won and walks every
-    deal closed in the period row by row, instead of the range of the (stage, close date,
-    owner, amount) index."""
-    return Deal.stage_id.in_(session.scalars(select(Stage.id).where(Stage.kind == "won")).all())
-
-
 def _source(session: Session, metric: str):
     """(owner column, value expression, date column or None, timestamp column or None, joins,
     conditions)."""
     if metric == "contract_amount":
-        return Deal.owner_id, func.sum(Deal.amount), Deal.closed_on, None, [], [won_stage_condition(session)]
+        return Deal.owner_id, func.sum(Deal.amount), Deal.closed_on, None, [], [stage_condition(session, "won")]
     if metric == "won_deals":
-        return Deal.owner_id, func.count(), Deal.closed_on, None, [], [won_stage_condition(session)]
+        return Deal.owner_id, func.count(), Deal.closed_on, None, [], [stage_condition(session, "won")]
     if metric == "collections":
         return Contract.owner_id, func.sum(Payment.amount), Payment.received_on, None, \
             [(Contract, Contract.id == Payment.contract_id)], []
@@ -163,4 +155,4 @@ def metric_total(session: Session, actor: Actor, *, metric: str, start: date, en
     return _value(metric, rows[0][0] if rows else None)
 
 
-__all__ = ["BY", "MONEY_METRICS", "metric_actuals", "metric_total", "won_stage_condition"]
+__all__ = ["BY", "MONEY_METRICS", "metric_actuals", "metric_total"]

@@ -16,8 +16,17 @@ from sqlalchemy import case, func, select, true
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
-from services.analytics.actuals import metric_total, won_stage_condition
-from services.analytics.common import CENT, days_between, dialect_of, float2, in_period, money, ratio
+from services.analytics.actuals import metric_total
+from services.analytics.common import (
+    CENT,
+    days_between,
+    dialect_of,
+    float2,
+    in_period,
+    money,
+    ratio,
+    stage_condition,
+)
 from services.analytics.filters import DealFilter, filter_owner_ids
 from services.clock import day_start_utc, local_tz
 from services.models import (
@@ -58,7 +67,7 @@ def sales_cycle(session: Session, ids: set[int] | None, period: Period) -> tuple
     index: count and mean, then the middle one or two in length order (a ranking window over
     every won deal sorts three times slower)."""
     days = days_between(Deal.closed_on, Deal.opened_on, dialect_of(session)).label("days")
-    won = (won_stage_condition(session), in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
+    won = (stage_condition(session, "won"), in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
     count, mean = session.execute(select(func.count(), func.avg(days)).where(*won)).one()
     if not count:
         return None, None
@@ -119,7 +128,7 @@ def clv(session: Session, ids: set[int] | None, period: Period, states: tuple[in
     margin, customers = session.execute(
         select(func.sum(_margin()), func.count(func.distinct(Deal.customer_id)))
         .select_from(Deal).outerjoin(Product, Product.id == Deal.product_id)
-        .where(won_stage_condition(session), in_period(Deal.closed_on, window), owner_in(Deal.owner_id, ids))).one()
+        .where(stage_condition(session, "won"), in_period(Deal.closed_on, window), owner_in(Deal.owner_id, ids))).one()
     active, churned = states if states is not None else customer_states(session, ids)
     churn = ratio(churned, active + churned)
     years = None if churn is None else (CLV_MAX_YEARS if churn == 0 else min(CLV_MAX_YEARS, 1 / churn))
@@ -143,11 +152,10 @@ def kpis(session: Session, actor: Actor, *, period: Period, flt: DealFilter | No
     lo, hi = _bounds(session, period)
     won_revenue = metric_total(session, actor, metric="contract_amount", start=period.start, end=period.end,
                                owner_ids=ids)
-    # the stage ids as literals: the closed-deal index's ranges (see won_stage_condition)
-    closed_stages = session.scalars(select(Stage.id).where(Stage.kind.in_(("won", "lost")))).all()
+    # the stage ids as literals: the closed-deal index's ranges (see common.stage_condition)
     won, closed = session.execute(
-        select(func.count(case((won_stage_condition(session), 1))), func.count())
-        .where(Deal.stage_id.in_(closed_stages or [-1]), in_period(Deal.closed_on, period),
+        select(func.count(case((stage_condition(session, "won"), 1))), func.count())
+        .where(stage_condition(session, "won", "lost"), in_period(Deal.closed_on, period),
                owner_in(Deal.owner_id, ids))).one()
     lost = closed - won
     mean, median = sales_cycle(session, ids, period)

@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from services.access import Actor, owner_in
 from services.analytics.actuals import metric_actuals
-from services.analytics.common import float2, in_period, money, ratio
+from services.analytics.common import float2, in_period, money, ratio, stage_condition
 from services.analytics.filters import DealFilter, filter_owner_ids
-from services.models import Deal, Stage, Team, User
+from services.models import Deal, Team, User
 from services.periods import Period
 
 METRICS = ("revenue", "collections", "win_rate", "activities")
@@ -35,9 +35,10 @@ def leaderboard(session: Session, actor: Actor, *, period: Period, metric: str =
     extra: dict[int, dict] = {}
     if metric == "win_rate":
         for uid, won, lost in session.execute(
-                select(Deal.owner_id, func.count(case((Stage.kind == "won", 1))), func.count(case((Stage.kind == "lost", 1))))
-                .join(Stage, Stage.id == Deal.stage_id)
-                .where(Stage.kind.in_(("won", "lost")), in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
+                select(Deal.owner_id, func.count(case((stage_condition(session, "won"), 1))),
+                       func.count(case((stage_condition(session, "lost"), 1))))
+                .where(stage_condition(session, "won", "lost"), in_period(Deal.closed_on, period),
+                       owner_in(Deal.owner_id, ids))
                 .group_by(Deal.owner_id)).all():
             values[uid] = ratio(won, won + lost)
             extra[uid] = {"won": int(won), "lost": int(lost)}

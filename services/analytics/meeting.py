@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from services.access import Actor
 from services.analytics.actuals import metric_total
-from services.analytics.common import money
+from services.analytics.common import money, stage_condition
 from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
 from services.analytics.funnel import funnel
 from services.analytics.leaderboard import leaderboard
@@ -46,7 +46,7 @@ def _deal_list(session: Session, conds: list, limit: int) -> list[dict]:
     # largest of the whole pipeline with every column read each open deal's row (~100 ms at
     # 38k open deals)
     order = (Deal.amount.desc().nulls_last(), Deal.id)
-    ids = select(Deal.id).join(Stage, Stage.id == Deal.stage_id).where(*conds).order_by(*order).limit(limit)
+    ids = select(Deal.id).where(*conds).order_by(*order).limit(limit)
     rows = session.execute(
         select(Deal.id, Deal.name, Customer.name, User.display_name, Stage.name, Deal.amount, Deal.probability,
                Deal.expected_close, Deal.closed_on, LostReason.name)
@@ -89,10 +89,10 @@ def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFil
         "week": week,
         "numbers": numbers,
         "funnel": funnel(session, actor, period=week, mode="pipeline", flt=flt),
-        "top_deals": _deal_list(session, [*conds, Stage.kind == "open"], TOP_DEALS),
-        "won": _deal_list(session, [*conds, Stage.kind == "won", Deal.closed_on >= week.start,
+        "top_deals": _deal_list(session, [*conds, stage_condition(session, "open")], TOP_DEALS),
+        "won": _deal_list(session, [*conds, stage_condition(session, "won"), Deal.closed_on >= week.start,
                                     Deal.closed_on < week.end], 50),
-        "lost": _deal_list(session, [*conds, Stage.kind == "lost", Deal.closed_on >= week.start,
+        "lost": _deal_list(session, [*conds, stage_condition(session, "lost"), Deal.closed_on >= week.start,
                                      Deal.closed_on < week.end], 50),
         "overdue": {"count": overdue.attrs.get("count", 0), "remaining": overdue.attrs.get("remaining", money(0)),
                     "rows": overdue.to_dict("records")},

@@ -14,7 +14,6 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from services.access import Actor, owner_in, owner_scope_key, owner_scope_term
-from services.analytics.actuals import won_stage_condition
 from services.analytics.common import (
     ZERO,
     company_tz_name,
@@ -25,6 +24,7 @@ from services.analytics.common import (
     month_bucket,
     ratio,
     scope_user_ids,
+    stage_condition,
     weighted_amount,
 )
 from services.analytics.targets import monthly_scope_targets, scope_target
@@ -182,7 +182,7 @@ def monthly_won_trend(session: Session, actor: Actor, *, start: date, end: date,
     bucket = month_bucket(Deal.closed_on, dialect_of(session)).label("month")
     rows = session.execute(
         select(bucket, func.sum(Deal.amount), func.count())
-        .where(won_stage_condition(session), owner_in(Deal.owner_id, ids), in_period(Deal.closed_on, period))
+        .where(stage_condition(session, "won"), owner_in(Deal.owner_id, ids), in_period(Deal.closed_on, period))
         .group_by(bucket)
     ).all()
     found = {m: (money(amount), int(count)) for m, amount, count in rows}
