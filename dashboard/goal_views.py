@@ -384,7 +384,8 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
             forms.flash(GRID, tr("goals.grid_saved", count=done.value["written"]))
             st.session_state["goals_grid_gen"] = generation + 1
         st.rerun()
-    c3.download_button(tr("goals.export_grid"), dataframe_to_xlsx(frame, sheet_name=year),
+    # the workbook is written when the button is clicked, not on every run of the page (~100 ms)
+    c3.download_button(tr("goals.export_grid"), lambda: dataframe_to_xlsx(frame, sheet_name=year),
                        file_name=f"targets-{year}.xlsx", key="goals_grid_export",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     upload = st.file_uploader(tr("goals.import_grid"), type=["xlsx"], key=f"goals_grid_upload_{generation}")
