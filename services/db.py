@@ -195,7 +195,7 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     if queue is not None and not queue.acquire(timeout=LOCK_TIMEOUT_S):
         raise BusyError()
     session = Session(bind, expire_on_commit=False)
-    session.info["read_only"] = not write  # lets a read memoize what cannot change in it (services.access)
+    session.info["read_only"] = not write  # lets a read memoize what cannot change in it (read_once)
     if write:
         _open_writes.depth = depth + 1
     try:

@@ -152,7 +152,7 @@ def kpis(session: Session, actor: Actor, *, period: Period, flt: DealFilter | No
     lo, hi = _bounds(session, period)
     won_revenue = metric_total(session, actor, metric="contract_amount", start=period.start, end=period.end,
                                owner_ids=ids)
-    # the stage ids as literals: the closed-deal index's ranges (see common.stage_condition)
+    # the stage ids known beforehand: the closed-deal index's ranges (see common.stage_condition)
     won, closed = session.execute(
         select(func.count(case((stage_condition(session, "won"), 1))), func.count())
         .where(stage_condition(session, "won", "lost"), in_period(Deal.closed_on, period),
