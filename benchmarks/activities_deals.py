@@ -82,7 +82,8 @@ def owners_sql(ids: set[int] | None) -> str:
 
 
 def sql_agenda(engine: Engine, ids, today, tz, limit: int = 200) -> dict[str, int]:
-    """Per bucket: planned activities and due follow-ups (limit each), counted when full."""
+    """Per bucket: planned activities and due follow-ups (limit each), counted when full; then
+    the shown customers' contacts."""
     start = day_start_utc(today, tz)
     tomorrow_day = today + timedelta(days=1)
     week_end_day = today + timedelta(days=7 - today.weekday())
@@ -96,7 +97,8 @@ def sql_agenda(engine: Engine, ids, today, tz, limit: int = 200) -> dict[str, in
     open_a = "likely(a.done_at IS NULL)" if engine.dialect.name == "sqlite" else "a.done_at IS NULL"
     planned_where = f"WHERE {open_a} AND {own_a}"
     follow_where = (f"WHERE c.owner_id IS NOT NULL AND {own_c} AND c.archived = false")
-    no_plan = "NOT EXISTS (SELECT 1 FROM activity x WHERE x.customer_id = c.id AND x.done_at IS NULL)"
+    # the kept count of open activities (migration 0016) and its partial indexes' condition
+    no_plan = "c.open_activities = 0 AND c.next_contact_on IS NOT NULL"
     # the owner's name as a scalar subquery (as ours): the planner walks the due-date index
     follow_cols = 'SELECT c.id, c.name, c.owner_id, (SELECT u.display_name FROM "user" u WHERE u.id = c.owner_id), ' \
                   'c.next_contact_on'
@@ -111,10 +113,13 @@ def sql_agenda(engine: Engine, ids, today, tz, limit: int = 200) -> dict[str, in
                       "ASC"),
     }
     totals = {}
+    shown: set[int] = set()
     with engine.connect() as c:
         for name, (pr, fr, order) in buckets.items():
-            a = c.execute(text(f"{planned_cols} {planned_from} {planned_where} AND {pr} "
-                               f"ORDER BY a.planned_at {order}, a.id LIMIT :n"), p).all()
+            # the shown ids from the open-planned index alone, then their rows and names
+            a = c.execute(text(f"{planned_cols} {planned_from} WHERE a.id IN (SELECT a.id FROM activity a "
+                               f"{planned_where} AND {pr} ORDER BY a.planned_at {order}, a.id LIMIT :n) "
+                               f"ORDER BY a.planned_at {order}, a.id"), p).all()
             f = c.execute(text(f"{follow_cols} {follow_from} {follow_where} AND {fr} AND {no_plan} "
                                f"ORDER BY c.next_contact_on {order}, c.id LIMIT :n"), p).all()
             total = len(a) + len(f)
@@ -123,6 +128,10 @@ def sql_agenda(engine: Engine, ids, today, tz, limit: int = 200) -> dict[str, in
                                        f"(SELECT count(*) FROM customer c {follow_where} AND {fr} AND {no_plan})"),
                                   p).scalar()
             totals[name] = int(total)
+            shown |= {r[2] for r in a} | {r[0] for r in f}
+        if shown:  # who to call: the shown customers' contacts, primary first
+            c.execute(text(f"SELECT id, customer_id, name, phone FROM contact WHERE customer_id IN "
+                           f"({', '.join(str(i) for i in sorted(shown))}) ORDER BY customer_id, is_primary DESC, id")).all()
     return totals
 
 

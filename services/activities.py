@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pydantic
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from services import audit, settings
+from services import audit, customer_facts, settings
 from services.access import (
     Actor,
     can_see_private,
@@ -251,7 +251,7 @@ def complete_activity(session: Session, actor: Actor, *, activity_id: int, outco
 # reads
 
 AGENDA_COLUMNS = ["item", "activity_id", "kind", "customer_id", "customer_name", "deal_id", "deal_name",
-                  "owner_id", "owner_name", "due_on", "due_at", "next_step", "notes"]
+                  "owner_id", "owner_name", "due_on", "due_at", "next_step", "notes", "contact_name", "contact_phone"]
 _AGENDA_INDEX = pd.Index(AGENDA_COLUMNS)  # built once; each frame gets a shallow copy (cheaper than a list)
 _AgendaDeal = aliased(Deal, name="agenda_deal")
 # Built once: statement construction is a noticeable part of a few-millisecond read.
@@ -260,22 +260,20 @@ _PLANNED = (
         Activity.id.label("activity_id"), Activity.kind, Activity.customer_id,
         Customer.name.label("customer_name"), Activity.deal_id, _AgendaDeal.name.label("deal_name"),
         Activity.owner_id, User.display_name.label("owner_name"), Activity.planned_at.label("due_at"),
-        Activity.next_step, Activity.notes,
+        Activity.next_step, Activity.notes, Activity.contact_id,
     )
     .join(Customer, Customer.id == Activity.customer_id)
     .join(User, User.id == Activity.owner_id)
     .outerjoin(_AgendaDeal, _AgendaDeal.id == Activity.deal_id)
 )
 # The owner's name as a scalar subquery, not a join: the customer table alone then walks
-# ix_customer_next_contact_owner in due order (a join lets SQLite start from the users and
-# sort every follow-up of the week). Follow-ups always have an owner (owner_id IS NOT NULL).
+# ix_customer_follow_up in due order (a join lets SQLite start from the users and sort every
+# follow-up of the week). Follow-ups always have an owner (owner_id IS NOT NULL).
 _FOLLOW_UPS = select(
     Customer.id.label("customer_id"), Customer.name.label("customer_name"), Customer.owner_id,
     select(User.display_name).where(User.id == Customer.owner_id).scalar_subquery().label("owner_name"),
     Customer.next_contact_on.label("due_on"),
 )
-# A customer with a planned activity has its follow-up in that activity already.
-_NO_PLANNED_ACTIVITY = ~exists().where(Activity.customer_id == Customer.id, Activity.done_at.is_(None))
 
 
 def _open_activity(sqlite: bool):
@@ -305,28 +303,35 @@ def _agenda_statements(bucket: str, owners: str, sqlite: bool, limit: int):
         planned += [Activity.planned_at >= bindparam("tomorrow"), Activity.planned_at < bindparam("week_end")]
         follow += [Customer.next_contact_on >= bindparam("tomorrow_day"),
                    Customer.next_contact_on < bindparam("week_end_day")]
-    follow.append(_NO_PLANNED_ACTIVITY)
+    # a customer with a planned activity has its follow-up in that activity already: only
+    # customers without one, from the partial follow-up indexes (services.customer_facts)
+    follow += customer_facts.follow_up_due()
     newest_first = bucket == "overdue"
     p_order = Activity.planned_at.desc() if newest_first else Activity.planned_at
     f_order = Customer.next_contact_on.desc() if newest_first else Customer.next_contact_on
     counts = (select(func.count()).select_from(Activity).where(*planned),
               select(func.count()).select_from(Customer).where(*follow))
-    return (_PLANNED.where(*planned).order_by(p_order, Activity.id).limit(limit),
+    # the ids first, from the open-planned index alone (several owners' entries are merged and
+    # sorted there), then the rows shown joined to their names: joining before the LIMIT
+    # looked up the customer, owner and deal of every open activity of a manager's bucket
+    shown = select(Activity.id).where(*planned).order_by(p_order, Activity.id).limit(limit)
+    return (_PLANNED.where(Activity.id.in_(shown)).order_by(p_order, Activity.id),
             _FOLLOW_UPS.where(*follow).order_by(f_order, Customer.id).limit(limit), counts)
 
 
 def _agenda_records(planned_rows, followup_rows, tz: ZoneInfo) -> list[tuple]:
-    """Rows as tuples in ``AGENDA_COLUMNS`` order (plain Python: pandas per row is slow)."""
+    """Rows as tuples in ``AGENDA_COLUMNS`` order without the contact's name and phone, and
+    with the activity's contact id last (plain Python: pandas per row is slow)."""
     out = []
     for (activity_id, kind, customer_id, customer_name, deal_id, deal_name, owner_id, owner_name, due_at,
-         next_step, notes) in planned_rows:
+         next_step, notes, contact_id) in planned_rows:
         at = as_utc(due_at)
         local = at.astimezone(tz) if at is not None else None
         out.append(("activity", activity_id, kind, customer_id, customer_name, deal_id, deal_name, owner_id,
-                    owner_name, local.date() if local else None, local, next_step, notes))
+                    owner_name, local.date() if local else None, local, next_step, notes, contact_id))
     for customer_id, customer_name, owner_id, owner_name, due_on in followup_rows:
         out.append(("follow_up", None, "follow_up", customer_id, customer_name, None, None, owner_id, owner_name,
-                    due_on, None, None, None))
+                    due_on, None, None, None, None))
     return out
 
 
@@ -346,7 +351,7 @@ def _agenda_bucket(conn, statements, params: dict[str, Any], *, newest_first: bo
     """One bucket: planned activities and follow-ups matching the conditions, at most
     ``limit`` of each from SQL (merged, then cut to ``limit``), plus the full count: a side
     that came back full is counted in SQL (on its bare table, no joins); a side that did not
-    is already whole (each follow-up counted costs a probe for its open activities)."""
+    is already whole (no statement spent on counting it)."""
     planned_stmt, follow_stmt, (count_planned, count_follow) = statements
     planned = conn.execute(planned_stmt, params).all()
     follow = conn.execute(follow_stmt, params).all()
@@ -382,40 +387,38 @@ def agenda(session: Session, actor: Actor, *, owner_id: int | None = None, today
     owners = owner_scope_key(ids, params)
     conn = session.connection()  # Core execution: plain rows, no ORM bookkeeping
     sqlite = conn.dialect.name == "sqlite"
-    out = {}
+    buckets = {}
     for name in ("overdue", "today", "this_week"):
-        rows, total = _agenda_bucket(conn, _agenda_statements(name, owners, sqlite, limit), params,
-                                     newest_first=name == "overdue", limit=limit, tz=tz)
-        out[name] = _agenda_frame(rows, total)
-    _add_contacts(session, out)
-    return out
+        buckets[name] = _agenda_bucket(conn, _agenda_statements(name, owners, sqlite, limit), params,
+                                       newest_first=name == "overdue", limit=limit, tz=tz)
+    with_contacts = _with_contacts(conn, [rows for rows, _total in buckets.values()])
+    return {name: _agenda_frame(rows, total) for (name, (_rows, total)), rows in
+            zip(buckets.items(), with_contacts, strict=True)}
 
 
-def _add_contacts(session: Session, frames: dict[str, pd.DataFrame]) -> None:
-    """``contact_name`` / ``contact_phone`` of each agenda row: the activity's contact, else
-    the customer's primary contact (else its first). One query for all rows shown; the
-    agenda lists only customers the actor owns or manages, whose contacts they may see."""
-    activity_ids = sorted({int(a) for f in frames.values() for a in f["activity_id"] if a is not None})
-    customer_ids = sorted({int(c) for f in frames.values() for c in f["customer_id"]})
-    if not customer_ids:
-        for frame in frames.values():
-            frame["contact_name"], frame["contact_phone"] = [], []
-        return
-    chosen = dict(session.execute(select(Activity.id, Activity.contact_id).where(
-        Activity.id.in_(activity_ids), Activity.contact_id.is_not(None))).all()) if activity_ids else {}
-    contacts = session.execute(
+def _with_contacts(conn, row_lists: list[list[tuple]]) -> list[list[tuple]]:
+    """The agenda rows with ``contact_name`` / ``contact_phone`` in place of the activity's
+    contact id: that contact, else the customer's primary contact (else its first). One query
+    for all rows shown; the agenda lists only customers the actor owns or manages, whose
+    contacts they may see."""
+    customer_ids = sorted({r[3] for rows in row_lists for r in rows})
+    contacts = conn.execute(
         select(Contact.id, Contact.customer_id, Contact.name, Contact.phone)
         .where(Contact.customer_id.in_(customer_ids))
-        .order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id)).all()
-    by_id = {c.id: (c.name, c.phone) for c in contacts}
+        .order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id)).all() if customer_ids else []
+    by_id = {c.id: (c.customer_id, c.name, c.phone) for c in contacts}
     first: dict[int, tuple] = {}
     for c in contacts:
         first.setdefault(c.customer_id, (c.name, c.phone))
-    for frame in frames.values():
-        picked = [by_id.get(chosen.get(a)) if a is not None and chosen.get(a) in by_id else first.get(c, (None, None))
-                  for a, c in zip(frame["activity_id"], frame["customer_id"], strict=True)]
-        frame["contact_name"] = [p[0] for p in picked]
-        frame["contact_phone"] = [p[1] for p in picked]
+    out = []
+    for rows in row_lists:
+        shown = []
+        for r in rows:
+            chosen = by_id.get(r[13])
+            name_phone = chosen[1:] if chosen is not None and chosen[0] == r[3] else first.get(r[3], (None, None))
+            shown.append((*r[:13], *name_phone))
+        out.append(shown)
+    return out
 
 
 CALENDAR_COLUMNS = ["id", "day", "time", "kind", "status", "customer_id", "customer_name", "owner_name",

@@ -120,6 +120,32 @@ def sqlite_engine(_sqlite_engine):
     return _sqlite_engine
 
 
+def downgrade_to(engine, revision: str) -> None:
+    """Move the schema down to ``revision`` (a migration test goes back and up again)."""
+    from alembic import command
+
+    from services.db import alembic_config
+
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_engine(request, tmp_path):
+    """A migrated database of this test's own (its schema may move down and up again)."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'own.db'}")
+        migrate(eng)
+        yield eng
+        eng.dispose()
+        return
+    request.getfixturevalue("_pg_engine")  # skips without a server
+    with pg_schema_engine() as eng:
+        yield eng
+
+
 @dataclass
 class Org:
     """A small company: admin, director; two teams (north, south) each with a manager and two

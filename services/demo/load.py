@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from services import deal_facts
+from services import customer_facts, deal_facts
 from services.db import FULL_ANALYSIS, sqlite_outside_transaction
 from services.i18n import t
 
@@ -63,27 +63,36 @@ def foreign_keys(conn: Connection) -> list[tuple[str, str, str]]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+# the kept facts (their tables, columns and set-based recompute): their triggers are off for a
+# bulk load and the facts recomputed once the rows are in
+KEPT_FACTS = (deal_facts, customer_facts)
+FACT_TABLES = tuple(table for facts in KEPT_FACTS for table in facts.TABLES)
+FACT_COLUMNS = tuple(column for facts in KEPT_FACTS for column in facts.COLUMNS)
+
+
 def fact_triggers_off(conn: Connection) -> list[str]:
-    """The triggers that keep the deals' stage facts (services.deal_facts) off for the load:
-    SQLite drops them (their CREATE statements are returned, to run again), PostgreSQL
-    disables them. The facts are recomputed set-based once the rows are in."""
+    """The triggers that keep the facts (services.deal_facts, services.customer_facts) off for
+    the load: SQLite drops them (their CREATE statements are returned, to run again),
+    PostgreSQL disables them. The facts are recomputed set-based once the rows are in."""
     if conn.dialect.name == "sqlite":
+        tables = ", ".join(f"'{table}'" for table in FACT_TABLES)
         rows = conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN ('deal', 'deal_history')").all()
+            f"SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN ({tables})").all()
         for name, _sql in rows:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
         return [sql for _name, sql in rows]
-    for table in deal_facts.TABLES:
+    for table in FACT_TABLES:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
     return []
 
 
 def fact_triggers_on(conn: Connection, dropped: list[str]) -> None:
-    deal_facts.refresh(conn)
+    for facts in KEPT_FACTS:
+        facts.refresh(conn)
     for ddl in dropped:
         conn.exec_driver_sql(ddl)
     if conn.dialect.name == "postgresql":
-        for table in deal_facts.TABLES:
+        for table in FACT_TABLES:
             conn.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
 
 
@@ -128,9 +137,9 @@ def write(conn: Connection, demo: Demo, report: Progress, summary: DemoSummary) 
                 demo.rows.tables[table] = (cols, [])  # free the memory as we go
             report(0.97, t("demo.step_index", demo.lang))
             mark = time.perf_counter()
-            # the indexes on the kept stage facts once the facts are in (one sort each instead
+            # the indexes on the kept facts once the facts are in (one sort each instead
             # of an index update per recomputed row)
-            on_facts = [(n, ddl) for n, ddl in dropped if any(re.search(rf"\b{c}\b", ddl) for c in deal_facts.COLUMNS)]
+            on_facts = [(n, ddl) for n, ddl in dropped if any(re.search(rf"\b{c}\b", ddl) for c in FACT_COLUMNS)]
             for name, ddl in dropped:
                 if (name, ddl) not in on_facts:
                     conn.exec_driver_sql(ddl)
@@ -141,7 +150,7 @@ def write(conn: Connection, demo: Demo, report: Progress, summary: DemoSummary) 
             fact_triggers_on(conn, triggers)
             for _name, ddl in on_facts:
                 conn.exec_driver_sql(ddl)
-            summary.timings["deal stage facts"] = time.perf_counter() - mark
+            summary.timings["kept facts"] = time.perf_counter() - mark
             mark = time.perf_counter()
             if dialect == "postgresql":
                 for table in demo.rows.tables:

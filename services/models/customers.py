@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from services.models.fields import (
@@ -60,6 +60,10 @@ class ChannelRead(SQLModel):
 #: What a new customer is when nothing else is said (grid, form, import): tier C, a lead.
 DEFAULT_TIER = "C"
 DEFAULT_STATUS = "lead"
+# a customer due for a follow-up of its own: a next contact date and no open activity (which
+# would already be the follow-up); the partial follow-up indexes are built on this very text
+# and the agenda's reads repeat it
+FOLLOW_UP_DUE = "open_activities = 0 AND next_contact_on IS NOT NULL"
 
 
 def _cell_text(value: Any) -> str | None:
@@ -190,7 +194,11 @@ class Customer(CustomerBase, table=True):
         # new customers of a period, by owner (and by channel: the CAC) from the index alone
         Index("ix_customer_created_owner", "created_at", "owner_id", "channel_id"),
         Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on"),
-        Index("ix_customer_next_contact_owner", "next_contact_on", "archived", "owner_id"),  # agenda follow-ups
+        # the agenda's follow-ups: customers due for contact without an open activity (migration 0016)
+        Index("ix_customer_follow_up", "next_contact_on", "archived", "owner_id",
+              sqlite_where=text(FOLLOW_UP_DUE), postgresql_where=text(FOLLOW_UP_DUE)),
+        Index("ix_customer_owner_follow_up", "owner_id", "next_contact_on", "archived",
+              sqlite_where=text(FOLLOW_UP_DUE), postgresql_where=text(FOLLOW_UP_DUE)),
     )
     id: int | None = Field(default=None, primary_key=True)
     name_norm: str = Field(default="", max_length=200)  # normalised for 查重
@@ -207,6 +215,9 @@ class Customer(CustomerBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 1
+    # how many of its activities are open (planned, not done): kept by database triggers
+    # (migration 0016) with every activity written, never by the app (services.customer_facts)
+    open_activities: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CustomerCreate(CustomerBase):

@@ -8,14 +8,13 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy import insert, inspect, select, update
 
 from services import deal_facts
-from services.db import make_engine, migrate, session_scope
+from services.db import migrate, session_scope
 from services.deals import move_deal, reopen_deal, update_deal
 from services.models import Deal, DealHistory
-from tests.conftest import build_org, pg_schema_engine
+from tests.conftest import build_org, downgrade_to
 from tests.services.analytics_data import build_deals
 from tests.services.test_activities import NOW, make_customer, make_deal
 from tests.services.test_deals import lost_reason
@@ -147,31 +146,6 @@ def test_facts_kept_while_six_writers_add_stage_rows_to_one_deal(engine, org):
     assert _all_facts(engine) == _refreshed(engine)
 
 
-def _downgrade(engine, revision: str) -> None:
-    from alembic import command
-
-    from services.db import alembic_config
-
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def own_engine(request, tmp_path):
-    """A database of this test's own (the schema moves down and up again)."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'facts.db'}")
-        migrate(eng)
-        yield eng
-        eng.dispose()
-        return
-    request.getfixturevalue("_pg_engine")  # skips without a server
-    with pg_schema_engine() as eng:
-        yield eng
-
-
 def test_migration_fills_the_facts_of_existing_deals_and_goes_back(own_engine):
     """A company with deals upgrades to 0014: every existing deal and stage row gets the
     facts the triggers would have kept; a downgrade removes them cleanly."""
@@ -180,7 +154,7 @@ def test_migration_fills_the_facts_of_existing_deals_and_goes_back(own_engine):
     build_deals(engine, org)
     kept = _all_facts(engine)
     assert any(len(reached) > 1 for _i, reached, _f in kept[0])
-    _downgrade(engine, "0013")
+    downgrade_to(engine, "0013")
     cols = {c["name"] for c in inspect(engine).get_columns("deal")}
     assert "stages_reached" not in cols and "stage_entered_from" not in cols
     migrate(engine)

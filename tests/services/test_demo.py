@@ -161,6 +161,10 @@ def test_activities_and_customers_agree(engine):
         stale = [c for c in owned if c.last_contact_at < now - timedelta(days=TIER_RECLAIM[c.tier])]
         assert len(stale) <= 0.1 * len(owned)
         planned = s.execute(select(Activity.planned_at).where(Activity.done_at.is_(None))).scalars().all()
+        # each customer's open activities, recomputed after the load (its triggers were off)
+        open_by = dict(s.execute(select(Activity.customer_id, func.count()).where(Activity.done_at.is_(None))
+                                 .group_by(Activity.customer_id)).all())
+        assert {c.id: c.open_activities for c in customers} == {c.id: open_by.get(c.id, 0) for c in customers}
         assert any(p > now for p in planned) and any(p < now for p in planned)  # upcoming and overdue
         # won deals had more activities than lost ones
         counts = dict(s.execute(select(Activity.deal_id, func.count()).where(Activity.deal_id.is_not(None))
@@ -199,6 +203,24 @@ def test_targets_decompose(engine):
                                    "AND period_kind = 'month'")).scalar()
         tiers = json.loads(incentive)
         assert tiers[0] == {"from": "0", "rate": "0.02"}
+
+
+def test_kept_facts_are_kept_again_after_the_bulk_load(engine):
+    """The load ran with the fact triggers off; afterwards they keep the facts again."""
+    build(engine)
+    with session_scope(engine) as s:
+        customer = s.scalars(select(Customer).where(Customer.owner_id.is_not(None)).order_by(Customer.id)).first()
+        before = customer.open_activities
+        s.add(Activity(kind="call", customer_id=customer.id, owner_id=customer.owner_id,
+                       planned_at=datetime(2026, 12, 1, 2, tzinfo=UTC)))
+        s.flush()
+        assert s.scalar(select(Customer.open_activities).where(Customer.id == customer.id)) == before + 1
+        deal = s.scalars(select(Deal).order_by(Deal.id)).first()
+        stage = s.scalars(select(Stage.id).where(Stage.id != deal.stage_id).order_by(Stage.id)).first()
+        s.add(DealHistory(deal_id=deal.id, field="stage", old_value=str(deal.stage_id), new_value=str(stage),
+                          changed_at=datetime(2026, 11, 28, tzinfo=UTC)))
+        s.flush()
+        assert f",{stage}," in s.scalar(select(Deal.stages_reached).where(Deal.id == deal.id))
 
 
 def test_ids_continue_after_the_bulk_load(engine):
