@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, select, true
+from sqlalchemy import Integer, case, cast, func, select, true
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
@@ -63,18 +63,31 @@ def _bounds(session: Session, period: Period):
 
 def sales_cycle(session: Session, ids: set[int] | None, period: Period) -> tuple[float | None, float | None]:
     """Mean and median days from opened to won (closed_on − opened_on) of deals won in the
-    period; median = middle value (mean of the two middle ones). Two reads of the closed-deal
-    index: count and mean, then the middle one or two in length order (a ranking window over
-    every won deal sorts three times slower)."""
-    days = days_between(Deal.closed_on, Deal.opened_on, dialect_of(session)).label("days")
+    period; median = middle value (mean of the two middle ones). One read of the closed-deal
+    index: how many deals took each number of days (a few hundred groups), from which count,
+    mean and median follow — sorting every won deal by its length for the middle one and a
+    second pass for the mean took twice as long (30k won deals a year for a director)."""
+    dialect = dialect_of(session)
+    days = days_between(Deal.closed_on, Deal.opened_on, dialect)
+    if dialect == "sqlite":  # whole days (both are dates): integer groups
+        days = cast(days, Integer)
+    days = days.label("days")
     won = (stage_condition(session, "won"), in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
-    count, mean = session.execute(select(func.count(), func.avg(days)).where(*won)).one()
+    histogram = sorted((int(d), int(n)) for d, n in session.execute(
+        select(days, func.count()).where(*won).group_by(days)).all() if d is not None)
+    count = sum(n for _d, n in histogram)
     if not count:
         return None, None
-    middle = session.scalars(select(days).where(*won).order_by(days).offset((count - 1) // 2)
-                             .limit(2 - count % 2)).all()
-    median = sum(float(d) for d in middle) / len(middle)
-    return round(float(mean), 1), round(median, 1)
+    mean = sum(d * n for d, n in histogram) / count
+    wanted = [(count - 1) // 2, count // 2]  # positions of the middle one or two, in length order
+    middle, seen = [], 0
+    for d, n in histogram:
+        while wanted and wanted[0] < seen + n:
+            middle.append(d)
+            wanted.pop(0)
+        seen += n
+    median = sum(middle) / len(middle)
+    return round(mean, 1), round(median, 1)
 
 
 def cac_by_channel(session: Session, actor: Actor, *, period: Period, flt: DealFilter | None = None) -> list[dict]:
