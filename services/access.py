@@ -63,13 +63,26 @@ class Actor:
 SYSTEM = Actor(id=None, username="system", display_name="System", role="admin", locale="en")
 
 
+def team_parents(session: Session) -> dict[int, int | None]:
+    """Every team's parent team (None at the top), read once per read transaction."""
+    return read_once(session, ("team_tree",), lambda: dict(session.execute(select(Team.id, Team.parent_id)).all()))
+
+
+def team_member_ids(session: Session, team_ids: set[int]) -> set[int]:
+    """The users in ``team_ids`` (not below them), read once per read transaction per set."""
+    key = tuple(sorted(team_ids))
+    if not key:
+        return set()
+    return set(read_once(session, ("team_members", key), lambda: frozenset(
+        session.scalars(select(User.id).where(User.team_id.in_(key))).all())))
+
+
 def team_subtree_ids(session: Session, root_ids: set[int]) -> set[int]:
     """The given teams and every team below them."""
     if not root_ids:
         return set()
-    rows = read_once(session, ("team_tree",), lambda: session.execute(select(Team.id, Team.parent_id)).all())
     children: dict[int | None, list[int]] = {}
-    for tid, parent in rows:
+    for tid, parent in team_parents(session).items():
         children.setdefault(parent, []).append(tid)
     seen: set[int] = set()
     stack = list(root_ids)

@@ -34,7 +34,7 @@ from sqlalchemy import delete, false, func, or_, select, true
 from sqlmodel import Session
 
 from services import audit
-from services.access import Actor, check_owner, managed_team_ids
+from services.access import Actor, check_owner, managed_team_ids, team_parents
 from services.clock import company_today
 from services.errors import FieldNotFound, FieldPermissionDenied, ValidationError
 from services.goals.common import fiscal_start_month, parse_period, period_of, visible_target_term
@@ -539,7 +539,7 @@ def discount_limit(session: Session, *, role: str, owner_id: int | None, day: da
     owner = session.get(User, owner_id) if owner_id is not None else None
     chain: list[int | None] = []
     team_id = owner.team_id if owner else None
-    parents = dict(session.execute(select(Team.id, Team.parent_id)).all())
+    parents = team_parents(session)
     while team_id is not None and team_id not in chain:
         chain.append(team_id)
         team_id = parents.get(team_id)

@@ -10,9 +10,9 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from services import settings
-from services.access import Actor, managed_team_ids, visible_user_ids
+from services.access import Actor, managed_team_ids, team_member_ids, visible_user_ids
 from services.db import read_once
-from services.models import Deal, Stage, User
+from services.models import Deal, Stage
 from services.periods import Period
 
 SCOPES = ("me", "team", "all")
@@ -83,7 +83,7 @@ def scope_user_ids(session: Session, actor: Actor, scope: str) -> set[int] | Non
     if scope == "all":
         return visible
     teams = managed_team_ids(session, actor)
-    ids = set(session.scalars(select(User.id).where(User.team_id.in_(sorted(teams)))).all()) if teams else set()
+    ids = team_member_ids(session, teams)
     if actor.id is not None:
         ids.add(actor.id)
     return ids if visible is None else ids & visible

@@ -13,14 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from services.access import Actor, managed_team_ids, owner_in, team_subtree_ids
+from services.access import Actor, managed_team_ids, owner_in, team_member_ids, team_parents, team_subtree_ids
 from services.analytics.common import (
     CENT,
     ZERO,
     money,
     scope_user_ids,
 )
-from services.models import Target, Team, User
+from services.models import Target, Team
 from services.periods import Period, add_months, month_starts
 
 
@@ -31,7 +31,7 @@ def _target_base():
 def _topmost(session: Session, team_ids: set[int]) -> set[int]:
     """Of ``team_ids``, those with no ancestor also in ``team_ids`` (avoids counting a
     region's target and its teams' targets twice)."""
-    parents = dict(session.execute(select(Team.id, Team.parent_id)).all())
+    parents = team_parents(session)
     out = set()
     for tid in team_ids:
         p, covered = parents.get(tid), False
@@ -68,9 +68,7 @@ def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int]
     ) - {None}
     top = _topmost(session, targeted)
     covered_teams = team_subtree_ids(session, top)
-    covered_users = (
-        set(session.scalars(select(User.id).where(User.team_id.in_(sorted(covered_teams)))).all()) if covered_teams else set()
-    )
+    covered_users = team_member_ids(session, covered_teams)
     uncovered_users = and_(Target.scope == "user", owner_in(Target.user_id, ids), Target.user_id.not_in(sorted(covered_users)))
     team_level = and_(Target.scope == "team", owner_in(Target.team_id, top))
     return [*first, or_(team_level, uncovered_users)]
