@@ -9,7 +9,9 @@ when a service is called directly (CLI, tests, jobs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from sqlalchemy import Integer, bindparam, cast, exists, false, or_, select, true, union
 from sqlalchemy.engine import Connection
@@ -63,9 +65,11 @@ class Actor:
 SYSTEM = Actor(id=None, username="system", display_name="System", role="admin", locale="en")
 
 
-def team_parents(session: Session) -> dict[int, int | None]:
-    """Every team's parent team (None at the top), read once per read transaction."""
-    return read_once(session, ("team_tree",), lambda: dict(session.execute(select(Team.id, Team.parent_id)).all()))
+def team_parents(session: Session) -> Mapping[int, int | None]:
+    """Every team's parent team (None at the top), read once per read transaction (a
+    read-only view: the same mapping serves every caller of the transaction)."""
+    return read_once(session, ("team_tree",), lambda: MappingProxyType(
+        dict(session.execute(select(Team.id, Team.parent_id)).all())))
 
 
 def team_member_ids(session: Session, team_ids: set[int]) -> set[int]:

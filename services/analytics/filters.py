@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from services.access import Actor, owner_in, team_subtree_ids
+from services.access import Actor, owner_in, team_member_ids, team_subtree_ids
 from services.analytics.common import scope_user_ids
 from services.models import Customer, Deal, User
 
@@ -33,7 +33,7 @@ def filter_owner_ids(session: Session, actor: Actor, flt: DealFilter) -> set[int
     ids = scope_user_ids(session, actor, flt.scope)
     if flt.team_id is not None:
         teams = team_subtree_ids(session, {flt.team_id})
-        members = set(session.scalars(select(User.id).where(User.team_id.in_(sorted(teams)))).all())
+        members = team_member_ids(session, teams)
         ids = members if ids is None else ids & members
     if flt.owner_id is not None:
         ids = {flt.owner_id} if ids is None else ids & {flt.owner_id}

@@ -23,7 +23,7 @@ from sqlalchemy import and_, false, or_, select, true
 from sqlmodel import Session
 
 from services import settings
-from services.access import Actor, managed_team_ids, team_subtree_ids, visible_user_ids
+from services.access import Actor, managed_team_ids, team_member_ids, team_subtree_ids, visible_user_ids
 from services.errors import FieldNotFound, FieldPermissionDenied, ValidationError
 from services.i18n import t
 from services.models import Target, Team, User
@@ -142,7 +142,7 @@ def holder_user_ids(session: Session, scope: str, team_id: int | None, user_id: 
         return None
     if scope == "team":
         teams = team_subtree_ids(session, {team_id}) if team_id is not None else set()
-        return set(session.scalars(select(User.id).where(User.team_id.in_(sorted(teams) or [-1]))).all())
+        return team_member_ids(session, teams)
     return {user_id} if user_id is not None else set()
 
 

@@ -194,6 +194,7 @@ class Customer(CustomerBase, table=True):
         # new customers of a period, by owner (and by channel: the CAC) from the index alone
         Index("ix_customer_created_owner", "created_at", "owner_id", "channel_id"),
         Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on"),
+        Index("ix_customer_next_contact_owner", "next_contact_on", "archived", "owner_id"),  # Overview: overdue
         # the agenda's follow-ups: customers due for contact without an open activity (migration 0016)
         Index("ix_customer_follow_up", "next_contact_on", "archived", "owner_id",
               sqlite_where=text(FOLLOW_UP_DUE), postgresql_where=text(FOLLOW_UP_DUE)),
@@ -216,7 +217,8 @@ class Customer(CustomerBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 1
     # how many of its activities are open (planned, not done): kept by database triggers
-    # (migration 0016) with every activity written, never by the app (services.customer_facts)
+    # (migration 0016) with every activity written, never by a service; recomputed only after
+    # a bulk load that ran with the triggers off (services.customer_facts.refresh)
     open_activities: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
