@@ -80,7 +80,9 @@ def scope_user_ids(session: Session, actor: Actor, scope: str) -> set[int] | Non
     visible = visible_user_ids(session, actor)
     if scope == "me" or (scope == "team" and actor.role == "rep"):
         return {actor.id} if actor.id is not None else set()
-    if scope == "all":
+    if scope == "all" or actor.role == "manager":
+        # a manager sees exactly the users of the teams they manage and themselves
+        # (access.visible_user_ids): their team scope is what they see, read in one statement
         return visible
     teams = managed_team_ids(session, actor)
     ids = team_member_ids(session, teams)
