@@ -19,7 +19,7 @@ from sqlalchemy import func, select, union_all
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
-from services.analytics.actuals import metric_actuals
+from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import float2, in_period, money
 from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
 from services.analytics.funnel import stage_conversions_by_owner
@@ -58,9 +58,8 @@ def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFil
     elapsed = max(0, min((today - period.start).days, period.days)) / period.days
     if elapsed <= 0:
         return []
-    won = metric_actuals(session, actor, metric="contract_amount", start=period.start, end=period.end, by="user",
-                         owner_ids=ids)
-    won_by = dict(zip(won["user_id"], won["value"], strict=True)) if len(won) else {}
+    won_by = metric_actuals_by_user(session, actor, metric="contract_amount", start=period.start, end=period.end,
+                                    owner_ids=ids)
     out = []
     reps = _reps(session, ids)
     targets = user_targets(session, [uid for uid, _name, _team in reps], period=period)

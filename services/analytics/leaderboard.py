@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
-from services.analytics.actuals import metric_actuals
+from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import float2, in_period, money, ratio, stage_condition
 from services.analytics.filters import DealFilter, filter_owner_ids
 from services.models import Deal, Team, User
@@ -43,9 +43,8 @@ def leaderboard(session: Session, actor: Actor, *, period: Period, metric: str =
             values[uid] = ratio(won, won + lost)
             extra[uid] = {"won": int(won), "lost": int(lost)}
     else:
-        frame = metric_actuals(session, actor, metric=_ACTUAL[metric], start=period.start, end=period.end, by="user",
-                               owner_ids=ids)
-        values = dict(zip(frame["user_id"], frame["value"], strict=True)) if len(frame) else {}
+        values = metric_actuals_by_user(session, actor, metric=_ACTUAL[metric], start=period.start, end=period.end,
+                                        owner_ids=ids)
     missing = set(values) - set(people)
     if missing:
         for uid, name, team in session.execute(select(User.id, User.display_name, Team.name)

@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from services import audit
 from services.access import Actor, owner_in, visible_user_ids
-from services.analytics.actuals import metric_actuals
+from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import in_period, money
 from services.analytics.targets import scope_target
 from services.clock import company_today, day_start_utc, local_tz
@@ -90,9 +90,8 @@ def _in_valid_dates(scheme: IncentiveScheme, period: Period, locale: str) -> Non
 
 
 def won_amounts(session: Session, actor: Actor, period: Period, ids: set[int]) -> dict[int, Decimal]:
-    frame = metric_actuals(session, actor, metric="contract_amount", start=period.start, end=period.end, by="user",
-                           owner_ids=ids)
-    return dict(zip(frame["user_id"].tolist(), frame["value"].tolist(), strict=True)) if len(frame) else {}
+    return metric_actuals_by_user(session, actor, metric="contract_amount", start=period.start, end=period.end,
+                                  owner_ids=ids)
 
 
 def _margins(session: Session, actor: Actor, period: Period, ids: set[int]) -> dict[int, Decimal]:
@@ -115,9 +114,8 @@ def basis_amounts(session: Session, actor: Actor, basis: str, period: Period, id
     if basis == "margin":
         return _margins(session, actor, period, ids)
     if basis == "collections":
-        frame = metric_actuals(session, actor, metric="collections", start=period.start, end=period.end, by="user",
-                               owner_ids=ids)
-        return dict(zip(frame["user_id"].tolist(), frame["value"].tolist(), strict=True)) if len(frame) else {}
+        return metric_actuals_by_user(session, actor, metric="collections", start=period.start, end=period.end,
+                                      owner_ids=ids)
     return won_amounts(session, actor, period, ids)
 
 
