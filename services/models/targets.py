@@ -37,6 +37,9 @@ class Target(TargetBase, table=True):
         Index("ux_target_slot", "metric", "scope", text("coalesce(team_id, 0)"), text("coalesce(user_id, 0)"),
               "period_kind", "period_start", "tier", unique=True),
         Index("ix_target_lookup", "metric", "period_kind", "period_start", "scope"),
+        # the analytics' "target of a scope" reads, index-only in holder order (migration 0017)
+        Index("ix_target_holder", "metric", "tier", "scope", "team_id", "user_id", "period_start", "period_kind",
+              "value"),
         Index("ix_target_user", "user_id"),
         Index("ix_target_team", "team_id"),
         Index("ix_target_parent", "parent_id"),
