@@ -193,8 +193,7 @@ class Customer(CustomerBase, table=True):
         Index("ix_customer_last_contact_archived", "last_contact_at", "archived"),  # "no contact since"
         # new customers of a period, by owner (and by channel: the CAC) from the index alone
         Index("ix_customer_created_owner", "created_at", "owner_id", "channel_id"),
-        Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on"),
-        Index("ix_customer_next_contact_owner", "next_contact_on", "archived", "owner_id"),  # Overview: overdue
+        Index("ix_customer_owner_next_contact", "owner_id", "next_contact_on", "archived"),  # Overview: overdue
         # the agenda's follow-ups: customers due for contact without an open activity (migration 0016)
         Index("ix_customer_follow_up", "next_contact_on", "archived", "owner_id",
               sqlite_where=text(FOLLOW_UP_DUE), postgresql_where=text(FOLLOW_UP_DUE)),

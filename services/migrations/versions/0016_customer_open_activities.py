@@ -8,8 +8,12 @@ open activity already is the follow-up). They were found by walking every custom
 range and probing its activities: a director's "rest of the week" probed ~5,300 customers at
 the large demo, nearly all of whom had a planned activity (10 ms of a 18 ms agenda). The
 partial indexes below hold only the customers without one, in due order and by owner, so the
-list and its count read just the rows they show. (``ix_customer_next_contact_owner`` stays: the
-Overview counts every customer overdue for contact, open activity or not.)
+list and its count read just the rows they show. They replace ``ix_customer_next_contact_owner``
+(due date first), which PostgreSQL kept choosing for the follow-ups — it cannot tell that
+nearly every customer due this week has an open activity — and then fetched every due
+customer's row to test the count. The Overview's count of customers overdue for contact
+(open activity or not) reads ``ix_customer_owner_next_contact``, which now carries
+``archived`` so that count needs no row either.
 
 This revision's backfill is its own (a migration is a snapshot); the live recompute is
 ``services.customer_facts.refresh`` (the demo build uses it after its bulk load).
@@ -33,6 +37,8 @@ depends_on: str | Sequence[str] | None = None
 FOLLOW_UP_DUE = "open_activities = 0 AND next_contact_on IS NOT NULL"
 INDEXES = [("ix_customer_follow_up", ["next_contact_on", "archived", "owner_id"]),
            ("ix_customer_owner_follow_up", ["owner_id", "next_contact_on", "archived"])]
+DUE_FIRST = ("ix_customer_next_contact_owner", ["next_contact_on", "archived", "owner_id"])
+OWNER_DUE = "ix_customer_owner_next_contact"
 
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER tr_customer_open_insert AFTER INSERT ON activity WHEN NEW.done_at IS NULL BEGIN "
@@ -74,6 +80,9 @@ def upgrade() -> None:
     for name, cols in INDEXES:
         op.create_index(name, "customer", cols, sqlite_where=sa.text(FOLLOW_UP_DUE),
                         postgresql_where=sa.text(FOLLOW_UP_DUE))
+    op.drop_index(DUE_FIRST[0], table_name="customer")
+    op.drop_index(OWNER_DUE, table_name="customer")
+    op.create_index(OWNER_DUE, "customer", ["owner_id", "next_contact_on", "archived"])
     if sqlite:
         op.execute("PRAGMA analysis_limit=0")  # full statistics, as in 0010
         op.execute('ANALYZE "customer"')
@@ -83,6 +92,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
+    op.drop_index(OWNER_DUE, table_name="customer")
+    op.create_index(OWNER_DUE, "customer", ["owner_id", "next_contact_on"])
+    op.create_index(DUE_FIRST[0], "customer", DUE_FIRST[1])
     for name, _cols in reversed(INDEXES):
         op.drop_index(name, table_name="customer")
     if sqlite:
