@@ -386,6 +386,9 @@ class Contract(ContractBase, table=True):
         Index("ix_contract_owner_status", "owner_id", "status", "amount", "planned_amount", "collected_amount"),
         # "has this deal a live contract" from the index alone (won deals without a contract)
         Index("ix_contract_deal_status", "deal_id", "status"),
+        # PostgreSQL only (migration 0018): the list's newest-first order; SQLite walks
+        # ix_contract_signed_on (its NULLs sort last in DESC) and has no NULLS LAST in an index
+        Index("ix_contract_newest", text("signed_on DESC NULLS LAST"), text("id DESC")).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
