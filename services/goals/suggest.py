@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session
 
 from services.access import Actor
-from services.analytics.actuals import metric_actuals, metric_total
+from services.analytics.actuals import metric_actuals, metric_actuals_by_user, metric_total
 from services.clock import company_today, local_date, local_tz
 from services.errors import ValidationError
 from services.goals.common import (
@@ -133,9 +133,8 @@ def capacity_suggestion(session: Session, actor: Actor, *, metric: str, scope: s
     reps = holder_reps(session, scope, team_id, user_id)
     look_end = min(period.start, today.replace(day=1))
     look_start = add_months(look_end, -LOOKBACK_MONTHS)
-    frame = metric_actuals(session, actor, metric=metric, start=look_start, end=look_end, by="user",
-                           owner_ids={u.id for u in reps})
-    found = {int(u): Decimal(v) for u, v in zip(frame.get("user_id", []), frame["value"], strict=False)}
+    found = {u: Decimal(v) for u, v in metric_actuals_by_user(
+        session, actor, metric=metric, start=look_start, end=look_end, owner_ids={u.id for u in reps}).items()}
     tz = local_tz(session)
     joined = {u.id: (local_date(u.created_at, tz) or look_start).replace(day=1) for u in reps}
     experienced = [u for u in reps if joined[u.id] <= look_start]

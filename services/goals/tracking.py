@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from services.access import SYSTEM, Actor
-from services.analytics.actuals import metric_actuals, metric_total
+from services.analytics.actuals import metric_actuals_by_user, metric_total
 from services.clock import company_today
 from services.goals.common import (
     as_value,
@@ -67,8 +67,7 @@ def progress_of(session: Session, row: Target, *, today: date, fiscal: int,
             return Decimal(metric_total(session, SYSTEM, metric=row.metric, start=lo, end=hi, owner_ids=owners))
         key = (row.metric, lo, hi)
         if key not in per_user:
-            frame = metric_actuals(session, SYSTEM, metric=row.metric, start=lo, end=hi, by="user")
-            per_user[key] = dict(zip(frame["user_id"], frame["value"], strict=True))
+            per_user[key] = metric_actuals_by_user(session, SYSTEM, metric=row.metric, start=lo, end=hi)
         values = per_user[key]
         return sum((Decimal(values.get(u, 0)) for u in owners), Decimal(0))
 

@@ -26,7 +26,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
 from services.access import SYSTEM, Actor, owner_filter, owner_in, visible_user_ids
-from services.analytics.actuals import metric_actuals
+from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import days_between, dialect_of, in_period
 from services.clock import company_today
 from services.errors import NotFound
@@ -40,10 +40,6 @@ CATEGORY_OF = {"win_rate": "sales_skills", "cycle_length": "sales_skills", "stag
                "avg_deal_size": "market_analysis", "activity_volume": "other"}
 
 
-def _frame_dict(frame) -> dict[int, Any]:
-    return dict(zip(frame["user_id"].tolist(), frame["value"].tolist(), strict=True)) if len(frame) else {}
-
-
 def rep_kpis(session: Session, actor: Actor, *, period: Period, user_ids: set[int] | None = None) -> dict[int, dict[str, float | None]]:
     """{user id: {kpi: value or None}} for the reps the actor may see (module docstring)."""
     visible = visible_user_ids(session, actor)
@@ -51,12 +47,12 @@ def rep_kpis(session: Session, actor: Actor, *, period: Period, user_ids: set[in
     reps = set(session.scalars(select(User.id).where(User.role == "rep", owner_in(User.id, ids))).all())
     if not reps:
         return {}
-    won_n = _frame_dict(metric_actuals(session, actor, metric="won_deals", start=period.start, end=period.end,
-                                       by="user", owner_ids=reps))
-    won_amt = _frame_dict(metric_actuals(session, actor, metric="contract_amount", start=period.start, end=period.end,
-                                         by="user", owner_ids=reps))
-    acts = _frame_dict(metric_actuals(session, actor, metric="activities", start=period.start, end=period.end,
-                                      by="user", owner_ids=reps))
+    won_n = metric_actuals_by_user(session, actor, metric="won_deals", start=period.start, end=period.end,
+                                  owner_ids=reps)
+    won_amt = metric_actuals_by_user(session, actor, metric="contract_amount", start=period.start, end=period.end,
+                                    owner_ids=reps)
+    acts = metric_actuals_by_user(session, actor, metric="activities", start=period.start, end=period.end,
+                                 owner_ids=reps)
     lost = dict(session.execute(
         select(Deal.owner_id, func.count()).join(Stage, Stage.id == Deal.stage_id)
         .where(Stage.kind == "lost", in_period(Deal.closed_on, period), owner_in(Deal.owner_id, reps))
