@@ -12,6 +12,7 @@ and per visit (services.deal_facts), never from each deal's history rows.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -158,9 +159,8 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
                     select(DealHistory.new_value, DealHistory.days)
                     .where(ended, DealHistory.new_value.in_(sorted(small)), *scope, *cohort)).all():
                 lengths.setdefault(value, []).append(days)
-            for value, (n, mean) in small.items():
-                ordered = sorted(lengths.get(value, []))
-                put(value, n, mean, (ordered[(n - 1) // 2] + ordered[n // 2]) / 2 if len(ordered) == n else None)
+            for value, (n, mean) in small.items():  # the same transaction: the n lengths counted
+                put(value, n, mean, statistics.median(lengths[value]))
         stages = []
         for value, n, mean in counts:
             if n <= WALK_FROM:
