@@ -20,6 +20,7 @@ from services.access import Actor
 from services.analytics.filters import DealFilter
 from services.analytics.findings import findings
 from services.analytics.forecast import close_date_slippage, forecast, forecast_accuracy
+from services.analytics.funnel import stage_conversions
 from services.analytics.kpis import DRILLABLE, KPIS, LOWER_IS_BETTER, kpi_comparison, kpi_rows
 from services.analytics.leaderboard import METRICS, leaderboard, target_vs_actual
 from services.db import read_scope
@@ -29,44 +30,37 @@ MONEY_KPIS = ("won_revenue", "collections", "avg_won_deal", "cac", "clv")
 RATIO_KPIS = ("win_rate", "retention_rate", "churn_rate")
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def _comparison(db: str, actor: Actor, period: Period, flt: DealFilter, version: int) -> dict:
-    with read_scope(get_engine()) as s:
-        return kpi_comparison(s, actor, period=period, flt=flt)
-
-
-def load_comparison(actor: Actor, period: Period, flt: DealFilter) -> dict:
-    return _comparison(db_key(), actor, period, flt, data_version())
+#: What the page reads, each once per data version and then from the cache (every click in
+#: the review form or the drill-down's picker reruns the page): the KPIs with 环比 / 同比,
+#: the cohort's stage conversions (the strip, and the weakest-stage finding), the findings,
+#: and one entry per lazy tab.
+READS = ("kpis", "conversions", "findings", "targets", "ranking", "forecast")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _findings(db: str, actor: Actor, period: Period, flt: DealFilter, version: int) -> list[dict]:
+def _read(db: str, name: str, actor: Actor, period: Period, flt: DealFilter, version: int):
+    conversions = load("conversions", actor, period, flt) if name == "findings" else None
     with read_scope(get_engine()) as s:
-        return findings(s, actor, period=period, flt=flt)
+        if name == "kpis":
+            return kpi_comparison(s, actor, period=period, flt=flt)
+        if name == "conversions":
+            return stage_conversions(s, actor, period=period, flt=flt)
+        if name == "findings":
+            return findings(s, actor, period=period, flt=flt, conversions=conversions)
+        if name == "targets":
+            return {"targets": target_vs_actual(s, actor, period=period, flt=flt)}
+        if name == "ranking":
+            return {"leaderboards": {m: leaderboard(s, actor, period=period, metric=m, flt=flt) for m in METRICS}}
+        if name == "forecast":
+            return {"forecast": forecast(s, actor, months=3, flt=flt),
+                    "accuracy": forecast_accuracy(s, actor, period=period),
+                    "slippage": close_date_slippage(s, actor, period=period, flt=flt)}
+    raise ValueError(f"unknown read {name!r}")
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def _sections(db: str, actor: Actor, period: Period, flt: DealFilter, version: int) -> dict:
-    """Target vs actual, the leaderboards, the forecast, its accuracy and slippage, read once
-    per data version (as the KPIs and findings): the drill-down's picker reruns the page."""
-    with read_scope(get_engine()) as s:
-        return {
-            "targets": target_vs_actual(s, actor, period=period, flt=flt),
-            "leaderboards": {m: leaderboard(s, actor, period=period, metric=m, flt=flt) for m in METRICS},
-            "forecast": forecast(s, actor, months=3, flt=flt),
-            "accuracy": forecast_accuracy(s, actor, period=period),
-            "slippage": close_date_slippage(s, actor, period=period, flt=flt),
-        }
-
-
-def load_sections(actor: Actor, period: Period, flt: DealFilter) -> dict:
-    return _sections(db_key(), actor, period, flt, data_version())
-
-
-def load_findings(actor: Actor, period: Period, flt: DealFilter) -> list[dict]:
-    """The period's findings, read once per data version (they run per-owner funnels; every
-    click in the review form reruns the page)."""
-    return _findings(db_key(), actor, period, flt, data_version())
+def load(name: str, actor: Actor, period: Period, flt: DealFilter):
+    """One of ``READS`` for the actor, period and filter (cached per data version)."""
+    return _read(db_key(), name, actor, period, flt, data_version())
 
 
 def kpi_value(key: str, value) -> str:
@@ -113,11 +107,9 @@ def kpi_cards(cmp: dict) -> None:
 
 def stage_conversion(actor: Actor, period: Period, flt: DealFilter) -> None:
     """Stage conversion of the deals opened in the period (the Funnel page's numbers, from
-    its cached loader)."""
-    from dashboard.funnel_views import load_funnel
-
-    rep = load_funnel(actor, period, "cohort", flt)
-    rows = [r for r in rep.stages if r["kind"] == "open"]
+    ``stage_conversions``: the funnel's tally without its amounts, days and cohorts)."""
+    rep = load("conversions", actor, period, flt)
+    rows = rep.stages
     if not rows:
         return
     cols = st.columns(len(rows) + 1)
@@ -128,7 +120,10 @@ def stage_conversion(actor: Actor, period: Period, flt: DealFilter) -> None:
 
 
 def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:
-    with st.expander(tr("analytics.drill")):
+    """The rows behind a KPI, read only while the expander is open (opening it reruns)."""
+    with st.expander(tr("analytics.drill"), key="perf_drill_open", on_change="rerun") as box:
+        if not box.open:
+            return
         key = choice(st.selectbox, tr("analytics.drill_pick"), DRILLABLE,
                      {k: tr(f"analytics.kpi_{k}") for k in DRILLABLE}, key="perf_drill")
         rows = read(lambda s: kpi_rows(s, actor, kpi=key, period=period, flt=flt))
@@ -140,8 +135,7 @@ def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:
 
 
 def targets_section(actor: Actor, period: Period, flt: DealFilter) -> None:
-    st.subheader(tr("analytics.targets"))
-    rows = [r for r in load_sections(actor, period, flt)["targets"] if r["target"]]
+    rows = [r for r in load("targets", actor, period, flt)["targets"] if r["target"]]
     if not rows:
         st.caption(tr("analytics.no_targets"))
         return
@@ -156,11 +150,11 @@ def targets_section(actor: Actor, period: Period, flt: DealFilter) -> None:
 
 
 def leaderboards(actor: Actor, period: Period, flt: DealFilter) -> None:
-    st.subheader(tr("analytics.ranking"))
+    boards = load("ranking", actor, period, flt)["leaderboards"]
     tabs = st.tabs([tr(f"analytics.metric_{m}") for m in METRICS])
     for tab, metric in zip(tabs, METRICS, strict=True):
         with tab:
-            rows = load_sections(actor, period, flt)["leaderboards"][metric]
+            rows = boards[metric]
             shown = [{tr("analytics.col_rank"): r["rank"], tr("analytics.col_name"): r["name"],
                       tr("analytics.col_team"): r["team"],
                       tr("analytics.col_value"): (ratio_text(r["value"]) if metric == "win_rate" else
@@ -170,8 +164,7 @@ def leaderboards(actor: Actor, period: Period, flt: DealFilter) -> None:
 
 
 def forecast_section(actor: Actor, flt: DealFilter, period: Period) -> None:
-    st.subheader(tr("analytics.forecast"))
-    sections = load_sections(actor, period, flt)
+    sections = load("forecast", actor, period, flt)
     rows = sections["forecast"]
     data_table(pd.DataFrame([{tr("analytics.col_month"): r["month"].strftime("%Y-%m"),
                               tr("analytics.col_open_count"): r["open_count"],
@@ -206,9 +199,8 @@ def review_section(actor: Actor, period: Period, flt: DealFilter) -> None:
     from services.analytics.filters import filter_choices
     from services.reviews import actions_to_check, create_review
 
-    st.subheader(tr("analytics.review"))
     loc = current_locale()
-    found = load_findings(actor, period, flt)
+    found = load("findings", actor, period, flt)
     texts = [f["text"].get(loc) or f["text"]["en"] for f in found]
     st.markdown(f"**{tr('analytics.findings')}**")
     if texts:

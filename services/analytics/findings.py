@@ -22,7 +22,7 @@ from services.access import Actor, owner_in
 from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import float2, in_period, money
 from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
-from services.analytics.funnel import stage_conversions_by_owner
+from services.analytics.funnel import StageConversions, stage_conversions
 from services.analytics.kpis import cac_by_channel
 from services.analytics.targets import user_targets
 from services.clock import company_today
@@ -76,8 +76,9 @@ def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFil
     return out
 
 
-def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
-    by_owner = stage_conversions_by_owner(session, actor, period=period, flt=flt)
+def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFilter,
+                   conversions: StageConversions | None) -> list[dict]:
+    by_owner = (conversions or stage_conversions(session, actor, period=period, flt=flt)).by_owner
     stages = dict(session.execute(select(Stage.id, Stage.name).where(Stage.kind == "open")).all())
     reps = _reps(session, filter_owner_ids(session, actor, flt))
     out = []
@@ -164,14 +165,17 @@ def _overdue_collections(session: Session, actor: Actor, *, flt: DealFilter, tod
 
 
 def findings(session: Session, actor: Actor, *, period: Period, flt: DealFilter | None = None,
-             today: date | None = None, now: datetime | None = None) -> list[dict]:
+             today: date | None = None, now: datetime | None = None,
+             conversions: StageConversions | None = None) -> list[dict]:
     """Every finding of the period for the scope, in the order of ``KINDS`` (module
-    docstring): ``kind``, ``numbers`` and ``text`` (``{"en": …, "zh_CN": …}``)."""
+    docstring): ``kind``, ``numbers`` and ``text`` (``{"en": …, "zh_CN": …}``).
+    ``conversions``: the same actor's, period's and filter's ``stage_conversions`` when the
+    caller has read them already (the Performance page's strip)."""
     flt = flt or DealFilter()
     today = today or company_today(session)
     now = now or datetime.now(UTC)
     return [*_behind_pace(session, actor, period=period, flt=flt, today=today),
-            *_weakest_stage(session, actor, period=period, flt=flt),
+            *_weakest_stage(session, actor, period=period, flt=flt, conversions=conversions),
             *_rising_lost_reasons(session, actor, period=period, flt=flt),
             *_stalled_deals(session, actor, flt=flt, now=now),
             *_cac_rising(session, actor, period=period, flt=flt),

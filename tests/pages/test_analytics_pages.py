@@ -97,6 +97,38 @@ def test_review_saved_from_the_performance_page(db):
     assert any("Review saved." in s.value for s in at.success)
 
 
+def test_performance_tabs_read_only_while_open(db):
+    """Findings and the review form are drawn on arrival; target vs actual, the leaderboards
+    and the forecast only in their tab (the numbers are the services'); the rows behind a
+    KPI only while the drill-down is open."""
+    from services.analytics.leaderboard import leaderboard
+    from services.periods import Period
+
+    eng, actors = db
+    director = actors["director"]
+    year = Period(date(2026, 1, 1), date(2027, 1, 1), "year")
+    at = open_page("pages/performance.py", director, locale="en", **YEAR)
+    assert at.text_input(key="review_action_title") is not None
+    text = shown_text(at)
+    assert "Forecast accuracy" not in text and "Won ÷ forecast" not in text
+    assert not [d for d in at.dataframe if list(d.value.columns) == ["#", "Name", "Team", "Value"]]
+    at.session_state["performance_tab"] = "ranking"
+    rerun(at)
+    with read_scope(eng) as s:
+        board = leaderboard(s, director, period=year, metric="revenue", flt=DealFilter(scope="all"))
+    ranked = [d.value for d in at.dataframe if list(d.value.columns) == ["#", "Name", "Team", "Value"]]
+    assert ranked and list(ranked[0]["Name"]) == [r["name"] for r in board]
+    assert at.text_input(key="review_action_title") is not None  # the form stays drawn
+    at.session_state["performance_tab"] = "forecast"
+    rerun(at)
+    assert [d for d in at.dataframe if "Weighted" in d.value.columns]
+    # drill-down: closed on arrival, its rows read and shown once opened
+    assert not [sb for sb in at.selectbox if sb.key == "perf_drill__en"]
+    at.session_state["perf_drill_open"] = True
+    rerun(at)
+    assert [sb for sb in at.selectbox if sb.key == "perf_drill__en"]
+
+
 @pytest.mark.parametrize("locale", ["en", "zh_CN"])
 def test_meeting_page(db, locale):
     eng, actors = db

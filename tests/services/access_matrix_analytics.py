@@ -58,8 +58,8 @@ MATRIX = {
     "analytics.funnel.stage_deals": Case(
         lambda s, a, w: funnel.stage_deals(s, a, period=P, mode="pipeline", stage_id=w.org.stages["Proposal"]), OWNER,
         sees=lambda r, w: [d["id"] for d in r] == [w.d_open]),
-    "analytics.funnel.stage_conversions_by_owner": Case(
-        lambda s, a, w: funnel.stage_conversions_by_owner(s, a, period=Period(TODAY - timedelta(days=100), PERIOD_END)),
+    "analytics.funnel.stage_conversions": Case(
+        lambda s, a, w: funnel.stage_conversions(s, a, period=Period(TODAY - timedelta(days=100), PERIOD_END)).by_owner,
         OWNER, sees=lambda r, w: w.org.rep_n1.id in r),
     "analytics.funnel.bottleneck": Case(
         lambda s, a, w: funnel.bottleneck(s, a, period=Period(TODAY - timedelta(days=100), PERIOD_END)), OWNER,

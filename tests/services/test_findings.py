@@ -10,6 +10,7 @@ import pytest
 
 from services.analytics.filters import DealFilter
 from services.analytics.findings import findings
+from services.analytics.funnel import stage_conversions
 from services.analytics.leaderboard import leaderboard
 from services.db import read_scope, session_scope
 from services.models import (
@@ -89,6 +90,10 @@ def test_findings_in_both_languages(engine, org, world):
     assert stalled[org.stages["Proposal"]]["amount"] == 3000.0  # D6, in Proposal since 10-20 (stall 21 days)
     assert found[-1]["text"]["en"] == "1 installments are overdue, ¥4,000.00 still to collect."
     assert "¥4,000.00" in found[-1]["text"]["zh_CN"]
+    # the Performance page passes the conversions its strip read: the same findings
+    with read_scope(engine) as s:
+        conv = stage_conversions(s, org.director, period=NOV)
+        assert findings(s, org.director, period=NOV, today=TODAY, now=NOW, conversions=conv) == found
 
 
 def test_findings_respect_access(engine, org, world):

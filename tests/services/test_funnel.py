@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.analytics.filters import DealFilter
-from services.analytics.funnel import bottleneck, funnel, stage_deals
+from services.analytics.funnel import bottleneck, funnel, stage_conversions, stage_deals
 from services.db import read_scope
 from services.periods import Period
 from tests.services.analytics_data import build_deals
@@ -102,3 +102,23 @@ def test_stage_deals_and_bottleneck(engine, org, deals):
     assert [d["name"] for d in listed] == ["D1", "D2", "D3"]  # largest first, no amount last
     # mean conversion (0.8 + 1 + 1/3 + 0) / 4 = 0.5333; Negotiation is 0.5333 below it
     assert worst["stage"] == "Negotiation" and worst["baseline"] == pytest.approx(2.1333 / 4, abs=1e-3)
+
+
+def test_stage_conversions_are_the_funnels_in_total_and_per_owner(engine, org, deals):
+    """The Performance strip's and the weakest-stage finding's read: the same hand-computed
+    conversions as the funnel above, and each owner's own."""
+    with read_scope(engine) as s:
+        conv = stage_conversions(s, org.director, period=NOV)
+        rep = funnel(s, org.director, period=NOV)
+        empty = stage_conversions(s, org.director, period=Period(date(2025, 1, 1), date(2025, 2, 1)))
+    assert [(r["stage"], r["reached"]) for r in conv.stages] == [("Qualify", 5), ("Needs", 2), ("Proposal", 3),
+                                                                  ("Negotiation", 1)]
+    assert [r["conversion_next"] for r in conv.stages] == pytest.approx([0.8, 1.0, 1 / 3, 0])
+    assert [(r["stage_id"], r["reached"], r["conversion_next"]) for r in conv.stages] == [
+        (r["stage_id"], r["reached"], r["conversion_next"]) for r in rep.stages if r["kind"] == "open"]
+    assert (conv.won, conv.lost, conv.win_rate) == (1, 1, 0.5)
+    # summed over the owners, each stage's counts are the total's
+    for row in conv.stages:
+        per = [v[row["stage_id"]] for v in conv.by_owner.values() if row["stage_id"] in v]
+        assert sum(n for n, _ in per) == row["reached"]
+    assert empty.win_rate is None and all(r["conversion_next"] is None for r in empty.stages)
