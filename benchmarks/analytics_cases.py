@@ -22,10 +22,10 @@ from services import settings
 from services.access import Actor
 from services.analytics.filters import DealFilter, filter_owner_ids
 from services.analytics.findings import findings
-from services.analytics.forecast import forecast
-from services.analytics.funnel import funnel
+from services.analytics.forecast import close_date_slippage, forecast, forecast_accuracy
+from services.analytics.funnel import funnel, stage_conversions, stage_deals
 from services.analytics.kpis import kpi_comparison
-from services.analytics.leaderboard import leaderboard
+from services.analytics.leaderboard import METRICS, leaderboard, target_vs_actual
 from services.analytics.meeting import meeting_report, parse_week, week_of
 from services.clock import day_start_utc, local_tz
 from services.db import read_scope
@@ -148,10 +148,12 @@ def hand_forecast(conn, ids, first: date, months: int = 3) -> list:
              if conn.dialect.name == "sqlite" else
              "date_trunc('month', GREATEST(d.expected_close, CAST(:first AS date)))")
     opened, won, _lost = _stages(conn)
+    # SQLite: the open stages' board index, not the expected-close index over every deal
+    plus = "+" if conn.dialect.name == "sqlite" else ""
     rows = conn.execute(text(
         f"SELECT {month} AS m, COUNT(*), SUM(d.amount), SUM(d.amount * d.probability / 100.0), "
         "SUM(CASE WHEN d.probability >= 70 THEN d.amount END) FROM deal d "
-        f"WHERE d.stage_id IN ({_ids([i for i, _ in opened])}) AND d.expected_close < :end{_own('d.owner_id', ids)} "
+        f"WHERE d.stage_id IN ({_ids([i for i, _ in opened])}) AND {plus}d.expected_close < :end{_own('d.owner_id', ids)} "
         "GROUP BY m"), {"first": first, "end": end}).all()
     conn.execute(text(f"SELECT SUM(d.amount) FROM deal d WHERE d.stage_id IN ({_ids(won)}) AND d.closed_on >= :first "
                       f"AND d.closed_on < :end{_own('d.owner_id', ids)}"), {"first": first, "end": end}).all()
@@ -171,9 +173,78 @@ def hand_leaderboard(conn, ids, period: Period) -> list:
         {"lo": period.start, "hi": period.end}).all()
 
 
-def hand_findings(conn, ids, period: Period, today: date, now: datetime, tz) -> None:
-    """Every finding's inputs: pace (targets and won per rep), stage conversion per rep, lost
-    reasons now and before, stalled deals, CAC per channel now and before, overdue."""
+def hand_conversions(conn, ids, period: Period) -> list:
+    """Per owner and open stage of the cohort: deals that reached it and went further."""
+    opened, won, _lost = _stages(conn)
+    cols = _reach_columns(opened, won, with_amount=False)
+    return conn.execute(text(f"SELECT d.owner_id, {', '.join(cols)} FROM deal d WHERE d.opened_on >= :lo "
+                             f"AND d.opened_on < :hi{_own('d.owner_id', ids)} GROUP BY d.owner_id"),
+                        {"lo": period.start, "hi": period.end}).all()
+
+
+def hand_stage_deals(conn, ids, period: Period, stage_id: int, limit: int = 200) -> list:
+    """The cohort's deals that reached a stage, largest first, with their names."""
+    return conn.execute(text(
+        "SELECT d.id, d.name, u.display_name, d.amount, s.name, d.expected_close FROM deal d "
+        "JOIN (SELECT id, amount FROM deal WHERE opened_on >= :lo AND opened_on < :hi "
+        f"AND stages_reached LIKE :hit{_own('owner_id', ids)} ORDER BY amount DESC NULLS LAST, id LIMIT {limit}) t "
+        "ON t.id = d.id JOIN \"user\" u ON u.id = d.owner_id JOIN stage s ON s.id = d.stage_id "
+        "ORDER BY t.amount DESC NULLS LAST, d.id"), {"lo": period.start, "hi": period.end, "hit": f"%,{stage_id},%"}).all()
+
+
+def hand_rankings(conn, ids, period: Period, tz) -> None:
+    """The four leaderboards: won revenue, collections, win rate and activities per owner."""
+    _open, won, lost = _stages(conn)
+    hand_leaderboard(conn, ids, period)
+    p = {"lo": period.start, "hi": period.end, "lo_t": _ts(conn, day_start_utc(period.start, tz)),
+         "hi_t": _ts(conn, day_start_utc(period.end, tz))}
+    for sql in (
+            "SELECT c.owner_id, SUM(p.amount) FROM payment p JOIN contract c ON c.id = p.contract_id "
+            f"WHERE p.received_on >= :lo AND p.received_on < :hi{_own('c.owner_id', ids)} GROUP BY c.owner_id",
+            f"SELECT d.owner_id, COUNT(CASE WHEN d.stage_id IN ({_ids(won)}) THEN 1 END), COUNT(*) FROM deal d "
+            f"WHERE d.stage_id IN ({_ids(won + lost)}) AND d.closed_on >= :lo AND d.closed_on < :hi"
+            f"{_own('d.owner_id', ids)} GROUP BY d.owner_id",
+            "SELECT a.owner_id, COUNT(*) FROM activity a WHERE a.done_at >= :lo_t AND a.done_at < :hi_t"
+            f"{_own('a.owner_id', ids)} GROUP BY a.owner_id"):
+        conn.execute(text(sql), p).all()
+
+
+def hand_targets(conn, ids, period: Period) -> None:
+    """Target vs actual: won per rep, the reps' and their teams' base revenue targets."""
+    hand_leaderboard(conn, ids, period)
+    conn.execute(text("SELECT scope, team_id, user_id, period_kind, period_start, SUM(value) FROM target "
+                      "WHERE metric = 'contract_amount' AND tier = 'base' AND period_start < :hi "
+                      "GROUP BY scope, team_id, user_id, period_kind, period_start"), {"hi": period.end}).all()
+
+
+def hand_forecast_tab(conn, ids, first: date, period: Period, tz) -> None:
+    """The forecast tab: the forecast, its accuracy (the months' user snapshots against won
+    per owner and month) and close-date slippage per owner."""
+    _open, won, _lost = _stages(conn)
+    hand_forecast(conn, ids, first)
+    p = {"lo": period.start, "hi": period.end}
+    conn.execute(text("SELECT user_id, period_start, taken_on, won_to_date + weighted_amount FROM forecast_snapshot "
+                      f"WHERE scope = 'user' AND period_start >= :lo AND period_start < :hi{_own('user_id', ids)} "
+                      "ORDER BY user_id, period_start, taken_on"), p).all()
+    month = "strftime('%Y-%m-01', d.closed_on)" if conn.dialect.name == "sqlite" else "date_trunc('month', d.closed_on)"
+    conn.execute(text(f"SELECT d.owner_id, {month} AS m, SUM(d.amount) FROM deal d WHERE d.stage_id IN ({_ids(won)}) "
+                      f"AND d.closed_on >= :lo AND d.closed_on < :hi{_own('d.owner_id', ids)} GROUP BY d.owner_id, m"),
+                 p).all()
+    moved = (_days(conn, "h.new_value", "h.old_value") if conn.dialect.name == "sqlite"
+             else "(CAST(h.new_value AS date) - CAST(h.old_value AS date))")
+    conn.execute(text(
+        f"SELECT d.owner_id, COUNT(CASE WHEN {moved} > 0 THEN 1 END), COUNT(DISTINCT CASE WHEN {moved} > 0 THEN d.id END), "
+        f"AVG(CASE WHEN {moved} > 0 THEN {moved} END), COUNT(CASE WHEN {moved} < 0 THEN 1 END) "
+        "FROM deal_history h JOIN deal d ON d.id = h.deal_id WHERE h.field = 'expected_close' "
+        "AND h.old_value IS NOT NULL AND h.new_value IS NOT NULL AND h.changed_at >= :lo AND h.changed_at < :hi"
+        f"{_own('d.owner_id', ids)} GROUP BY d.owner_id"),
+        {"lo": _ts(conn, day_start_utc(period.start, tz)), "hi": _ts(conn, day_start_utc(period.end, tz))}).all()
+
+
+def hand_findings(conn, ids, period: Period, today: date, now: datetime, tz, with_conversions: bool = True) -> None:
+    """Every finding's inputs: pace (targets and won per rep), stage conversion per rep
+    (unless the page's strip read them: ``with_conversions``), lost reasons now and before,
+    stalled deals, CAC per channel now and before, overdue."""
     opened, won, lost = _stages(conn)
     p = {"lo": period.start, "hi": period.end, "today": today}
     before = previous(period)
@@ -182,9 +253,8 @@ def hand_findings(conn, ids, period: Period, today: date, now: datetime, tz) -> 
     conn.execute(text(f"SELECT d.owner_id, SUM(d.amount) FROM deal d WHERE d.stage_id IN ({_ids(won)}) "
                       f"AND d.closed_on >= :lo AND d.closed_on < :hi{_own('d.owner_id', ids)} GROUP BY d.owner_id"),
                  p).all()
-    cols = _reach_columns(opened, won, with_amount=False)
-    conn.execute(text(f"SELECT d.owner_id, {', '.join(cols)} FROM deal d WHERE d.opened_on >= :lo "
-                      f"AND d.opened_on < :hi{_own('d.owner_id', ids)} GROUP BY d.owner_id"), p).all()
+    if with_conversions:
+        hand_conversions(conn, ids, period)
     conn.execute(text(
         "SELECT d.lost_reason_id, COUNT(CASE WHEN d.closed_on >= :lo THEN 1 END), COUNT(CASE WHEN d.closed_on < :lo "
         f"THEN 1 END) FROM deal d WHERE d.stage_id IN ({_ids(lost)}) AND d.closed_on >= :b AND d.closed_on < :hi"
@@ -285,25 +355,49 @@ def analytics_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_p
             return got == h
 
         pd_ = with_pandas
+        with read_scope(engine) as s:
+            conv = stage_conversions(s, actor, period=year, flt=flt)
+            first = funnel(s, actor, period=year, flt=flt).stages[0]["stage_id"]
         out += [
             case("Funnel", f"funnel (cohort, 12 months), {role}",
                  ours(lambda s, a, f: funnel(s, a, period=year, flt=f)), raw(lambda c, i: hand_funnel(c, i, year)),
                  raw(lambda c, i: pandas_funnel(c, i, year)) if pd_ else None, same_funnel),
+            case("Funnel", f"deals of the first stage (200 largest), {role}",
+                 ours(lambda s, a, f, sid=first: stage_deals(s, a, period=year, stage_id=sid, flt=f)),
+                 raw(lambda c, i, sid=first: hand_stage_deals(c, i, year, sid)), None,
+                 lambda o, h: [d["id"] for d in o] == [r[0] for r in h]),
             case("Performance", f"KPIs with 环比 / 同比 (12 months), {role}",
                  ours(lambda s, a, f: kpi_comparison(s, a, period=year, flt=f)),
                  raw(lambda c, i: hand_kpis(c, i, year, tz)), raw(lambda c, i: pandas_kpis(c, i, year)) if pd_ else None),
+            case("Performance", f"stage conversions (12 months, strip and findings), {role}",
+                 ours(lambda s, a, f: stage_conversions(s, a, period=year, flt=f)),
+                 raw(lambda c, i: hand_conversions(c, i, year)), None,
+                 lambda o, h: sum(n for per in o.by_owner.values() for n, _ in per.values()) ==
+                 sum(int(v or 0) for r in h for v in r[1::2])),
+            case("Performance", f"findings (12 months, conversions read), {role}",
+                 ours(lambda s, a, f, conv=conv: findings(s, a, period=year, flt=f, today=today, now=now,
+                                                          conversions=conv)),
+                 raw(lambda c, i: hand_findings(c, i, year, today, now, tz, with_conversions=False))),
+            case("Performance", f"target vs actual tab (12 months), {role}",
+                 ours(lambda s, a, f: target_vs_actual(s, a, period=year, flt=f)),
+                 raw(lambda c, i: hand_targets(c, i, year)), tab=True),
+            case("Performance", f"leaderboard (revenue, 12 months), {role}",
+                 ours(lambda s, a, f: leaderboard(s, a, period=year, metric="revenue", flt=f)),
+                 raw(lambda c, i: hand_leaderboard(c, i, year)),
+                 raw(lambda c, i: pandas_leaderboard(c, i, year)) if pd_ else None, tab=True),
+            case("Performance", f"leaderboards tab (4 metrics, 12 months), {role}",
+                 ours(lambda s, a, f: [leaderboard(s, a, period=year, metric=m, flt=f) for m in METRICS]),
+                 raw(lambda c, i: hand_rankings(c, i, year, tz)), tab=True),
             case("Performance", f"forecast (3 months), {role}",
                  ours(lambda s, a, f: forecast(s, a, months=3, flt=f, today=today)),
                  raw(lambda c, i: hand_forecast(c, i, month_start(today))),
                  raw(lambda c, i: pandas_forecast(c, i, month_start(today), add_months(month_start(today), 3)))
-                 if pd_ else None),
-            case("Performance", f"leaderboard (revenue, 12 months), {role}",
-                 ours(lambda s, a, f: leaderboard(s, a, period=year, metric="revenue", flt=f)),
-                 raw(lambda c, i: hand_leaderboard(c, i, year)),
-                 raw(lambda c, i: pandas_leaderboard(c, i, year)) if pd_ else None),
-            case("Performance", f"findings (12 months), {role}",
-                 ours(lambda s, a, f: findings(s, a, period=year, flt=f, today=today, now=now)),
-                 raw(lambda c, i: hand_findings(c, i, year, today, now, tz))),
+                 if pd_ else None, tab=True),
+            case("Performance", f"forecast tab (forecast, accuracy, slippage), {role}",
+                 ours(lambda s, a, f: (forecast(s, a, months=3, flt=f, today=today),
+                                       forecast_accuracy(s, a, period=year),
+                                       close_date_slippage(s, a, period=year, flt=f))),
+                 raw(lambda c, i: hand_forecast_tab(c, i, month_start(today), year, tz)), tab=True),
             case("Meeting", f"meeting report (this week), {role}",
                  ours(lambda s, a, f: meeting_report(s, a, week=week, flt=f, today=today)),
                  raw(lambda c, i: hand_meeting(c, i, week, today, tz))),
@@ -311,4 +405,5 @@ def analytics_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_p
     return out
 
 
-__all__ = ["analytics_cases", "hand_findings", "hand_funnel", "hand_kpis", "hand_meeting"]
+__all__ = ["analytics_cases", "hand_conversions", "hand_findings", "hand_forecast_tab", "hand_funnel", "hand_kpis",
+           "hand_meeting", "hand_rankings", "hand_stage_deals", "hand_targets"]
