@@ -131,7 +131,11 @@ def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:
         for col in frame.columns:
             if frame[col].map(lambda v: isinstance(v, Decimal)).any():
                 frame[col] = frame[col].map(money)
-        data_table(frame)
+        if "kind" in frame:  # an activity's kind in the reader's language
+            from dashboard.activity_views import kind_label
+
+            frame["kind"] = frame["kind"].map(kind_label)
+        data_table(frame.rename(columns={c: tr(f"analytics.drill_col.{c}") for c in frame.columns}))
 
 
 def targets_section(actor: Actor, period: Period, flt: DealFilter) -> None:
@@ -166,14 +170,14 @@ def leaderboards(actor: Actor, period: Period, flt: DealFilter) -> None:
 def forecast_section(actor: Actor, flt: DealFilter, period: Period) -> None:
     sections = load("forecast", actor, period, flt)
     rows = sections["forecast"]
-    data_table(pd.DataFrame([{tr("analytics.col_month"): r["month"].strftime("%Y-%m"),
+    data_table(pd.DataFrame([{tr("analytics.col_close_month"): r["month"].strftime("%Y-%m"),
                               tr("analytics.col_open_count"): r["open_count"],
                               **{tr(f"analytics.col_{k}"): money(r[k]) for k in
                                  ("pipeline", "weighted", "won", "commit", "best_case", "target")}} for r in rows]))
     acc = sections["accuracy"]
     if acc:
         st.markdown(f"**{tr('analytics.accuracy')}**")
-        data_table(pd.DataFrame([{tr("analytics.col_name"): r["name"], tr("analytics.col_month"): r["month"].strftime("%Y-%m"),
+        data_table(pd.DataFrame([{tr("analytics.col_name"): r["name"], tr("analytics.col_forecast_month"): r["month"].strftime("%Y-%m"),
                                   tr("analytics.col_forecast"): money(r["forecast"]), tr("analytics.col_won"): money(r["won"]),
                                   tr("analytics.col_accuracy"): ratio_text(r["accuracy"])} for r in acc]))
     slip = sections["slippage"]

@@ -106,7 +106,7 @@ def _tally(groups, stages) -> dict[int, tuple[int, Decimal, int, int]]:
         for sid in hit:
             agg = out.setdefault(sid, [0, money(0), 0, 0])
             agg[0] += int(n)
-            if total is not None:  # None: counts only (stage_conversions_by_owner)
+            if total is not None:  # None: counts only (stage_conversions)
                 agg[1] += money(total)
             agg[2] += int(blank)
             if stage_id in won or seq[sid] < top:

@@ -121,12 +121,15 @@ def test_performance_tabs_read_only_while_open(db):
     assert at.text_input(key="review_action_title") is not None  # the form stays drawn
     at.session_state["performance_tab"] = "forecast"
     rerun(at)
-    assert [d for d in at.dataframe if "Weighted" in d.value.columns]
+    forecast_table = [d.value for d in at.dataframe if "Weighted" in d.value.columns]
+    assert forecast_table and forecast_table[0].columns[0] == "Expected close month"
     # drill-down: closed on arrival, its rows read and shown once opened
     assert not [sb for sb in at.selectbox if sb.key == "perf_drill__en"]
     at.session_state["perf_drill_open"] = True
     rerun(at)
     assert [sb for sb in at.selectbox if sb.key == "perf_drill__en"]
+    # the won deals behind the revenue, under the reader's column names
+    assert [d for d in at.dataframe if list(d.value.columns)[:3] == ["#", "Deal", "Owner"]]
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_CN"])
