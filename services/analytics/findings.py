@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
 from services.analytics.actuals import metric_actuals_by_user
-from services.analytics.common import float2, in_period, money
+from services.analytics.common import dialect_of, float2, in_period, money
 from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
 from services.analytics.funnel import StageConversions, stage_conversions
 from services.analytics.kpis import cac_by_channel
@@ -128,12 +128,18 @@ def _stalled_deals(session: Session, actor: Actor, *, flt: DealFilter, now: date
     if not stages:
         return []
     conds = deal_conditions(session, actor, flt)
-    # one range of the (stage, since) index per stage: an OR of the stages made SQLite scan
-    # the whole index (48 ms at 300k deals; 1 ms this way)
-    per_stage = [select(Deal.stage_id, func.count(), func.sum(Deal.amount))
-                 .where(Deal.stage_id == sid, Deal.stage_changed_at < now - timedelta(days=days), *conds)
-                 .group_by(Deal.stage_id) for sid, _, days in stages]
-    counts = {sid: (int(n), money(a)) for sid, n, a in session.execute(union_all(*per_stage)).all()}
+    since = [and_(Deal.stage_id == sid, Deal.stage_changed_at < now - timedelta(days=days)) for sid, _, days in stages]
+    if dialect_of(session) == "sqlite":
+        # one range of the (stage, since) index per stage: an OR of the stages made SQLite
+        # scan the whole index (48 ms at 300k deals; 1 ms this way)
+        stmt = union_all(*[select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(cond, *conds)
+                           .group_by(Deal.stage_id) for cond in since])
+    else:
+        # PostgreSQL reads the OR as one scan of each range; the union of four tiny ranges
+        # got parallel workers whose start cost more than the reads (a team: 5.1 → 2.9 ms)
+        stmt = select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(or_(*since), *conds) \
+            .group_by(Deal.stage_id)
+    counts = {sid: (int(n), money(a)) for sid, n, a in session.execute(stmt).all()}
     return [_finding("stalled", {"stage_id": sid, "deals": counts[sid][0], "amount": counts[sid][1],
                                  "stall_days": days},
                      stage=name, deals=counts[sid][0], amount=counts[sid][1], days=days)
