@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from benchmarks.analytics_pages import pandas_forecast, pandas_funnel, pandas_kpis, pandas_leaderboard
+from benchmarks.analytics_pages import pandas_forecast, pandas_funnel, pandas_kpi_block, pandas_leaderboard
 from benchmarks.pages import _own, _ts, contract_first
 from services import settings
 from services.access import Actor
@@ -349,6 +349,16 @@ def analytics_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_p
                     return fn(c, ids)
             return run
 
+        def same_kpis(o, p) -> bool:
+            """The pandas way answers the same KPI block: won revenue, activities and new
+            customers of the period, won revenue and new customers of the period before."""
+            now, before = (p[k] for k in sorted(p, reverse=True))
+            v, cards = o["values"], o["cards"]
+            return (abs(float(v["won_revenue"]) - float(now["won_revenue"] or 0)) < 0.05
+                    and v["activities"] == now["activities"] and v["new_customers"] == now["new_customers"]
+                    and abs(float(cards["won_revenue"]["previous"]) - float(before["won_revenue"] or 0)) < 0.05
+                    and cards["new_customers"]["previous"] == before["new_customers"])
+
         def same_funnel(o, h) -> bool:
             got = {r["stage_id"]: (r["reached"], round((r["conversion_next"] or 0) * r["reached"]))
                    for r in o.stages if r["kind"] == "open" and r["reached"]}
@@ -368,7 +378,8 @@ def analytics_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_p
                  lambda o, h: [d["id"] for d in o] == [r[0] for r in h]),
             case("Performance", f"KPIs with 环比 / 同比 (12 months), {role}",
                  ours(lambda s, a, f: kpi_comparison(s, a, period=year, flt=f)),
-                 raw(lambda c, i: hand_kpis(c, i, year, tz)), raw(lambda c, i: pandas_kpis(c, i, year)) if pd_ else None),
+                 raw(lambda c, i: hand_kpis(c, i, year, tz)), raw(lambda c, i: pandas_kpi_block(c, i, year, tz)) if pd_ else None,
+                 same_kpis),
             case("Performance", f"stage conversions (12 months, strip and findings), {role}",
                  ours(lambda s, a, f: stage_conversions(s, a, period=year, flt=f)),
                  raw(lambda c, i: hand_conversions(c, i, year)), None,

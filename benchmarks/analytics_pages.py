@@ -41,10 +41,10 @@ from services.analytics.funnel import funnel  # noqa: E402
 from services.analytics.kpis import kpis  # noqa: E402
 from services.analytics.leaderboard import leaderboard  # noqa: E402
 from services.analytics.meeting import meeting_report  # noqa: E402
-from services.clock import company_today  # noqa: E402
+from services.clock import company_today, day_start_utc  # noqa: E402
 from services.db import make_engine, migrate, read_scope  # noqa: E402
 from services.models import User  # noqa: E402
-from services.periods import Period, add_months, month_start, period_for  # noqa: E402
+from services.periods import Period, add_months, month_start, period_for, previous  # noqa: E402
 
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -137,6 +137,72 @@ def pandas_kpis(conn, ids, period: Period):
     closed = pd.to_datetime(d["closed_on"])
     d = d[(closed >= pd.Timestamp(period.start)) & (closed < pd.Timestamp(period.end))]
     return d[d["kind"] == "won"]["amount"].sum(), (d["kind"] == "won").sum(), (d["kind"] == "lost").sum()
+
+
+def pandas_kpi_block(conn, ids, period: Period, tz) -> dict:
+    """The Performance page's KPI block the pandas way, for the period and the period before
+    (the same numbers the service and the hand-written SQL give): the tables involved loaded
+    (owner-filtered where they have an owner) — deals with their product's margin, payments
+    with their contract's owner, activities, customers, tickets, marketing spend, reps — and
+    every KPI answered in pandas."""
+    own = "" if ids is None else f" IN ({','.join(str(i) for i in sorted(ids)) or '-1'})"
+
+    def where(col: str) -> str:
+        return "" if ids is None else f" WHERE {col}{own}"
+
+    deals, stages = pandas_tables(conn, ids)
+    deals = deals.merge(pd.read_sql(text(f"SELECT id, customer_id, product_id FROM deal{where('owner_id')}"), conn),
+                        on="id")
+    products = pd.read_sql(text("SELECT id AS product_id, list_price, unit_cost FROM product"), conn)
+    pays = pd.read_sql(text("SELECT p.received_on, p.amount, c.owner_id FROM payment p JOIN contract c "
+                            f"ON c.id = p.contract_id{where('c.owner_id')}"), conn)
+    acts = pd.read_sql(text(f"SELECT owner_id, done_at FROM activity{where('owner_id')}"), conn)
+    custs = pd.read_sql(text("SELECT id, owner_id, channel_id, created_at, status, archived FROM customer"
+                             f"{where('owner_id')}"), conn)
+    tickets = pd.read_sql(text("SELECT customer_id, resolved_at, satisfaction FROM service_ticket"), conn)
+    spend = pd.read_sql(text("SELECT channel_id, month, amount FROM marketing_spend"), conn)
+    users = pd.read_sql(text("SELECT id, role, active FROM \"user\""), conn)
+    d = deals.merge(stages, left_on="stage_id", right_on="id", suffixes=("", "_s"))
+    d = d.merge(products, on="product_id", how="left")
+    closed, opened = pd.to_datetime(d["closed_on"]), pd.to_datetime(d["opened_on"])
+    rate = (1 - d["unit_cost"].astype(float) / d["list_price"].astype(float)).where(d["list_price"] > 0, 1.0).fillna(1.0)
+    d["margin"] = d["amount"].astype(float) * rate
+    d["days"] = (closed - opened).dt.days
+    received = pd.to_datetime(pays["received_on"])
+    done = pd.to_datetime(acts["done_at"], utc=True, format="mixed")
+    created = pd.to_datetime(custs["created_at"], utc=True, format="mixed")
+    resolved = pd.to_datetime(tickets["resolved_at"], utc=True, format="mixed")
+    month = pd.to_datetime(spend["month"])
+    owned = custs[custs["owner_id"].notna() & ~custs["archived"].astype(bool)]
+    churn_n, active_n = (owned["status"] == "churned").sum(), (owned["status"] == "active").sum()
+    reps = users[(users["role"] == "rep") & users["active"].astype(bool)]
+    if ids is not None:
+        reps = reps[reps["id"].isin(ids)]
+        tickets = tickets.merge(custs[["id"]], left_on="customer_id", right_on="id")
+    out = {}
+    for per in (period, previous(period)):
+        lo, hi = pd.Timestamp(per.start), pd.Timestamp(per.end)
+        lo_t = pd.Timestamp(day_start_utc(per.start, tz))
+        hi_t = pd.Timestamp(day_start_utc(per.end, tz))
+        in_p = (closed >= lo) & (closed < hi)
+        won = d[in_p & (d["kind"] == "won")]
+        window = d[(closed >= pd.Timestamp(add_months(per.end, -12))) & (closed < hi) & (d["kind"] == "won")]
+        new = custs[(created >= lo_t) & (created < hi_t)]
+        by_channel = new[new["channel_id"].notna()].groupby("channel_id").size()
+        spent = spend[(month >= pd.Timestamp(month_start(per.start))) & (month < hi)].groupby("channel_id")["amount"].sum()
+        rated = tickets[(resolved >= lo_t) & (resolved < hi_t) & tickets["satisfaction"].notna()]
+        out[per.start] = {
+            "won_revenue": won["amount"].sum(), "won": len(won), "lost": int((in_p & (d["kind"] == "lost")).sum()),
+            "cycle_mean": won["days"].mean(), "cycle_median": won["days"].median(),
+            "collections": pays[(received >= lo) & (received < hi)]["amount"].sum(),
+            "activities": int(((done >= lo_t) & (done < hi_t)).sum()), "reps": len(reps),
+            "new_customers": int(new["owner_id"].notna().sum()),
+            "cac": spent.sum() / by_channel.sum() if by_channel.sum() else None,
+            "clv_margin": window["margin"].sum(), "clv_customers": window["customer_id"].nunique(),
+            "churn": churn_n / (churn_n + active_n) if churn_n + active_n else None,
+            "satisfaction": rated["satisfaction"].mean(),
+        }
+    return out
 
 
 def pandas_leaderboard(conn, ids, period: Period):
