@@ -160,6 +160,8 @@ def pandas_kpi_block(conn, ids, period: Period, tz) -> dict:
     custs = pd.read_sql(text("SELECT id, owner_id, channel_id, created_at, status, archived FROM customer"
                              f"{where('owner_id')}"), conn)
     tickets = pd.read_sql(text("SELECT customer_id, resolved_at, satisfaction FROM service_ticket"), conn)
+    if ids is not None:  # the scope's customers' tickets
+        tickets = tickets.merge(custs[["id"]], left_on="customer_id", right_on="id")
     spend = pd.read_sql(text("SELECT channel_id, month, amount FROM marketing_spend"), conn)
     users = pd.read_sql(text("SELECT id, role, active FROM \"user\""), conn)
     d = deals.merge(stages, left_on="stage_id", right_on="id", suffixes=("", "_s"))
@@ -178,7 +180,6 @@ def pandas_kpi_block(conn, ids, period: Period, tz) -> dict:
     reps = users[(users["role"] == "rep") & users["active"].astype(bool)]
     if ids is not None:
         reps = reps[reps["id"].isin(ids)]
-        tickets = tickets.merge(custs[["id"]], left_on="customer_id", right_on="id")
     out = {}
     for per in (period, previous(period)):
         lo, hi = pd.Timestamp(per.start), pd.Timestamp(per.end)
