@@ -379,7 +379,7 @@ def analytics_cases(engine: Engine, people: dict[str, tuple[Actor, str]], with_p
             case("Performance", f"KPIs with 环比 / 同比 (12 months), {role}",
                  ours(lambda s, a, f: kpi_comparison(s, a, period=year, flt=f)),
                  raw(lambda c, i: hand_kpis(c, i, year, tz)), raw(lambda c, i: pandas_kpi_block(c, i, year, tz)) if pd_ else None,
-                 same_kpis),
+                 same_pandas=same_kpis),
             case("Performance", f"stage conversions (12 months, strip and findings), {role}",
                  ours(lambda s, a, f: stage_conversions(s, a, period=year, flt=f)),
                  raw(lambda c, i: hand_conversions(c, i, year)), None,

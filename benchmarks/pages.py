@@ -44,6 +44,8 @@ class Case:
     same: Callable[[Any, Any], bool] | None = None
     #: read when a tab that is closed on arrival opens: not in the page's first-visit total
     tab: bool = False
+    #: (ours, the pandas way's answer) → the same numbers (where the hand-written SQL returns none)
+    same_pandas: Callable[[Any, Any], bool] | None = None
 
 
 def _m(v) -> Decimal:
