@@ -346,3 +346,23 @@ def scoped_owner_ids(session: Session, actor: Actor, owner_id: int | None) -> se
 
 def owner_in(col, ids: set[int] | None):
     return owner_filter(None, None, col, visible=ids)  # type: ignore[arg-type]
+
+
+def owner_shape(ids: set[int] | None) -> str:
+    """Which owner condition ``ids`` makes: ``all`` (no narrowing), ``none`` (nothing may
+    be seen) or ``some`` — part of a shaped statement's key (``db.shaped``)."""
+    return "all" if ids is None else ("some" if ids else "none")
+
+
+def owner_in_bound(col, shape: str, name: str = "owners"):
+    """``owner_in`` for a shaped statement: the ids are the expanding parameter ``name``
+    (``owner_params``), so one statement serves every set of owners of the shape."""
+    if shape == "all":
+        return true()
+    if shape == "none":
+        return false()
+    return col.in_(bindparam(name, expanding=True))
+
+
+def owner_params(ids: set[int] | None, name: str = "owners") -> dict:
+    return {name: sorted(ids)} if ids else {}

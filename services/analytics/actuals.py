@@ -18,12 +18,13 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import and_, bindparam, case, func, literal_column, select
 from sqlmodel import Session
 
-from services.access import Actor, owner_in, visible_user_ids
-from services.analytics.common import dialect_of, in_period, money, month_bucket, stage_condition
+from services.access import Actor, owner_in_bound, owner_params, owner_shape, visible_user_ids
+from services.analytics.common import dialect_of, money, month_bucket, stage_ids, stage_in_bound
 from services.clock import day_start_utc, local_tz
+from services.db import shaped
 from services.models import TARGET_METRICS, Activity, Contract, Customer, Deal, Payment, User
 from services.periods import Period, add_months, month_starts
 
@@ -31,13 +32,13 @@ BY = (None, "user", "team")
 MONEY_METRICS = ("contract_amount", "collections")
 
 
-def _source(session: Session, metric: str):
+def _source(metric: str):
     """(owner column, value expression, date column or None, timestamp column or None, joins,
-    conditions)."""
+    conditions); the won stages are the parameter ``won``."""
     if metric == "contract_amount":
-        return Deal.owner_id, func.sum(Deal.amount), Deal.closed_on, None, [], [stage_condition(session, "won")]
+        return Deal.owner_id, func.sum(Deal.amount), Deal.closed_on, None, [], [stage_in_bound("won")]
     if metric == "won_deals":
-        return Deal.owner_id, func.count(), Deal.closed_on, None, [], [stage_condition(session, "won")]
+        return Deal.owner_id, func.count(), Deal.closed_on, None, [], [stage_in_bound("won")]
     if metric == "collections":
         return Contract.owner_id, func.sum(Payment.amount), Payment.received_on, None, \
             [(Contract, Contract.id == Payment.contract_id)], []
@@ -46,6 +47,8 @@ def _source(session: Session, metric: str):
     return Activity.owner_id, func.count(), None, Activity.done_at, [], []
 
 
+#: The metrics counted on a timestamp (compared with the company's local midnights).
+STAMPED = ("new_customers", "activities")
 _FROM = {"contract_amount": Deal, "won_deals": Deal, "collections": Payment, "new_customers": Customer,
          "activities": Activity}
 
@@ -91,69 +94,92 @@ def _actual_rows(session: Session, actor: Actor, *, metric: str, start: date, en
     period = Period(start, end)
     visible = visible_user_ids(session, actor)
     ids = owner_ids if visible is None else (visible if owner_ids is None else owner_ids & visible)
-    owner, value, day_col, stamp_col, joins, conds = _source(session, metric)
+    tz = local_tz(session)
+    owners = owner_shape(ids)
+    params = owner_params(ids)
+    if metric in ("contract_amount", "won_deals"):
+        params["won"] = stage_ids(session, "won")
+    if monthly and metric in STAMPED:
+        # timestamps: one conditional sum per local month (exact in the company time zone)
+        months = month_starts(period)
+        bounds = [(day_start_utc(max(m, period.start), tz), day_start_utc(min(add_months(m, 1), period.end), tz))
+                  for m in months]
+        params.update({f"lo{i}": lo for i, (lo, _hi) in enumerate(bounds)})
+        params.update({f"hi{i}": hi for i, (_lo, hi) in enumerate(bounds)})
+        params.update(lo=bounds[0][0] if bounds else day_start_utc(period.start, tz),
+                      hi=bounds[-1][1] if bounds else day_start_utc(period.end, tz))
+        keys, stmt = shaped(("actuals", metric, by, owners, "months", len(months)),
+                            lambda: _actuals_statement(metric, by, owners, months=len(months)))
+        rows = []
+        for r in session.execute(stmt, params).all():
+            head, counts = tuple(r[:len(keys)]), r[len(keys):]
+            rows += [(*head, m, c) for m, c in zip(months, counts, strict=True) if c]
+    else:
+        stamped = metric in STAMPED
+        plus = _plus_range(session, metric, ids, period)
+        if stamped:
+            params.update(lo=day_start_utc(period.start, tz), hi=day_start_utc(period.end, tz))
+        else:
+            params.update(lo=period.start, hi=period.end)
+        month = dialect_of(session) if monthly else None
+        keys, stmt = shaped(("actuals", metric, by, owners, plus, month),
+                            lambda: _actuals_statement(metric, by, owners, plus=plus, month=month))
+        rows = [tuple(r) for r in session.execute(stmt, params).all()]
+
+    return [k.key for k in keys] + (["month"] if monthly else []) + ["value"], rows
+
+
+def _actuals_statement(metric: str, by: str | None, owners: str, *, plus: bool = False, month: str | None = None,
+                       months: int | None = None):
+    """(key columns, statement) of ``_actual_rows``' shape: bound ``owners``, ``won``,
+    ``lo`` / ``hi`` (dates, or the local midnights of timestamps) and, per month of a
+    timestamp metric, ``lo{i}`` / ``hi{i}``."""
+    owner, value, day_col, stamp_col, joins, conds = _source(metric)
     keys: list = []
     stmt_from = select().select_from(_FROM[metric])
     # the owner's table only when an owner is asked for: every payment has its contract (a
     # non-null foreign key), and the join costs a director's year of collections a contract
     # lookup per payment (230 ms at 70k payments, 10 ms without)
-    for table, on in joins if (by is not None or ids is not None) else ():
+    for table, on in joins if (by is not None or owners != "all") else ():
         stmt_from = stmt_from.join(table, on)
     if by == "user":
         keys.append(owner.label("user_id"))
     elif by == "team":
         stmt_from = stmt_from.join(User, User.id == owner)
         keys.append(User.team_id.label("team_id"))
-    where = [owner_in(owner, ids), *conds]
-    tz = local_tz(session)
+    lo, hi = bindparam("lo"), bindparam("hi")
+    where = [owner_in_bound(owner, owners), *conds]
     if day_col is not None:
-        where.append(in_period(_range_column(session, metric, day_col, ids, period), period))
+        col = literal_column("+payment.received_on") if plus else day_col
+        where += [col >= lo, col < hi]
     else:
-        where += [stamp_col >= day_start_utc(period.start, tz), stamp_col < day_start_utc(period.end, tz)]
-
-    if monthly and day_col is not None:
-        bucket = month_bucket(day_col, dialect_of(session)).label("month")
-        stmt = stmt_from.add_columns(*keys, bucket, value.label("value")).where(*where).group_by(*keys, bucket)
-        rows = [tuple(r) for r in session.execute(stmt).all()]
-    elif monthly:
-        # timestamps: one conditional sum per local month (exact in the company time zone)
-        months = month_starts(period)
-        cols = []
-        for m in months:
-            lo = day_start_utc(max(m, period.start), tz)
-            hi = day_start_utc(min(add_months(m, 1), period.end), tz)
-            cols.append(func.sum(case((and_(stamp_col >= lo, stamp_col < hi), 1), else_=0)))
+        where += [stamp_col >= lo, stamp_col < hi]
+    if months is not None:
+        cols = [func.sum(case((and_(stamp_col >= bindparam(f"lo{i}"), stamp_col < bindparam(f"hi{i}")), 1),
+                              else_=0)) for i in range(months)]
         stmt = stmt_from.add_columns(*keys, *cols).where(*where)
-        if keys:
-            stmt = stmt.group_by(*keys)
-        rows = []
-        for r in session.execute(stmt).all():
-            head, counts = tuple(r[:len(keys)]), r[len(keys):]
-            rows += [(*head, m, c) for m, c in zip(months, counts, strict=True) if c]
+    elif month is not None:
+        bucket = month_bucket(day_col, month).label("month")
+        stmt = stmt_from.add_columns(*keys, bucket, value.label("value")).where(*where).group_by(*keys, bucket)
+        return keys, stmt
     else:
         stmt = stmt_from.add_columns(*keys, value.label("value")).where(*where)
-        if keys:
-            stmt = stmt.group_by(*keys)
-        rows = [tuple(r) for r in session.execute(stmt).all()]
-
-    return [k.key for k in keys] + (["month"] if monthly else []) + ["value"], rows
+    return keys, (stmt.group_by(*keys) if keys else stmt)
 
 
 #: Collections of at most this many owners over more than a month start from their contracts.
 FEW_OWNERS = 12
 
 
-def _range_column(session: Session, metric: str, day_col, ids: set[int] | None, period: Period):
-    """The date column the period's range is written on. Collections of a team or fewer
-    (``FEW_OWNERS``) over more than a month on SQLite: ``+payment.received_on``, which no
-    index serves, so the planner starts from the owners' contracts (the owner index) and
-    reads their payments by contract — a year of six reps' collections in 21 ms instead of
-    161 ms looking up the contract of every payment of the year (large demo). Not for more
-    owners or a shorter period: all 50 reps' month took 230 ms that way, 60 ms by payment."""
-    if (metric == "collections" and ids is not None and len(ids) <= FEW_OWNERS and period.days > 31
-            and dialect_of(session) == "sqlite"):
-        return literal_column("+payment.received_on")
-    return day_col
+def _plus_range(session: Session, metric: str, ids: set[int] | None, period: Period) -> bool:
+    """Whether the period's range is written on ``+payment.received_on``: collections of a
+    team or fewer (``FEW_OWNERS``) over more than a month on SQLite, where no index serves
+    it, so the planner starts from the owners' contracts (the owner index) and reads their
+    payments by contract — a year of six reps' collections in 21 ms instead of 161 ms looking
+    up the contract of every payment of the year (large demo). Not for more owners or a
+    shorter period: all 50 reps' month took 230 ms that way, 60 ms by payment."""
+    return (metric == "collections" and ids is not None and len(ids) <= FEW_OWNERS and period.days > 31
+            and dialect_of(session) == "sqlite")
 
 
 def metric_total(session: Session, actor: Actor, *, metric: str, start: date, end: date,

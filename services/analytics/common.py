@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, and_, cast, func, literal_column, select, type_coerce
+from sqlalchemy import Date, and_, bindparam, cast, func, literal_column, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -103,6 +103,12 @@ def stage_condition(session: Session, *kinds: str) -> ColumnElement:
     and walks every deal closed in the period row by row instead of the (stage, close date,
     owner, amount) index's range of the won stages."""
     return Deal.stage_id.in_(stage_ids(session, *kinds))
+
+
+def stage_in_bound(name: str, col=Deal.stage_id) -> ColumnElement:
+    """``stage_condition`` for a shaped statement (``db.shaped``): the stage ids are the
+    expanding parameter ``name``, given as ``stage_ids(session, *kinds)``."""
+    return col.in_(bindparam(name, expanding=True))
 
 
 def in_period(col, period: Period) -> ColumnElement:

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from services.access import Actor, owner_in, team_member_ids, team_subtree_ids
+from services.access import (
+    Actor,
+    owner_in,
+    owner_in_bound,
+    owner_params,
+    owner_shape,
+    team_member_ids,
+    team_subtree_ids,
+)
 from services.analytics.common import scope_user_ids
 from services.models import Customer, Deal, User
 
@@ -50,6 +58,30 @@ def deal_conditions(session: Session, actor: Actor, flt: DealFilter) -> list[Col
         conds.append(Deal.channel_id == flt.channel_id)
     if flt.tier:
         conds.append(Deal.customer_id.in_(select(Customer.id).where(Customer.tier == flt.tier)))
+    return conds
+
+
+def deal_filter_shape(session: Session, actor: Actor, flt: DealFilter) -> tuple[tuple, dict]:
+    """``deal_conditions`` for a shaped statement (``db.shaped``): (the shape — which of the
+    conditions there are — for the statement's key, the parameters: ``owners``, ``product``,
+    ``channel``, ``tier``). ``deal_conditions_bound(shape)`` writes the conditions."""
+    ids = filter_owner_ids(session, actor, flt)
+    params = owner_params(ids)
+    for name, value in (("product", flt.product_id), ("channel", flt.channel_id), ("tier", flt.tier or None)):
+        if value is not None:
+            params[name] = value
+    return (owner_shape(ids), "product" in params, "channel" in params, "tier" in params), params
+
+
+def deal_conditions_bound(shape: tuple) -> list[ColumnElement]:
+    owners, product, channel, tier = shape
+    conds: list[ColumnElement] = [owner_in_bound(Deal.owner_id, owners)]
+    if product:
+        conds.append(Deal.product_id == bindparam("product"))
+    if channel:
+        conds.append(Deal.channel_id == bindparam("channel"))
+    if tier:
+        conds.append(Deal.customer_id.in_(select(Customer.id).where(Customer.tier == bindparam("tier"))))
     return conds
 
 

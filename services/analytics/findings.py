@@ -15,17 +15,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, or_, select, union_all
 from sqlmodel import Session
 
-from services.access import Actor, owner_in
+from services.access import Actor, owner_in_bound, owner_params, owner_shape
 from services.analytics.actuals import metric_actuals_by_user
-from services.analytics.common import dialect_of, float2, in_period, money
-from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
+from services.analytics.common import dialect_of, float2, money, stage_ids, stage_in_bound
+from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
 from services.analytics.funnel import StageConversions, stage_conversions
 from services.analytics.kpis import cac_by_channel
 from services.analytics.targets import user_targets
 from services.clock import company_today
+from services.db import read_once, shaped
 from services.i18n import format_money, format_percent, t
 from services.models import Deal, LostReason, Stage, User
 from services.periods import Period, previous
@@ -48,9 +49,12 @@ def _finding(kind: str, numbers: dict, **params) -> dict:
 
 
 def _reps(session: Session, ids: set[int] | None) -> list[tuple[int, str, int | None]]:
-    return [tuple(r) for r in session.execute(
-        select(User.id, User.display_name, User.team_id)
-        .where(User.role == "rep", User.active.is_(True), owner_in(User.id, ids)).order_by(User.display_name)).all()]
+    owners = owner_shape(ids)
+    return read_once(session, ("finding_reps", None if ids is None else tuple(sorted(ids))), lambda: [
+        tuple(r) for r in session.execute(shaped(("findings.reps", owners), lambda: (
+            select(User.id, User.display_name, User.team_id)
+            .where(User.role == "rep", User.active.is_(True), owner_in_bound(User.id, owners))
+            .order_by(User.display_name))), owner_params(ids)).all()])
 
 
 def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFilter, today: date) -> list[dict]:
@@ -79,7 +83,8 @@ def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFil
 def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFilter,
                    conversions: StageConversions | None) -> list[dict]:
     by_owner = (conversions or stage_conversions(session, actor, period=period, flt=flt)).by_owner
-    stages = dict(session.execute(select(Stage.id, Stage.name).where(Stage.kind == "open")).all())
+    stages = dict(session.execute(shaped(("findings.open_stages",), lambda: (
+        select(Stage.id, Stage.name).where(Stage.kind == "open")))).all())
     reps = _reps(session, filter_owner_ids(session, actor, flt))
     out = []
     for uid, name, team in reps:
@@ -104,46 +109,64 @@ def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealF
 
 
 def _rising_lost_reasons(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:
-    conds = deal_conditions(session, actor, flt)
+    shape, params = deal_filter_shape(session, actor, flt)
     before = previous(period)
-    lost = session.scalars(select(Stage.id).where(Stage.kind == "lost")).all()
+    lost = stage_ids(session, "lost")
     # grouped by reason id from the closed-deals index alone, named after (joining the reasons
     # first made SQLite read the two years' lost deals once per reason: 1.4 s at 110k of them)
-    counts = session.execute(
-        select(Deal.lost_reason_id, func.count().filter(in_period(Deal.closed_on, period)),
-               func.count().filter(in_period(Deal.closed_on, before)))
-        .where(Deal.stage_id.in_(lost), Deal.lost_reason_id.is_not(None), *conds,
-               Deal.closed_on >= before.start, Deal.closed_on < period.end)
-        .group_by(Deal.lost_reason_id)).all() if lost else []
-    names = dict(session.execute(select(LostReason.id, LostReason.name)).all())
+    counts = session.execute(shaped(("findings.lost_reasons", shape), lambda: _lost_reason_counts(shape)), {
+        **params, "lost": lost, "before": before.start, "start": period.start, "end": period.end}).all() \
+        if lost else []
+    names = dict(session.execute(shaped(("findings.lost_reason_names",),
+                                        lambda: select(LostReason.id, LostReason.name))).all())
     rows = sorted((names[rid], n, b) for rid, n, b in counts if rid in names)
     return [_finding("rising_lost_reason", {"reason": r, "now": int(n), "before": int(b)}, reason=r, now=int(n),
                      count_before=int(b))
             for r, n, b in rows if n >= 2 and n > b]
 
 
+def _lost_reason_counts(shape: tuple):
+    """Lost deals per reason closed in [start, end) and in [before, start)."""
+    return (select(Deal.lost_reason_id,
+                   func.count().filter(Deal.closed_on >= bindparam("start")),
+                   func.count().filter(Deal.closed_on < bindparam("start")))
+            .where(stage_in_bound("lost"), Deal.lost_reason_id.is_not(None), *deal_conditions_bound(shape),
+                   Deal.closed_on >= bindparam("before"), Deal.closed_on < bindparam("end"))
+            .group_by(Deal.lost_reason_id))
+
+
 def _stalled_deals(session: Session, actor: Actor, *, flt: DealFilter, now: datetime) -> list[dict]:
-    stages = session.execute(select(Stage.id, Stage.name, Stage.stall_days)
-                             .where(Stage.kind == "open", Stage.stall_days > 0).order_by(Stage.sequence)).all()
+    stages = session.execute(shaped(("findings.stall_stages",), lambda: (
+        select(Stage.id, Stage.name, Stage.stall_days)
+        .where(Stage.kind == "open", Stage.stall_days > 0).order_by(Stage.sequence)))).all()
     if not stages:
         return []
-    conds = deal_conditions(session, actor, flt)
-    since = [and_(Deal.stage_id == sid, Deal.stage_changed_at < now - timedelta(days=days)) for sid, _, days in stages]
-    if dialect_of(session) == "sqlite":
-        # one range of the (stage, since) index per stage: an OR of the stages made SQLite
-        # scan the whole index (48 ms at 300k deals; 1 ms this way)
-        stmt = union_all(*[select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(cond, *conds)
-                           .group_by(Deal.stage_id) for cond in since])
-    else:
-        # PostgreSQL reads the OR as one scan of each range; the union of four tiny ranges
-        # got parallel workers whose start cost more than the reads (a team: 5.1 → 2.9 ms)
-        stmt = select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(or_(*since), *conds) \
-            .group_by(Deal.stage_id)
-    counts = {sid: (int(n), money(a)) for sid, n, a in session.execute(stmt).all()}
+    shape, params = deal_filter_shape(session, actor, flt)
+    dialect = dialect_of(session)
+    stmt = shaped(("findings.stalled", shape, dialect, len(stages)), lambda: _stalled_statement(shape, dialect, len(stages)))
+    for i, (sid, _name, days) in enumerate(stages):
+        params.update({f"stage{i}": sid, f"since{i}": now - timedelta(days=days)})
+    counts = {sid: (int(n), money(a)) for sid, n, a in session.execute(stmt, params).all()}
     return [_finding("stalled", {"stage_id": sid, "deals": counts[sid][0], "amount": counts[sid][1],
                                  "stall_days": days},
                      stage=name, deals=counts[sid][0], amount=counts[sid][1], days=days)
             for sid, name, days in stages if sid in counts]
+
+
+def _stalled_statement(shape: tuple, dialect: str, stages: int):
+    """Open deals (count, amount) per stage of those in ``stage{i}`` since before ``since{i}``."""
+    conds = deal_conditions_bound(shape)
+    since = [and_(Deal.stage_id == bindparam(f"stage{i}"), Deal.stage_changed_at < bindparam(f"since{i}"))
+             for i in range(stages)]
+    if dialect == "sqlite":
+        # one range of the (stage, since) index per stage: an OR of the stages made SQLite
+        # scan the whole index (48 ms at 300k deals; 1 ms this way)
+        return union_all(*[select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(cond, *conds)
+                           .group_by(Deal.stage_id) for cond in since])
+    # PostgreSQL reads the OR as one scan of each range; the union of four tiny ranges got
+    # parallel workers whose start cost more than the reads (a team: 5.1 → 2.9 ms)
+    return select(Deal.stage_id, func.count(), func.sum(Deal.amount)).where(or_(*since), *conds) \
+        .group_by(Deal.stage_id)
 
 
 def _cac_rising(session: Session, actor: Actor, *, period: Period, flt: DealFilter) -> list[dict]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlmodel import Session
 
-from services.access import Actor, owner_in
+from services.access import Actor, owner_in_bound, owner_params, owner_shape
 from services.analytics.actuals import metric_actuals_by_user
-from services.analytics.common import float2, in_period, money, ratio, stage_condition
+from services.analytics.common import float2, money, ratio, stage_ids, stage_in_bound
 from services.analytics.filters import DealFilter, filter_owner_ids
+from services.db import shaped
 from services.models import Deal, Team, User
 from services.periods import Period
 
@@ -28,18 +29,22 @@ def leaderboard(session: Session, actor: Actor, *, period: Period, metric: str =
     if metric not in METRICS:
         raise ValueError(f"unknown leaderboard metric {metric!r}")
     ids = filter_owner_ids(session, actor, flt or DealFilter())
-    people = {uid: (name, team) for uid, name, team in session.execute(
+    owners = owner_shape(ids)
+    people = {uid: (name, team) for uid, name, team in session.execute(shaped(("leaderboard.people", owners), lambda: (
         select(User.id, User.display_name, Team.name).outerjoin(Team, Team.id == User.team_id)
-        .where(owner_in(User.id, ids), User.active.is_(True), User.role == "rep")).all()}
+        .where(owner_in_bound(User.id, owners), User.active.is_(True), User.role == "rep"))), owner_params(ids)).all()}
     values: dict[int, object] = {}
     extra: dict[int, dict] = {}
     if metric == "win_rate":
-        for uid, won, lost in session.execute(
-                select(Deal.owner_id, func.count(case((stage_condition(session, "won"), 1))),
-                       func.count(case((stage_condition(session, "lost"), 1))))
-                .where(stage_condition(session, "won", "lost"), in_period(Deal.closed_on, period),
-                       owner_in(Deal.owner_id, ids))
-                .group_by(Deal.owner_id)).all():
+        for uid, won, lost in session.execute(shaped(("leaderboard.win_rate", owners), lambda: (
+                select(Deal.owner_id, func.count(case((stage_in_bound("won"), 1))),
+                       func.count(case((stage_in_bound("lost"), 1))))
+                .where(stage_in_bound("closed"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
+                       owner_in_bound(Deal.owner_id, owners))
+                .group_by(Deal.owner_id))),
+                {"won": stage_ids(session, "won"), "lost": stage_ids(session, "lost"),
+                 "closed": stage_ids(session, "won", "lost"), "lo": period.start, "hi": period.end,
+                 **owner_params(ids)}).all():
             values[uid] = ratio(won, won + lost)
             extra[uid] = {"won": int(won), "lost": int(lost)}
     else:

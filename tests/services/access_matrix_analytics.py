@@ -50,6 +50,9 @@ MATRIX = {
     "analytics.filters.filter_owner_ids": Case(lambda s, a, w: filters.filter_owner_ids(s, a, DealFilter()), OWNER,
                                                sees=lambda r, w: r is None or w.org.rep_n1.id in r),
     "analytics.filters.deal_conditions": Case(lambda s, a, w: filters.deal_conditions(s, a, DealFilter()), EVERYONE),
+    "analytics.filters.deal_filter_shape": Case(
+        lambda s, a, w: filters.deal_filter_shape(s, a, DealFilter()), OWNER,
+        sees=lambda r, w: r[0][0] == "all" or w.org.rep_n1.id in r[1].get("owners", [])),
     "analytics.leaderboard.target_vs_actual": Case(
         lambda s, a, w: leaderboard.target_vs_actual(s, a, period=P), OWNER,
         sees=lambda r, w: any(x["kind"] == "rep" and x["id"] == w.org.rep_n1.id and x["won"] for x in r)),
