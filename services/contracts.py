@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Numeric, and_, bindparam, case, func, literal, literal_column, or_, select
+from sqlalchemy import Integer, Numeric, and_, bindparam, case, func, literal, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -39,13 +39,17 @@ from services.access import (
     load_visible,
     owner_filter,
     owner_in,
+    owner_in_bound,
+    owner_params,
+    owner_shape,
     scoped_owner_ids,
     visible_editable_customer,
 )
 from services.activities import log_activity
 from services.clock import as_utc, local_date, local_tz
+from services.db import shaped
 from services.errors import ConflictError, FieldNotFound, ValidationError
-from services.i18n import t
+from services.i18n import format_money, t
 from services.models import (
     CONTRACT_STATUSES,
     OPEN_SHORTFALL,
@@ -226,7 +230,8 @@ def add_installment(session: Session, actor: Actor, *, contract_id: int, due_on:
     if value is not None and "amount" not in errors:
         planned = _planned_total(session, contract_id)
         if planned + value > _dec(row.amount):
-            errors["amount"] = t("contracts.err.plan_over_amount", loc, left=str(_dec(row.amount) - planned))
+            errors["amount"] = t("contracts.err.plan_over_amount", loc,
+                                 left=format_money(_dec(row.amount) - planned, loc, compact=False))
     if errors:
         raise ValidationError(errors)
     number = (session.scalar(select(func.max(PaymentPlan.installment)).where(PaymentPlan.contract_id == contract_id))
@@ -342,7 +347,8 @@ def record_payment(session: Session, actor: Actor, *, contract_id: int, plan_id:
                                             .where(Payment.plan_id == plan.id)))
             left = min(left, _dec(plan.amount) - paid_plan)
         if value > left:
-            errors["amount"] = t("contracts.err.payment_over_due", loc, left=str(max(left, Decimal("0.00"))))
+            errors["amount"] = t("contracts.err.payment_over_due", loc,
+                                 left=format_money(max(left, Decimal("0.00")), loc, compact=False))
     if method and len(method) > 30:
         errors["method"] = t("err.too_long", loc, max=30)
     if note and len(note) > 200:
@@ -439,7 +445,8 @@ def installments(session: Session, actor: Actor, *, contract_id: int, today: dat
 
 def _open_installments(session: Session, actor: Actor, *, window: tuple, today: date, owner_id: int | None,
                        limit: int, offset: int, owner_ids: set[int] | None = None) -> pd.DataFrame:
-    """Not fully paid installments (paid < amount, to the cent) due in ``window`` on live
+    """Not fully paid installments (paid < amount, to the cent) due in ``window`` ((start,
+    end); empty: before ``today``, overdue) on live
     contracts the actor may see, by due date: at most ``limit`` rows, with ``.attrs['count']``
     and ``.attrs['remaining']`` over all of them. The totals read only the installment,
     contract and payment indexes (no names joined); paid is summed per installment.
@@ -447,18 +454,36 @@ def _open_installments(session: Session, actor: Actor, *, window: tuple, today: 
     ids = scoped_owner_ids(session, actor, owner_id)
     if owner_ids is not None:
         ids = set(owner_ids) if ids is None else ids & set(owner_ids)
-    stmt, _, paid = _installment_select(today)
-    # a live contract's installment carries its owner (collecting_owner_id, NULL otherwise):
-    # the totals read the partial index of open installments alone, no contract per row
-    cond = (*window, _open_installment(), _collecting(ids))
-    rows = session.execute(stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id).limit(limit).offset(offset)
-                           ).all()
-    frame = _money_frame(rows, INSTALLMENT_COLUMNS)
-    count, remaining = session.execute(
-        select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0)).where(*cond)).one()
+    kind = "due" if len(window) == 2 else "overdue"
+    owners = owner_shape(ids)
+    rows_stmt, totals_stmt = shaped(("contracts.open_installments", kind, owners),
+                                    lambda: _open_installment_statements(kind, owners))
+    params = {"today": today, "limit": limit, "offset": offset, **owner_params(ids)}
+    if kind == "due":
+        params.update(start=window[0], end=window[1])
+    frame = _money_frame(session.execute(rows_stmt, params).all(), INSTALLMENT_COLUMNS)
+    count, remaining = session.execute(totals_stmt, params).one()
     frame.attrs["count"] = int(count)
     frame.attrs["remaining"] = _dec(remaining)
     return frame
+
+
+def _open_installment_statements(kind: str, owners: str):
+    """(rows, totals) of the open installments of ``_open_installments``: due in [start, end)
+    or before ``today`` (``kind`` "due" / "overdue"), on live contracts of ``owners``
+    (``access.owner_shape``); the rows by due date, ``limit`` / ``offset``."""
+    stmt, _, paid = _installment_select(bindparam("today"))
+    window = ((PaymentPlan.due_on >= bindparam("start"), PaymentPlan.due_on < bindparam("end")) if kind == "due"
+              else (PaymentPlan.due_on < bindparam("today"),))
+    collecting = (PaymentPlan.collecting_owner_id.is_not(None) if owners == "all"
+                  else owner_in_bound(PaymentPlan.collecting_owner_id, owners))
+    # a live contract's installment carries its owner (collecting_owner_id, NULL otherwise):
+    # the totals read the partial index of open installments alone, no contract per row
+    cond = (*window, _open_installment(), collecting)
+    rows = (stmt.where(*cond).order_by(PaymentPlan.due_on, PaymentPlan.id)
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+    totals = select(func.count(), func.coalesce(func.sum(PaymentPlan.amount - paid), 0)).where(*cond)
+    return rows, totals
 
 
 def due_installments(session: Session, actor: Actor, *, start: date, end: date, today: date,
@@ -466,7 +491,7 @@ def due_installments(session: Session, actor: Actor, *, start: date, end: date, 
     """Installments due in [start, end) that are not fully paid (e.g. due this month), on
     live contracts the actor may see, by due date: at most ``limit`` rows, with the count
     and the remaining amount of all of them in ``.attrs`` (``count``, ``remaining``)."""
-    return _open_installments(session, actor, window=(PaymentPlan.due_on >= start, PaymentPlan.due_on < end),
+    return _open_installments(session, actor, window=(start, end),
                               today=today, owner_id=owner_id, limit=limit, offset=offset)
 
 
@@ -477,7 +502,7 @@ def overdue_installments(session: Session, actor: Actor, *, today: date, owner_i
     (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment).
     ``owner_ids`` narrows to those contract owners (within what the actor may see; ``None``
     = no narrowing)."""
-    return _open_installments(session, actor, window=(PaymentPlan.due_on < today,), today=today,
+    return _open_installments(session, actor, window=(), today=today,
                               owner_id=owner_id, limit=limit, offset=offset, owner_ids=owner_ids)
 
 

@@ -139,10 +139,15 @@ def meeting_pdf(report: dict, *, locale: str = "zh_CN", company: str = "SalesOps
     story.append(chart(funnel_spec(fun.stages, loc), 150))
     story.append(table([tr("meeting_stage"), tr("meeting_deals"), tr("meeting_amount"), tr("meeting_conversion"),
                         tr("meeting_avg_days")],
-                       [[r["stage"], r["in_stage_now"] if r["kind"] == "open" else r["reached"], _money(r["amount"], loc),
+                       [[r["stage"], r["in_stage_now"] if r["kind"] == "open" else r["reached"],
+                         _money(r["in_stage_amount"] if r["kind"] == "open" else r["amount"], loc),
                          format_percent(r["conversion_next"], loc, 0) if r["conversion_next"] is not None else "—",
                          "—" if r["avg_days"] is None else r["avg_days"]] for r in fun.stages],
                        [60 * mm, 30 * mm, 50 * mm, 40 * mm, 40 * mm]))
+    wr = report["win_rate"]
+    story.append(Paragraph(tr("meeting_win_rate", won=wr["won"], lost=wr["lost"],
+                              rate="–" if wr["value"] is None else format_percent(wr["value"], loc, 0)),
+                           styles["p"]))
     story.append(PageBreak())
 
     def deals(title_key: str, items: list[dict], closed: bool) -> None:

@@ -39,7 +39,8 @@ COHORT_DAYS = (30, 60, 90)
 class FunnelReport:
     """One funnel: ``stages`` in sequence (open stages, then won), each a dict with
     ``stage_id, stage, kind, reached, amount, without_amount, conversion_next, lost_at,
-    lost_amount, avg_days, median_days, in_stage_now``; money as Decimal."""
+    lost_amount, avg_days, median_days, in_stage_now, in_stage_amount`` (the
+    deals in an open stage now and their amount); money as Decimal."""
 
     mode: str
     period: Period
@@ -244,7 +245,8 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
                      "conversion_next": None if kind == "won" else ratio(per_stage.get(sid, (0, 0, 0, 0))[3], n),
                      "lost_at": lost_at.get(sid, [0])[0], "lost_amount": lost_at.get(sid, [0, money(0)])[1],
                      "avg_days": mean, "median_days": median,
-                     "in_stage_now": current.get(sid, (0,))[0] if kind == "open" else None})
+                     "in_stage_now": current.get(sid, (0,))[0] if kind == "open" else None,
+                     "in_stage_amount": current.get(sid, (0, money(0)))[1] if kind == "open" else None})
     won = sum(current.get(sid, (0,))[0] for sid, k in kinds.items() if k == "won")
     won_amount = sum((current.get(sid, (0, money(0)))[1] for sid, k in kinds.items() if k == "won"), money(0))
     lost = sum(current.get(sid, (0,))[0] for sid, k in kinds.items() if k == "lost")

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Integer, case, cast, func, select, true
+from sqlalchemy import Integer, bindparam, case, cast, func, select, true
 from sqlmodel import Session
 
-from services.access import Actor, owner_in
+from services.access import Actor, owner_in, owner_in_bound, owner_params, owner_shape
 from services.analytics.actuals import metric_total
 from services.analytics.common import (
     CENT,
@@ -25,10 +25,12 @@ from services.analytics.common import (
     in_period,
     money,
     ratio,
-    stage_condition,
+    stage_ids,
+    stage_in_bound,
 )
 from services.analytics.filters import DealFilter, filter_owner_ids
 from services.clock import day_start_utc, local_tz
+from services.db import shaped
 from services.models import (
     Activity,
     Channel,
@@ -61,6 +63,28 @@ def _bounds(session: Session, period: Period):
     return day_start_utc(period.start, tz), day_start_utc(period.end, tz)
 
 
+def _won_in_period(owners: str) -> tuple:
+    """Deals of the won stages (``won``) closed in [lo, hi) owned by ``owners``."""
+    return (stage_in_bound("won"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
+            owner_in_bound(Deal.owner_id, owners))
+
+
+def _won_params(session: Session, ids: set[int] | None, period: Period) -> dict:
+    return {"won": stage_ids(session, "won"), "lo": period.start, "hi": period.end, **owner_params(ids)}
+
+
+def closed_counts(session: Session, ids: set[int] | None, period: Period) -> tuple[int, int]:
+    """(won, lost) deals closed in the period owned by ``ids`` (``None`` = anyone): the win
+    rate's counts, one read of the closed-deal index."""
+    owners = owner_shape(ids)
+    won, closed = session.execute(shaped(("kpi.closed", owners), lambda: (
+        select(func.count(case((stage_in_bound("won"), 1))), func.count())
+        .where(stage_in_bound("closed"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
+               owner_in_bound(Deal.owner_id, owners)))),
+        {**_won_params(session, ids, period), "closed": stage_ids(session, "won", "lost")}).one()
+    return int(won), int(closed) - int(won)
+
+
 def sales_cycle(session: Session, ids: set[int] | None, period: Period) -> tuple[float | None, float | None]:
     """Mean and median days from opened to won (closed_on − opened_on) of deals won in the
     period; median = middle value (mean of the two middle ones). One read of the closed-deal
@@ -68,13 +92,17 @@ def sales_cycle(session: Session, ids: set[int] | None, period: Period) -> tuple
     mean and median follow — sorting every won deal by its length for the middle one and a
     second pass for the mean took twice as long (30k won deals a year for a director)."""
     dialect = dialect_of(session)
-    days = days_between(Deal.closed_on, Deal.opened_on, dialect)
-    if dialect == "sqlite":  # whole days (both are dates): integer groups
-        days = cast(days, Integer)
-    days = days.label("days")
-    won = (stage_condition(session, "won"), in_period(Deal.closed_on, period), owner_in(Deal.owner_id, ids))
-    histogram = sorted((int(d), int(n)) for d, n in session.execute(
-        select(days, func.count()).where(*won).group_by(days)).all() if d is not None)
+
+    def build():
+        days = days_between(Deal.closed_on, Deal.opened_on, dialect)
+        if dialect == "sqlite":  # whole days (both are dates): integer groups
+            days = cast(days, Integer)
+        days = days.label("days")
+        return select(days, func.count()).where(*_won_in_period(owner_shape(ids))).group_by(days)
+
+    stmt = shaped(("kpi.cycle", dialect, owner_shape(ids)), build)
+    histogram = sorted((int(d), int(n)) for d, n in session.execute(stmt, _won_params(session, ids, period)).all()
+                       if d is not None)
     count = sum(n for _d, n in histogram)
     if not count:
         return None, None
@@ -96,16 +124,17 @@ def cac_by_channel(session: Session, actor: Actor, *, period: Period, flt: DealF
     sees everything). ``cac`` None when no new customer came from it."""
     ids = filter_owner_ids(session, actor, flt or DealFilter())
     lo, hi = _bounds(session, period)
-    spend = dict(session.execute(
+    spend = dict(session.execute(shaped(("kpi.spend",), lambda: (
         select(MarketingSpend.channel_id, func.sum(MarketingSpend.amount))
-        .where(MarketingSpend.month >= month_start(period.start), MarketingSpend.month < period.end)
-        .group_by(MarketingSpend.channel_id)).all())
-    owner = true() if ids is None else owner_in(Customer.owner_id, ids)
-    new = dict(session.execute(
+        .where(MarketingSpend.month >= bindparam("lo"), MarketingSpend.month < bindparam("hi"))
+        .group_by(MarketingSpend.channel_id))), {"lo": month_start(period.start), "hi": period.end}).all())
+    owners = owner_shape(ids)
+    new = dict(session.execute(shaped(("kpi.channel_customers", owners), lambda: (
         select(Customer.channel_id, func.count())
-        .where(Customer.channel_id.is_not(None), Customer.created_at >= lo, Customer.created_at < hi, owner)
-        .group_by(Customer.channel_id)).all())
-    names = dict(session.execute(select(Channel.id, Channel.name)).all())
+        .where(Customer.channel_id.is_not(None), Customer.created_at >= bindparam("lo"),
+               Customer.created_at < bindparam("hi"), owner_in_bound(Customer.owner_id, owners))
+        .group_by(Customer.channel_id))), {"lo": lo, "hi": hi, **owner_params(ids)}).all())
+    names = dict(session.execute(shaped(("kpi.channel_names",), lambda: select(Channel.id, Channel.name))).all())
     out = []
     for cid in sorted(set(spend) | set(new), key=lambda c: names.get(c) or ""):
         amount, count = money(spend.get(cid)), int(new.get(cid, 0))
@@ -124,10 +153,11 @@ def _margin():
 def customer_states(session: Session, ids: set[int] | None) -> tuple[int, int]:
     """(active, churned) customers owned in the scope now (not archived): the churn rate's
     counts, the same for every period."""
-    active, churned = session.execute(
+    owners = owner_shape(ids)
+    active, churned = session.execute(shaped(("kpi.customer_states", owners), lambda: (
         select(func.count(case((Customer.status == "active", 1))), func.count(case((Customer.status == "churned", 1))))
-        .where(Customer.owner_id.is_not(None), owner_in(Customer.owner_id, ids),
-               Customer.archived.is_(False))).one()
+        .where(Customer.owner_id.is_not(None), owner_in_bound(Customer.owner_id, owners),
+               Customer.archived.is_(False)))), owner_params(ids)).one()
     return int(active), int(churned)
 
 
@@ -138,10 +168,11 @@ def clv(session: Session, ids: set[int] | None, period: Period, states: tuple[in
     (active + churned) customers owned in the scope (``customer_states``; passed in when
     already read)."""
     window = Period(add_months(period.end, -12), period.end)
-    margin, customers = session.execute(
+    owners = owner_shape(ids)
+    margin, customers = session.execute(shaped(("kpi.margin", owners), lambda: (
         select(func.sum(_margin()), func.count(func.distinct(Deal.customer_id)))
         .select_from(Deal).outerjoin(Product, Product.id == Deal.product_id)
-        .where(stage_condition(session, "won"), in_period(Deal.closed_on, window), owner_in(Deal.owner_id, ids))).one()
+        .where(*_won_in_period(owners)))), _won_params(session, ids, window)).one()
     active, churned = states if states is not None else customer_states(session, ids)
     churn = ratio(churned, active + churned)
     years = None if churn is None else (CLV_MAX_YEARS if churn == 0 else min(CLV_MAX_YEARS, 1 / churn))
@@ -151,6 +182,18 @@ def clv(session: Session, ids: set[int] | None, period: Period, states: tuple[in
     return {"yearly_margin_per_customer": per_customer, "lifetime_years": None if years is None else round(years, 2),
             "clv": value, "churn_rate": churn, "retention_rate": None if churn is None else 1 - churn,
             "active_customers": int(active), "churned_customers": int(churned)}
+
+
+def _rated(owners: str):
+    """Mean and count of the satisfaction scores of tickets resolved in [lo, hi) on the
+    owners' customers."""
+    rated = select(func.avg(ServiceTicket.satisfaction), func.count(ServiceTicket.satisfaction)).where(
+        ServiceTicket.resolved_at >= bindparam("lo"), ServiceTicket.resolved_at < bindparam("hi"),
+        ServiceTicket.satisfaction.is_not(None))
+    if owners != "all":  # every ticket has its customer (a non-null foreign key): joined only to filter owners
+        rated = rated.join(Customer, Customer.id == ServiceTicket.customer_id).where(
+            owner_in_bound(Customer.owner_id, owners))
+    return rated
 
 
 def kpis(session: Session, actor: Actor, *, period: Period, flt: DealFilter | None = None,
@@ -166,25 +209,20 @@ def kpis(session: Session, actor: Actor, *, period: Period, flt: DealFilter | No
     won_revenue = metric_total(session, actor, metric="contract_amount", start=period.start, end=period.end,
                                owner_ids=ids)
     # the stage ids known beforehand: the closed-deal index's ranges (see common.stage_condition)
-    won, closed = session.execute(
-        select(func.count(case((stage_condition(session, "won"), 1))), func.count())
-        .where(stage_condition(session, "won", "lost"), in_period(Deal.closed_on, period),
-               owner_in(Deal.owner_id, ids))).one()
-    lost = closed - won
+    owners = owner_shape(ids)
+    won, lost = closed_counts(session, ids, period)
     mean, median = sales_cycle(session, ids, period)
     activities = int(metric_total(session, actor, metric="activities", start=period.start, end=period.end,
                                   owner_ids=ids))
-    reps = session.scalar(select(func.count()).select_from(User).where(User.role == "rep", User.active.is_(True),
-                                                                       owner_in(User.id, ids))) or 0
+    reps = session.scalar(shaped(("kpi.reps", owners), lambda: (
+        select(func.count()).select_from(User).where(User.role == "rep", User.active.is_(True),
+                                                     owner_in_bound(User.id, owners)))), owner_params(ids)) or 0
     cac_rows = cac_by_channel(session, actor, period=period, flt=flt)
     spend = sum((r["spend"] for r in cac_rows), money(0))
     channel_new = sum(r["new_customers"] for r in cac_rows)
     life = clv(session, ids, period, states)
-    rated = select(func.avg(ServiceTicket.satisfaction), func.count(ServiceTicket.satisfaction)).where(
-        ServiceTicket.resolved_at >= lo, ServiceTicket.resolved_at < hi, ServiceTicket.satisfaction.is_not(None))
-    if ids is not None:  # every ticket has its customer (a non-null foreign key): joined only to filter owners
-        rated = rated.join(Customer, Customer.id == ServiceTicket.customer_id).where(owner_in(Customer.owner_id, ids))
-    satisfaction, tickets = session.execute(rated).one()
+    satisfaction, tickets = session.execute(shaped(("kpi.satisfaction", owners), lambda: _rated(owners)),
+                                            {"lo": lo, "hi": hi, **owner_params(ids)}).one()
     return {
         "won_revenue": won_revenue, "won_deals": int(won), "lost_deals": int(lost),
         "collections": metric_total(session, actor, metric="collections", start=period.start, end=period.end,

@@ -44,9 +44,18 @@ def test_meeting_numbers(engine, org, deals):
     assert [d["deal"] for d in rep["top_deals"]] == ["D4", "D6", "D5", "D3"]
     assert rep["leaderboard"][0]["name"] == "Rep_N1" and rep["leaderboard"][0]["value"] == D("10000.00")
     assert rep["funnel"].deals == 4
+    # each open stage's bar: the deals in it now and their amount (the four open deals in all)
+    open_rows = [r for r in rep["funnel"].stages if r["kind"] == "open"]
+    assert sum(r["in_stage_now"] for r in open_rows) == 4
+    assert sum(r["in_stage_amount"] for r in open_rows) == sum(d["amount"] or 0 for d in rep["top_deals"])
+    assert rep["win_rate"] == {"won": 1, "lost": 0, "value": 1.0}  # the week's closed deals, not the pipeline's
     with read_scope(engine) as s:
         before = meeting_report(s, org.director, week=parse_week("2026-W46"), today=TODAY)
     assert [d["deal"] for d in before["lost"]] == ["D2"]
+    assert before["win_rate"] == {"won": 0, "lost": 1, "value": 0.0}
+    with read_scope(engine) as s:
+        quiet = meeting_report(s, org.director, week=parse_week("2026-W40"), today=TODAY)
+    assert quiet["win_rate"] == {"won": 0, "lost": 0, "value": None}  # shown as "–"
 
 
 @pytest.mark.parametrize("locale,titles", [("zh_CN", ["销售漏斗", "本周赢单", "排行榜", "逾期回款"]),
