@@ -87,11 +87,11 @@ def move_control(actor: Actor, deal_id: int, current_stage: int, version: int, n
     opts = options()
     labels = stage_labels(opts)
     targets = [sid for sid in labels if sid != current_stage]
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    c1.selectbox(tr("deals.move_to"), targets, format_func=labels.__getitem__, index=None, key=key,
+    # one above the other: side by side in a board column of 1280 px both were cut ("Move t", "M…")
+    st.selectbox(tr("deals.move_to"), targets, format_func=labels.__getitem__, index=None, key=key,
                  label_visibility="collapsed", placeholder=tr("deals.move_to"))
-    c2.button(tr("deals.move"), key=f"{key}_btn", on_click=_request_move,
-              args=(actor, deal_id, version, key, name, amount))
+    st.button(tr("deals.move"), key=f"{key}_btn", on_click=_request_move,
+              args=(actor, deal_id, version, key, name, amount), width="stretch")
 
 
 def _close_dialog() -> None:

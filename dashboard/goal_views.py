@@ -197,11 +197,13 @@ def tree_section(actor: Actor, target_id: int, metric: str) -> None:
         "mismatch": [_value(metric, r["mismatch"]) if r["mismatch"] else "" for r in tree],
     })
     editable = can_set(actor)
-    forms.messages(PARTS)
+    forms.messages(PARTS, {f"value[{r['id']}]": " · ".join(
+        x for x in (r["period"], plain(r["holder"] or tr(f"goals.scope_name.{r['scope']}")), tr("goals.value")) if x)
+        for r in tree})
     key = f"{PARTS}_editor_{target_id}"
     st.data_editor(frame, key=key, hide_index=True, disabled=not editable or ["period", "holder", "parts", "mismatch"],
                    column_config={"period": tr("goals.period"), "holder": tr("goals.holder"),
-                                  "value": st.column_config.NumberColumn(tr("goals.value"), format="%.2f"),
+                                  "value": st.column_config.NumberColumn(tr("goals.value"), format="localized"),
                                   "parts": tr("goals.parts_sum"), "mismatch": tr("goals.mismatch")},
                    width="stretch")
     if not editable:
@@ -301,6 +303,14 @@ def set_section(actor: Actor, metric: str, year: str, tier: str, today: date) ->
                               args=(actor, metric, tier, holder, basis))
 
 
+def _market_basis(metric: str, sug: dict[str, Any]) -> str:
+    """How the market suggestion was reached, in words: size × share, or last year × growth."""
+    if sug.get("method") == "size_share":
+        return (f"{tr('goals.market_size')} {money(sug['market_size'], compact=False)} × "
+                f"{percent(sug['market_share'])}")
+    return f"{tr('goals.last_year')} {_value(metric, sug['last_year'])} × (1 + {percent(sug['growth_rate'])})"
+
+
 def suggestions(out: dict[str, Any], metric: str) -> dict[str, Any]:
     """The three suggestions in columns (value, how, "use this"), the history chart under them."""
     cols = st.columns(4)
@@ -317,7 +327,7 @@ def suggestions(out: dict[str, Any], metric: str) -> dict[str, Any]:
             elif kind == "blend":
                 st.caption(" + ".join(tr(f"goals.{k}") for k in sug["of"]))
             elif kind == "market":
-                st.caption(" · ".join(f"{k} {v}" for k, v in sug.items() if k not in ("value", "method")))
+                st.caption(_market_basis(metric, sug))
             else:
                 st.caption(" · ".join(f"{plain(r['name'])}{' (' + tr('goals.new') + ')' if r['new'] else ''} "
                                       f"{_value(metric, r['value'])}" for r in sug["reps"]))
@@ -333,6 +343,9 @@ def suggestions(out: dict[str, Any], metric: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------
 # the reps × months grid
+
+
+ROW_PX, HEADER_PX = 32, 36
 
 
 def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
@@ -353,7 +366,9 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
         show_outcome(outcome)
         return
     data = outcome.value
-    forms.messages(GRID)
+    forms.messages(GRID, {"value": tr("goals.value"), **{
+        f"value[{r['user_id']}][{i + 1}]": f"{plain(r['name'])} · {m}"
+        for r in data["rows"] for i, m in enumerate(data["months"])}})
     frame = grid_frame(data)
     st.caption(f"{tr('goals.grid')} · {tr('goals.value')}: {_value(metric, data['team_target'])} · "
                f"{tr('goals.grid_total')}: {_value(metric, data['total'])}")
@@ -364,17 +379,20 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
     columns = [aggrid.text_column("Name", tr("goals.holder"), width=140, pinned="left"),
                *[aggrid.number_column(m, m, editable=True, width=96) for m in data["months"]],
                aggrid.number_column("Total", tr("goals.grid_total"), editable=False, width=110)]
-    opts = aggrid.grid_options(columns, selectable=False, locale=current_locale())
+    opts = aggrid.grid_options(columns, selectable=False, locale=current_locale(), row_height=ROW_PX)
+    opts["headerHeight"] = HEADER_PX
+    totals["Name"] = tr("goals.grid_total")  # the pinned row says what it is
     opts["pinnedBottomRowData"] = aggrid._plain(totals.fillna(0).to_dict("records"))
     generation = st.session_state.get("goals_grid_gen", 0)
-    response = AgGrid(body, gridOptions=opts, height=min(80 + 36 * len(body), 480),
+    # header, the reps, the totals row and the horizontal scroll bar: no empty band
+    response = AgGrid(body, gridOptions=opts, height=min(HEADER_PX + ROW_PX * (len(body) + 1) + 22, 480),
                       key=aggrid.grid_key(f"goals_grid_{team_id}_{year}_{metric}_{tier}", generation),
                       **aggrid.GRID_KWARGS)
     edited = response.data if response is not None and isinstance(response.data, pd.DataFrame) else body
     cells = {r["user_id"]: [aggrid.clean_cell(edited.iloc[i][m]) if m in edited else None for m in data["months"]]
              for i, r in enumerate(data["rows"])}
-    c1, c2, c3 = st.columns([1, 1, 2])
-    retotal = c1.checkbox(tr("goals.retotal"), key="goals_grid_retotal")
+    retotal = st.checkbox(tr("goals.retotal"), key="goals_grid_retotal")
+    c2, c3, _ = st.columns([1, 2, 2])
     if c2.button(tr("common.save"), key="goals_grid_save", type="primary"):
         shown = {r["user_id"]: r["values"] for r in data["rows"]}  # what this page showed: a stale save is refused
         done = forms.submit(GRID, lambda s: goals.save_team_grid(s, actor, team_id=team_id, year=year, cells=cells,

@@ -44,6 +44,12 @@ def choose_placeholder(options: Sized | None = None) -> str:
     return tr("ui.no_options") if options is not None and len(options) == 0 else tr("ui.choose")
 
 
+def choose_many_placeholder(options: Sized | None = None) -> str:
+    """Placeholder of a multiselect in the user's language (Streamlit's own is "Choose
+    options")."""
+    return tr("ui.no_options") if options is not None and len(options) == 0 else tr("ui.choose_many")
+
+
 def money(value, compact: bool = True, currency: str = "CNY") -> str:
     return _i18n.format_money(value, current_locale(), currency=currency, compact=compact)
 

@@ -158,7 +158,14 @@ def summary() -> None:
     key = "importing.dry_summary" if res["dry_run"] else "importing.summary"
     text = tr(key, created=res["created"], updated=res["updated"], skipped=res["skipped"],
               errors=res["error_rows"], total=res["total_rows"])
-    (st.info if res["dry_run"] else st.success)(text)
+    # green only when no row had an error; a warning when some had, red when every row had one
+    if res["error_rows"] and not (res["created"] or res["updated"] or res["skipped"]):
+        box = st.error
+    elif res["error_rows"] or res["dry_run"]:
+        box = st.warning if res["error_rows"] else st.info
+    else:
+        box = st.success
+    box(text)
     if res["failure"]:
         first, last = res["failed_rows"] or (0, 0)
         st.error(plain(tr("importing.stopped", first=first, last=last, reason=res["failure"], written=res["written"])))

@@ -103,17 +103,18 @@ def section(name: str, rep: dict) -> None:
                                                 locale=current_locale()), width="stretch")
     elif name == "funnel":
         fun = rep["funnel"]
-        df = pd.DataFrame([{"stage": r["stage"], "count": r["in_stage_now"] if r["kind"] == "open" else r["reached"],
-                            "amount": float(r["amount"]), "sequence": i,
-                            "label": tr("analytics.funnel_bar", stage=r["stage"],
-                                        n=r["in_stage_now"] if r["kind"] == "open" else r["reached"],
-                                        amount=money(r["amount"]))}
+        # the open stages as they stand now: the deals in each and their amount
+        df = pd.DataFrame([{"stage": r["stage"], "count": r["in_stage_now"], "amount": float(r["in_stage_amount"]),
+                            "sequence": i,
+                            "label": tr("analytics.funnel_bar", stage=r["stage"], n=r["in_stage_now"],
+                                        amount=money(r["in_stage_amount"]))}
                            for i, r in enumerate(fun.stages) if r["kind"] == "open"])
         if not df.empty and df["count"].sum():
             chart = charts.funnel_chart(df, value="count", label="label", value_title=tr("analytics.deals"))
             st.altair_chart(chart, width="stretch")
             png_download(chart, "meeting-funnel", "meeting_funnel_png")
-        st.caption(f"{tr('analytics.win_rate')}: {ratio_text(fun.win_rate)}")
+        wr = rep["win_rate"]
+        st.caption(tr("analytics.meeting_win_rate", rate=ratio_text(wr["value"]), won=wr["won"], lost=wr["lost"]))
     elif name in ("top_deals", "won", "lost"):
         data_table(_deals_frame(rep[name], closed=name != "top_deals"))
     elif name == "overdue":

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.analytics_widgets import NO_VALUE, ratio_text
-from dashboard.i18n import current_locale, money, number, percent, tr
+from dashboard.i18n import choose_many_placeholder, current_locale, money, number, percent, tr
 from dashboard.runner import read, run_service, show_outcome
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.widgets import choice, data_table, date_field
@@ -99,7 +99,9 @@ def kpi_cards(cmp: dict) -> None:
             mom = card["mom"]
             col.metric(tr(f"analytics.kpi_{key}"), kpi_value(key, card["value"]),
                        delta=mom_delta(mom),
-                       delta_color="inverse" if key in LOWER_IS_BETTER else "normal",
+                       # no change: no arrow and no colour (an up arrow on 0.0 % read as a rise)
+                       delta_color="off" if mom == 0 else "inverse" if key in LOWER_IS_BETTER else "normal",
+                       delta_arrow="off" if mom == 0 else "auto",
                        border=True, help=tr(f"analytics.{help_key}"))
             col.caption(tr("analytics.yoy", pct=NO_VALUE if card["yoy"] is None else
                            ("▲ " if card["yoy"] > 0 else "▼ " if card["yoy"] < 0 else "") + percent(card["yoy"])))
@@ -112,11 +114,12 @@ def stage_conversion(actor: Actor, period: Period, flt: DealFilter) -> None:
     rows = rep.stages
     if not rows:
         return
+    # what the strip measures said once above it: the stage names alone fit as labels
+    st.markdown(f"**{tr('analytics.strip_title')}**")
     cols = st.columns(len(rows) + 1)
     for col, r in zip(cols, rows, strict=False):
-        col.metric(f"{r['stage']} → {tr('analytics.col_conversion')}", ratio_text(r["conversion_next"]),
-                   help=tr("analytics.help_conversion"))
-    cols[-1].metric(tr("analytics.cohort_win_rate"), ratio_text(rep.win_rate), help=tr("analytics.help_win_rate"))
+        col.metric(r["stage"], ratio_text(r["conversion_next"]), help=tr("analytics.help_conversion"))
+    cols[-1].metric(tr("analytics.win_rate"), ratio_text(rep.win_rate), help=tr("analytics.help_win_rate"))
 
 
 def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:
@@ -217,7 +220,8 @@ def review_section(actor: Actor, period: Period, flt: DealFilter) -> None:
     pending = read(lambda s: actions_to_check(s, actor, **scope))
     owners = read(lambda s: filter_choices(s, actor))["reps"]
     with st.form("review_form"):
-        chosen_texts = st.multiselect(tr("analytics.review_findings"), texts, default=texts, key="review_findings")
+        chosen_texts = st.multiselect(tr("analytics.review_findings"), texts, default=texts, key="review_findings",
+                                      placeholder=choose_many_placeholder(texts))
         own = st.text_area(tr("analytics.review_own"), key="review_own", max_chars=2000)
         c1, c2, c3 = st.columns([3, 2, 1])
         title = c1.text_input(tr("analytics.review_action"), key="review_action_title", max_chars=200)
@@ -228,7 +232,7 @@ def review_section(actor: Actor, period: Period, flt: DealFilter) -> None:
             due = date_field(tr("analytics.review_due"), "review_due", value=period.end + timedelta(days=6))
         done = st.multiselect(tr("analytics.review_check_off"), [a.id for a in pending],
                               format_func={a.id: f"{a.title} · {a.owner}" for a in pending}.__getitem__,
-                              key="review_done")
+                              key="review_done", placeholder=choose_many_placeholder(pending))
         submitted = st.form_submit_button(tr("analytics.review_save"), type="primary")
     st.caption(tr("analytics.review_scope_note"))
     if submitted:

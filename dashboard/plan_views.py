@@ -135,7 +135,9 @@ def _add_campaign(actor: Actor, plan_id: int) -> None:
 
 def strategy_section(actor: Actor, plan: dict[str, Any], channels: dict[int, str]) -> None:
     editable = plan["editable"]
-    forms.messages(STRATEGY)
+    forms.messages(STRATEGY, {**{f: tr(f"plans.{f}") for f in plans.STRATEGY_FIELDS}, "status": tr("plans.status"),
+                              **{f"discount_limits.{r}": f"{tr('plans.discount_limits')} · {tr(f'auth.role_{r}')}"
+                                 for r in ROLES}})
     with st.form(f"{STRATEGY}_form_{plan['id']}"):
         c1, c2, c3 = st.columns(3)
         for col, field in zip((c1, c2, c3), plans.STRATEGY_FIELDS, strict=True):

@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard import forms
 from dashboard.activity_views import members
-from dashboard.i18n import money, number, percent, tr
+from dashboard.i18n import choose_many_placeholder, money, number, percent, tr
 from dashboard.runner import read
 from dashboard.widgets import choice, company_today, data_table, date_field, number_field
 from services import training, users
@@ -121,9 +121,9 @@ def assign_section(actor: Actor) -> None:
     reps = dict(members(actor))
     choice(st.selectbox, tr("training.page.course"), list(courses), courses, key=forms.widget_key(form, "course_id"))
     st.multiselect(tr("training.page.teams"), list(teams), format_func=teams.__getitem__,
-                   key=forms.widget_key(form, "team_ids"))
+                   key=forms.widget_key(form, "team_ids"), placeholder=choose_many_placeholder(teams))
     st.multiselect(tr("training.page.reps"), list(reps), format_func=reps.__getitem__,
-                   key=forms.widget_key(form, "user_ids"))
+                   key=forms.widget_key(form, "user_ids"), placeholder=choose_many_placeholder(reps))
     forms.field_error(form, "user_ids")
     date_field(tr("training.page.due"), forms.widget_key(form, "due_on"), value=company_today() + timedelta(days=30))
     forms.field_error(form, "due_on")
@@ -174,18 +174,21 @@ def courses_section(actor: Actor) -> None:
                {c: tr(f"training.category.{c}") for c in COURSE_CATEGORIES}, key=forms.widget_key(form, "category"))
     with c2:
         number_field(tr("training.page.hours"), forms.widget_key(form, "duration_hours"), value=2.0, places=1, step=0.5)
+        forms.field_error(form, "duration_hours")
     with c3:
         number_field(tr("training.page.passing_score"), forms.widget_key(form, "passing_score"), value=60)
         forms.field_error(form, "passing_score")
     with c4:
         number_field(tr("training.page.max_score"), forms.widget_key(form, "max_score"), value=100)
+        forms.field_error(form, "max_score")
     st.text_input(tr("training.page.material"), key=forms.widget_key(form, "material_url"), placeholder="https://")
     forms.field_error(form, "material_url")
     st.text_area(tr("common.notes"), key=forms.widget_key(form, "notes"))
     st.button(tr("common.save"), key="course_add_btn", on_click=forms.submit,
               args=(form, lambda s: training.add_course(s, actor, values={f: forms.value(form, f) for f in fields})),
               kwargs={"fields": fields, "success": tr("common.saved")})
-    forms.messages(form, fields=("title", "passing_score", "material_url"))
+    forms.messages(form, {"category": tr("training.page.category"), "notes": tr("common.notes")},
+                   fields=("title", "duration_hours", "passing_score", "max_score", "material_url"))
 
 
 def session_form(actor: Actor) -> None:
@@ -210,7 +213,7 @@ def session_form(actor: Actor) -> None:
         st.text_input(tr("training.page.trainer"), key=forms.widget_key(form, "trainer"))
         forms.field_error(form, "trainer")
     st.multiselect(tr("training.page.attendees"), list(reps), format_func=reps.__getitem__,
-                   key=forms.widget_key(form, "attendee_ids"))
+                   key=forms.widget_key(form, "attendee_ids"), placeholder=choose_many_placeholder(reps))
     st.button(tr("training.page.record_session"), key="session_btn", on_click=forms.submit,
               args=(form, lambda s, form=form: training.add_session(
                   s, actor, course_id=forms.value(form, "course_id"), held_on=forms.value(form, "held_on"),
@@ -387,7 +390,7 @@ def events_section(actor: Actor) -> None:
         st.text_input(tr("training.page.cost"), key=forms.widget_key(form, "cost"))
         forms.field_error(form, "cost")
     st.multiselect(tr("training.page.participants"), list(reps), format_func=reps.__getitem__,
-                   key=forms.widget_key(form, "participant_ids"))
+                   key=forms.widget_key(form, "participant_ids"), placeholder=choose_many_placeholder(reps))
     st.text_area(tr("common.notes"), key=forms.widget_key(form, "notes"))
     st.button(tr("common.save"), key="event_btn", on_click=forms.submit,
               args=(form, lambda s: training.add_event(s, actor, values={f: forms.value(form, f) for f in fields},

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import current_locale, tr
+from dashboard.i18n import choose_placeholder, current_locale, tr
 from dashboard.state import data_version, db_key, get_engine
 from services import settings
 from services.access import Actor
@@ -239,6 +239,8 @@ def choice(widget: Callable[..., Any], label: str, options: Sequence[Any], label
         kwargs["default"] = kept
     else:
         kwargs["index"] = options.index(kept) if kept in options else None
+        if kwargs["index"] is None:  # Streamlit's own placeholder is English
+            kwargs.setdefault("placeholder", choose_placeholder(options))
     shown = {o: labels.get(o, str(o)) for o in options}
     value = widget(label, options, format_func=shown.__getitem__, key=widget_key(key), **kwargs)
     ss[key] = value

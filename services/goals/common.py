@@ -25,7 +25,7 @@ from sqlmodel import Session
 from services import settings
 from services.access import Actor, managed_team_ids, team_member_ids, team_subtree_ids, visible_user_ids
 from services.errors import FieldNotFound, FieldPermissionDenied, ValidationError
-from services.i18n import t
+from services.i18n import format_money, t
 from services.models import Target, Team, User
 from services.periods import Period, add_months
 
@@ -170,6 +170,12 @@ def _holder_key(row: Target) -> tuple[str, int] | None:
 def as_value(metric: str, value: Decimal) -> Decimal | int:
     """A target value as its metric counts it (counts as whole numbers)."""
     return int(value) if metric in COUNT_METRICS else Decimal(value).quantize(CENT)
+
+
+def shown_value(metric: str, value: Decimal, locale: str | None) -> str:
+    """A target value as a message shows it: money with its symbol and separators, counts
+    as whole numbers."""
+    return str(int(value)) if metric in COUNT_METRICS else format_money(value, locale, compact=False)
 
 
 def holder_names(session: Session, rows: Sequence[Target]) -> dict[tuple[str, int], str]:

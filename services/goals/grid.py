@@ -28,6 +28,7 @@ from services.goals.common import (
     holder_reps,
     parse_period,
     period_label,
+    shown_value,
     sub_periods,
     unit_of,
 )
@@ -129,7 +130,8 @@ def save_team_grid(session: Session, actor: Actor, *, team_id: int, year: str, c
                    metric: str = "contract_amount", tier: str = "base", retotal_parent: bool = False,
                    shown: dict[int, list[Any]] | None = None) -> dict[str, Any]:
     """Write the grid (module docstring): ``cells`` maps each rep's user id to 12 month
-    values (empty → 0). Every cell is checked first (``value[<user>][<month>]``) and a
+    values (empty → 0, but a cell ``shown`` with a value that comes back empty is refused).
+    Every cell is checked first (``value[<user>][<month>]``) and a
     rep outside the team is refused; nothing is written when one is bad.
 
     ``shown`` — the values the page displayed (``team_grid`` rows) — makes the save
@@ -147,9 +149,16 @@ def save_team_grid(session: Session, actor: Actor, *, team_id: int, year: str, c
         if len(row) != len(months):
             raise ValidationError({"cells": t("goals.err.weight_count", loc, count=len(months), given=len(row))})
         parsed = []
+        before = (shown or {}).get(user_id) or [None] * len(months)
         for i, cell in enumerate(row):
-            v = check_value(metric, 0 if cell is None or cell == "" else cell, loc, errors,
-                            field=f"value[{user_id}][{i + 1}]")
+            field = f"value[{user_id}][{i + 1}]"
+            if (cell is None or cell == "") and i < len(before) and before[i] not in (None, "") and before[i] != 0:
+                # a cell the page showed a value in came back empty: cleared, or text the
+                # grid's number editor would not take — never saved as 0 unasked
+                errors[field] = t("goals.err.cleared", loc, value=shown_value(metric, Decimal(str(before[i])), loc))
+                parsed.append(Decimal(0))
+                continue
+            v = check_value(metric, 0 if cell is None or cell == "" else cell, loc, errors, field=field)
             parsed.append(v if v is not None else Decimal(0))
         values[user_id] = parsed
     if errors:
@@ -161,8 +170,9 @@ def save_team_grid(session: Session, actor: Actor, *, team_id: int, year: str, c
         _check_unchanged(session, actor, team_id=team_id, year=year, metric=metric, tier=tier, shown=shown,
                          cells=values)
     if team_year is not None and team_year.value != grand and not retotal_parent:
-        raise ValidationError({"value": t("goals.err.mismatch", loc, id=team_year.id, total=grand,
-                                          value=team_year.value, period=year)})
+        raise ValidationError({"value": t("goals.err.mismatch", loc, id=team_year.id,
+                                          total=shown_value(metric, grand, loc),
+                                          value=shown_value(metric, team_year.value, loc), period=year)})
     if team_year is None:
         team_year = Target(scope="team", team_id=team_id, period_kind="year", period_start=start, value=grand,
                            basis_kind="manual", **common)

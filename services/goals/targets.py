@@ -35,6 +35,7 @@ from services.goals.common import (
     load_target,
     parse_period,
     period_label,
+    shown_value,
     target_dict,
     target_dicts,
     visible_target_term,
@@ -265,8 +266,10 @@ def update_targets(session: Session, actor: Actor, *, changes: Mapping[int, Any]
         for kind, parts in _part_groups(session, row).items():
             total = sum((p.value for p in parts), Decimal(0))
             if total != row.value:
-                raise ValidationError({f"value[{row.id}]": t("goals.err.parts_differ", loc, total=total,
-                                                              value=row.value, kind=kind)})
+                raise ValidationError({f"value[{row.id}]": t("goals.err.parts_differ", loc,
+                                                              total=shown_value(row.metric, total, loc),
+                                                              value=shown_value(row.metric, row.value, loc),
+                                                              kind=kind)})
     changed = dict(rows)
     pending = {r.parent_id for r in rows.values() if r.parent_id is not None}
     while pending:
@@ -280,8 +283,10 @@ def update_targets(session: Session, actor: Actor, *, changes: Mapping[int, Any]
             if total == parent.value:
                 continue
             if not retotal_parent:
-                raise ValidationError({"value": t("goals.err.mismatch", loc, id=parent.id, total=total,
-                                                  value=parent.value, period=period_label(
+                raise ValidationError({"value": t("goals.err.mismatch", loc, id=parent.id,
+                                                  total=shown_value(parent.metric, total, loc),
+                                                  value=shown_value(parent.metric, parent.value, loc),
+                                                  period=period_label(
                                                       parent.period_kind, parent.period_start, fiscal))})
             ensure_may_edit(session, actor, scope=parent.scope, team_id=parent.team_id, user_id=parent.user_id,
                             field="value")

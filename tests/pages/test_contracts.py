@@ -64,7 +64,7 @@ def test_contract_plan_and_payment_flow(small_company):
     # a payment over the installment is rejected; a partial one is recorded
     at.number_input(key="contract_pay_amount").set_value(1500.0)
     rerun(at, next(b for b in at.button if b.label == "Record payment"))
-    assert any("more than what is due" in c.value for c in at.caption)
+    assert any("more than what is due" in c.value and "at most ¥1,000" in c.value for c in at.caption)  # money as shown
     at.number_input(key="contract_pay_amount").set_value(400.0)
     rerun(at, next(b for b in at.button if b.label == "Record payment"))
     assert "Payment recorded" in [m.value for m in at.success]

@@ -192,3 +192,25 @@ def test_the_chinese_ui_shows_no_english_widget_strings(small_company):
     opts = grid_options([{"field": "name", "headerName": "名称"}], locale="zh_CN")
     assert opts["localeText"]["noRowsToShow"] == "没有可显示的行" == ag_locale_text("zh_CN")["noRowsToShow"]
     assert "TXT" in t("importing.upload", "zh_CN") and "TXT" in t("importing.upload", "en")
+
+
+def test_every_empty_picker_in_the_code_has_a_placeholder_in_the_users_language():
+    """Streamlit's own placeholders ("Choose an option", "Choose options") are English: every
+    multiselect, and every select box that can start empty, names its own (``choice`` adds
+    it for the select boxes it draws)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    missing = []
+    for path in [*sorted((root / "dashboard").glob("*.py")), *sorted((root / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("multiselect", "selectbox")):
+                continue
+            kws = {k.arg: k.value for k in node.keywords}
+            starts_empty = node.func.attr == "multiselect" or (
+                isinstance(kws.get("index"), ast.Constant) and kws["index"].value is None)
+            if starts_empty and "placeholder" not in kws:
+                missing.append(f"{path.relative_to(root)}:{node.lineno} {node.func.attr}")
+    assert not missing, missing

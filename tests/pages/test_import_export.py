@@ -35,17 +35,28 @@ def test_upload_check_import_and_rerun(org_company):
     assert mapped["客户名称"] == "name" and mapped["邮箱"] == "email" and mapped["外部ID"] == "external_id"
     assert at.dataframe  # the preview
     rerun(at, at.button(key="import_check"))
-    assert "Check only: 3 would be created" in at.info[-1].value
+    assert "Check only: 3 would be created" in at.warning[-1].value
     assert count(eng) == 0
     report = at.dataframe[-1].value
     assert report["Row"].tolist() == [4, 5, 6, 9]
     assert at.get("download_button")
     rerun(at, at.button(key="import_run"))
-    assert "3 created" in at.success[-1].value
+    assert "3 created" in at.warning[-1].value and not at.success  # rows with errors: not a green box
     assert count(eng) == 3
     rerun(at, at.button(key="import_run"))
-    assert "0 created, 0 updated, 3 skipped" in at.success[-1].value
+    assert "0 created, 0 updated, 3 skipped" in at.warning[-1].value
     assert count(eng) == 3
+
+
+def test_an_import_where_every_row_failed_is_shown_in_red(org_company):
+    _, eng, org = org_company
+    at = open_page(PAGE, org.manager_n)
+    bad = b"name,email\n,a@x.com\n,b@x.com\n,c@x.com\n"
+    at.get("file_uploader")[0].set_value(("c.csv", bad, "text/csv"))
+    rerun(at)
+    rerun(at, at.button(key="import_run"))
+    assert not at.success and "3 rows with errors" in at.error[-1].value
+    assert count(eng) == 0
 
 
 def test_remapping_a_column_in_the_page(org_company):

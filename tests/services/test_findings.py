@@ -78,7 +78,7 @@ def test_findings_in_both_languages(engine, org, world):
     assert pace["text"]["en"] == ("Rep_N1 has won ¥10,000.00 of a ¥20,000.00 target (50%) with 87% of the period "
                                   "gone.")
     assert pace["text"]["zh_CN"] == "Rep_N1 已赢单 ¥10,000.00，目标 ¥20,000.00（完成 50%），期间已过 87%。"
-    assert found[1]["text"]["en"] == "Rep_N2 moves 0% of Needs deals onward, the team 50% (2 deals reached Needs)."
+    assert found[1]["text"]["en"] == "Rep_N2 moves 0% of Needs deals onward, the team 50% (Needs deals reached: 2)."
     assert found[1]["numbers"]["conversion"] == 0 and found[1]["numbers"]["team_conversion"] == 0.5
     assert found[2]["numbers"] == {"reason": "Price", "now": 2, "before": 0}
     assert found[6]["text"]["en"] == ("Acquisition cost from Web rose 200% to ¥1,500.00 per new customer "
@@ -88,7 +88,7 @@ def test_findings_in_both_languages(engine, org, world):
     assert {org.stages[k]: v for k, v in (("Qualify", 1), ("Needs", 1), ("Proposal", 1))} == {
         sid: n["deals"] for sid, n in stalled.items()}
     assert stalled[org.stages["Proposal"]]["amount"] == 3000.0  # D6, in Proposal since 10-20 (stall 21 days)
-    assert found[-1]["text"]["en"] == "1 installments are overdue, ¥4,000.00 still to collect."
+    assert found[-1]["text"]["en"] == "Overdue installments: 1, ¥4,000.00 still to collect."
     assert "¥4,000.00" in found[-1]["text"]["zh_CN"]
     # the Performance page passes the conversions its strip read: the same findings
     with read_scope(engine) as s:

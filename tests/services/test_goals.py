@@ -145,7 +145,7 @@ def test_an_edited_part_must_match_its_parent_unless_re_totalled(engine, org):
     jan, feb = parts[0]["id"], parts[1]["id"]
     with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
         goals.update_targets(s, org.manager_n, changes={jan: "150"})
-    assert "would add up to 350.00, not 300.00" in str(exc.value)
+    assert "would add up to ¥350.00, not ¥300.00" in str(exc.value)  # money as the app shows it
     with session_scope(engine) as s:  # moving 50 from February to January keeps the total
         goals.update_targets(s, org.manager_n, changes={jan: "150", feb: "50"})
     with session_scope(engine) as s:
@@ -153,7 +153,7 @@ def test_an_edited_part_must_match_its_parent_unless_re_totalled(engine, org):
     assert {c["id"]: c["value"] for c in changed}[t["id"]] == D("350.00")
     with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
         goals.update_targets(s, org.manager_n, changes={t["id"]: "999"})
-    assert "add up to 350.00" in str(exc.value)
+    assert "add up to ¥350.00" in str(exc.value)
 
 
 def test_a_target_changed_by_someone_else_since_it_was_shown_is_not_overwritten(engine, org):
@@ -456,15 +456,21 @@ def test_the_team_grid_writes_one_consistent_tree(engine, org):
         assert goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")["total"] == D("1750.00")
 
 
-def test_a_grid_saved_over_someone_elses_newer_values_is_refused(engine, org):
-    """Two managers open the same grid; the first save wins, the second is told who changed
-    what (their value beside its own) and writes nothing."""
+def _saved_grid(engine, org):
+    """Team N's 2027 grid saved (rep 1: 100 a month, rep 2: 50), as a page opens it: (the
+    grid, the values shown)."""
     with session_scope(engine) as s:
         goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027",
                              cells={org.rep_n1.id: ["100"] * 12, org.rep_n2.id: ["50"] * 12})
     with session_scope(engine, write=False) as s:
         opened = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")
-    shown = {r["user_id"]: r["values"] for r in opened["rows"]}
+    return opened, {r["user_id"]: r["values"] for r in opened["rows"]}
+
+
+def test_a_grid_saved_over_someone_elses_newer_values_is_refused(engine, org):
+    """Two managers open the same grid; the first save wins, the second is told who changed
+    what (their value beside its own) and writes nothing."""
+    opened, shown = _saved_grid(engine, org)
     with session_scope(engine) as s:  # the director moves 10 from rep 2's January to rep 1's
         goals.save_team_grid(s, org.director, team_id=org.team_n, year="2027", shown=shown,
                              cells={org.rep_n1.id: ["110"] + ["100"] * 11, org.rep_n2.id: ["40"] + ["50"] * 11})
@@ -479,6 +485,23 @@ def test_a_grid_saved_over_someone_elses_newer_values_is_refused(engine, org):
         rows = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")["rows"]
     assert [r["values"][0] for r in rows] == [D("110.00"), D("40.00")]  # the director's save stands
     assert [r["values"][11] for r in rows] == [D("100.00"), D("50.00")]  # the refused one wrote nothing
+
+
+def test_a_grid_cell_that_came_back_empty_is_refused_not_saved_as_zero(engine, org):
+    """A cell the page showed a value in comes back empty (cleared, or letters the grid's
+    number editor would not take): the save names the cell and writes nothing."""
+    opened, shown = _saved_grid(engine, org)
+    with pytest.raises(ValidationError) as exc, session_scope(engine) as s:
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", shown=shown, retotal_parent=True,
+                             cells={org.rep_n1.id: [None] + ["100"] * 11, org.rep_n2.id: ["50"] * 12})
+    assert exc.value.errors == {f"value[{org.rep_n1.id}][1]":
+                                "is empty (it showed ¥100.00): enter a number, 0 for no target"}
+    with session_scope(engine, write=False) as s:
+        rows = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")["rows"]
+    assert [r["values"][0] for r in rows] == [D("100.00"), D("50.00")]
+    with session_scope(engine) as s:  # a 0 typed in is a 0
+        goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", shown=shown, retotal_parent=True,
+                             cells={org.rep_n1.id: ["0"] + ["100"] * 11, org.rep_n2.id: ["50"] * 12})
 
 
 def test_the_grid_round_trips_through_xlsx(engine, org):
