@@ -385,7 +385,7 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
     opts["pinnedBottomRowData"] = aggrid._plain(totals.fillna(0).to_dict("records"))
     generation = st.session_state.get("goals_grid_gen", 0)
     # header, the reps, the totals row and the horizontal scroll bar: no empty band
-    response = AgGrid(body, gridOptions=opts, height=min(HEADER_PX + ROW_PX * (len(body) + 1) + 22, 480),
+    response = AgGrid(body, gridOptions=opts, height=min(HEADER_PX + ROW_PX * (len(body) + 1) + 10, 480),
                       key=aggrid.grid_key(f"goals_grid_{team_id}_{year}_{metric}_{tier}", generation),
                       **aggrid.GRID_KWARGS)
     edited = response.data if response is not None and isinstance(response.data, pd.DataFrame) else body

@@ -92,9 +92,11 @@ def scope_user_ids(session: Session, actor: Actor, scope: str) -> set[int] | Non
 
 
 def stage_ids(session: Session, *kinds: str) -> list[int]:
-    """Ids of the stages of ``kinds`` (open / won / lost), read once per read transaction."""
-    return read_once(session, ("stage_ids", kinds),
-                     lambda: list(session.scalars(select(Stage.id).where(Stage.kind.in_(kinds)).order_by(Stage.id))))
+    """Ids of the stages of ``kinds`` (open / won / lost), in id order: every stage's kind is
+    read once per read transaction (a page asks for four or five sets of kinds)."""
+    every = read_once(session, ("stage_kinds",), lambda: tuple(
+        (int(i), k) for i, k in session.execute(select(Stage.id, Stage.kind).order_by(Stage.id)).all()))
+    return [i for i, k in every if k in kinds]
 
 
 def stage_condition(session: Session, *kinds: str) -> ColumnElement:
