@@ -153,12 +153,18 @@ def visible_user_ids(session: Session, actor: Actor) -> set[int] | None:
 def owner_scope_key(ids: set[int] | None, params: dict) -> str:
     """The shape of an owner filter, for reusing prepared statements: "all" (no filter),
     "none" (nothing visible) or "ids" — then ``params["owners"]`` holds the sorted ids."""
-    if ids is None:
-        return "all"
-    if not ids:
-        return "none"
-    params["owners"] = sorted(ids)
-    return "ids"
+    params.update(owner_params(ids))
+    return owner_shape(ids)
+
+
+def owner_shape(ids: set[int] | None) -> str:
+    """``owner_scope_key``'s shape alone (part of a statement's key, ``db.shaped``)."""
+    return "all" if ids is None else ("ids" if ids else "none")
+
+
+def owner_params(ids: set[int] | None) -> dict:
+    """``owner_scope_key``'s parameters alone: ``{"owners": sorted ids}`` for the "ids" shape."""
+    return {"owners": sorted(ids)} if ids else {}
 
 
 def owner_scope_term(col, owners: str) -> ColumnElement:
@@ -347,22 +353,3 @@ def scoped_owner_ids(session: Session, actor: Actor, owner_id: int | None) -> se
 def owner_in(col, ids: set[int] | None):
     return owner_filter(None, None, col, visible=ids)  # type: ignore[arg-type]
 
-
-def owner_shape(ids: set[int] | None) -> str:
-    """Which owner condition ``ids`` makes: ``all`` (no narrowing), ``none`` (nothing may
-    be seen) or ``some`` — part of a shaped statement's key (``db.shaped``)."""
-    return "all" if ids is None else ("some" if ids else "none")
-
-
-def owner_in_bound(col, shape: str, name: str = "owners"):
-    """``owner_in`` for a shaped statement: the ids are the expanding parameter ``name``
-    (``owner_params``), so one statement serves every set of owners of the shape."""
-    if shape == "all":
-        return true()
-    if shape == "none":
-        return false()
-    return col.in_(bindparam(name, expanding=True))
-
-
-def owner_params(ids: set[int] | None, name: str = "owners") -> dict:
-    return {name: sorted(ids)} if ids else {}

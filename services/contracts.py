@@ -39,8 +39,8 @@ from services.access import (
     load_visible,
     owner_filter,
     owner_in,
-    owner_in_bound,
     owner_params,
+    owner_scope_term,
     owner_shape,
     scoped_owner_ids,
     visible_editable_customer,
@@ -427,11 +427,16 @@ INSTALLMENT_COLUMNS = ["id", "contract_id", "number", "customer_name", "owner_na
 
 
 def _money_frame(rows, columns, money=("amount", "paid", "remaining")) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records([dict(r._mapping) for r in rows], columns=columns)
-    for col in money:
-        if col in frame:
-            frame[col] = [_dec(v) for v in frame[col]]
-    return frame
+    """Result rows as a frame of ``columns`` (a column the rows lack is NaN), money columns as
+    Decimal. Built column by column in one frame construction: a dict per row and a column
+    assignment per money column took 2–3 ms for a page of 50 contracts, more than its SQL."""
+    rows = list(rows)
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    values = dict(zip(rows[0]._fields, zip(*rows, strict=True), strict=True))
+    missing = [float("nan")] * len(rows)
+    return pd.DataFrame({c: [_dec(v) for v in values[c]] if c in money and c in values else list(values.get(c, missing))
+                         for c in columns}, columns=columns)
 
 
 def installments(session: Session, actor: Actor, *, contract_id: int, today: date) -> pd.DataFrame:
@@ -476,7 +481,7 @@ def _open_installment_statements(kind: str, owners: str):
     window = ((PaymentPlan.due_on >= bindparam("start"), PaymentPlan.due_on < bindparam("end")) if kind == "due"
               else (PaymentPlan.due_on < bindparam("today"),))
     collecting = (PaymentPlan.collecting_owner_id.is_not(None) if owners == "all"
-                  else owner_in_bound(PaymentPlan.collecting_owner_id, owners))
+                  else owner_scope_term(PaymentPlan.collecting_owner_id, owners))
     # a live contract's installment carries its owner (collecting_owner_id, NULL otherwise):
     # the totals read the partial index of open installments alone, no contract per row
     cond = (*window, _open_installment(), collecting)
@@ -557,7 +562,7 @@ CONTRACT_COLUMNS = ["id", "number", "deal_id", "customer_id", "customer_name", "
                     "due_to_date", "collected", "overdue_amount", "collection_ratio"]
 
 
-def _contract_select(today: date, chosen):
+def _contract_select(today, chosen):
     """The contracts whose ids ``chosen`` (a CTE of contract ids: one page, one customer's)
     holds, with planned and collected (the contract's kept totals), due to date, overdue
     (remaining on overdue installments) and collection ratio; due and overdue aggregated in
@@ -595,15 +600,27 @@ def _contract_frame(rows) -> pd.DataFrame:
     return frame
 
 
-def _contract_filter(stmt, ids: set[int] | None, status: str | None, search: str | None):
-    stmt = stmt.where(owner_in(Contract.owner_id, ids))
+def _contract_filter(stmt, owners: str, status: bool, search: bool):
+    """The list's filters on a shaped statement: bound ``owners`` (``access.owner_shape``),
+    ``status`` and ``like`` (``_filter_params``)."""
+    stmt = stmt.where(owner_scope_term(Contract.owner_id, owners))
     if status:
-        stmt = stmt.where(Contract.status == status)
+        stmt = stmt.where(Contract.status == bindparam("status"))
     if search:
-        like = f"%{search.strip()}%"
+        like = bindparam("like")
         stmt = stmt.join(Customer, Customer.id == Contract.customer_id).where(
             or_(Contract.number.ilike(like), Customer.name.ilike(like)))
     return stmt
+
+
+def _filter_params(ids: set[int] | None, status: str | None, search: str | None) -> tuple[tuple, dict]:
+    """(the filters' shape, their parameters) of ``_contract_filter``."""
+    params = owner_params(ids)
+    if status:
+        params["status"] = status
+    if search:
+        params["like"] = f"%{search.strip()}%"
+    return (owner_shape(ids), bool(status), bool(search)), params
 
 
 def _newest_first(signed_on, contract_id):
@@ -617,19 +634,25 @@ def list_contracts(session: Session, actor: Actor, *, today: date, owner_id: int
     """Contracts the actor may see, newest signed first (unsigned last), with collected vs
     due and the collection ratio; ``search`` matches number or customer name; paged in SQL
     (the page's ids first, then the sums for those contracts only)."""
-    ids = scoped_owner_ids(session, actor, owner_id)
-    page = (_contract_filter(select(Contract.id, Contract.signed_on), ids, status, search)
-            .order_by(*_newest_first(Contract.signed_on, Contract.id)).limit(limit).offset(offset).cte("page"))
-    rows = session.execute(_contract_select(today, page).order_by(*_newest_first(page.c.signed_on, page.c.id))).all()
+    shape, params = _filter_params(scoped_owner_ids(session, actor, owner_id), status, search)
+
+    def build():
+        page = (_contract_filter(select(Contract.id, Contract.signed_on), *shape)
+                .order_by(*_newest_first(Contract.signed_on, Contract.id))
+                .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).cte("page"))
+        return _contract_select(bindparam("today"), page).order_by(*_newest_first(page.c.signed_on, page.c.id))
+
+    rows = session.execute(shaped(("contracts.list", shape), build),
+                           {**params, "today": today, "limit": limit, "offset": offset}).all()
     return _contract_frame(rows)
 
 
 def count_contracts(session: Session, actor: Actor, *, owner_id: int | None = None, status: str | None = None,
                     search: str | None = None) -> int:
     """How many contracts ``list_contracts`` pages through (same filters), counted in SQL."""
-    ids = scoped_owner_ids(session, actor, owner_id)
-    stmt = _contract_filter(select(func.count()).select_from(Contract), ids, status, search)
-    return int(session.scalar(stmt) or 0)
+    shape, params = _filter_params(scoped_owner_ids(session, actor, owner_id), status, search)
+    stmt = shaped(("contracts.count", shape), lambda: _contract_filter(select(func.count()).select_from(Contract), *shape))
+    return int(session.scalar(stmt, params) or 0)
 
 
 def list_customer_contracts(session: Session, actor: Actor, *, customer_id: int, today: date | None = None) -> pd.DataFrame:

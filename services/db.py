@@ -255,7 +255,9 @@ def shaped(key: tuple, build: Callable[[], T]) -> T:
     it computes from the statement on every execution: building the statement and that key
     cost ~130 µs a statement on this machine, more than a rep's small reads themselves (a
     rep's KPI block is 31 statements). A statement object is immutable; sharing it between
-    threads is safe."""
+    threads is safe. (A builder whose arguments are its shape does the same with
+    ``functools.lru_cache``: the Overview's pipeline, the deal board, the agenda, the
+    customer grid; owner shapes and parameters come from ``access.owner_scope_key``.)"""
     stmt = _SHAPES.get(key)
     if stmt is None:
         stmt = _SHAPES.setdefault(key, build())

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import and_, bindparam, case, func, literal_column, select
 from sqlmodel import Session
 
-from services.access import Actor, owner_in_bound, owner_params, owner_shape, visible_user_ids
+from services.access import Actor, owner_params, owner_scope_term, owner_shape, visible_user_ids
 from services.analytics.common import dialect_of, money, month_bucket, stage_ids, stage_in_bound
 from services.clock import day_start_utc, local_tz
 from services.db import shaped
@@ -148,7 +148,7 @@ def _actuals_statement(metric: str, by: str | None, owners: str, *, plus: bool =
         stmt_from = stmt_from.join(User, User.id == owner)
         keys.append(User.team_id.label("team_id"))
     lo, hi = bindparam("lo"), bindparam("hi")
-    where = [owner_in_bound(owner, owners), *conds]
+    where = [owner_scope_term(owner, owners), *conds]
     if day_col is not None:
         col = literal_column("+payment.received_on") if plus else day_col
         where += [col >= lo, col < hi]

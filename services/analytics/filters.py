@@ -13,8 +13,8 @@ from sqlmodel import Session
 from services.access import (
     Actor,
     owner_in,
-    owner_in_bound,
     owner_params,
+    owner_scope_term,
     owner_shape,
     team_member_ids,
     team_subtree_ids,
@@ -75,7 +75,7 @@ def deal_filter_shape(session: Session, actor: Actor, flt: DealFilter) -> tuple[
 
 def deal_conditions_bound(shape: tuple) -> list[ColumnElement]:
     owners, product, channel, tier = shape
-    conds: list[ColumnElement] = [owner_in_bound(Deal.owner_id, owners)]
+    conds: list[ColumnElement] = [owner_scope_term(Deal.owner_id, owners)]
     if product:
         conds.append(Deal.product_id == bindparam("product"))
     if channel:

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, bindparam, func, or_, select, union_all
 from sqlmodel import Session
 
-from services.access import Actor, owner_in_bound, owner_params, owner_shape
+from services.access import Actor, owner_params, owner_scope_term, owner_shape
 from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import dialect_of, float2, money, stage_ids, stage_in_bound
 from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
@@ -53,7 +53,7 @@ def _reps(session: Session, ids: set[int] | None) -> list[tuple[int, str, int | 
     return read_once(session, ("finding_reps", None if ids is None else tuple(sorted(ids))), lambda: [
         tuple(r) for r in session.execute(shaped(("findings.reps", owners), lambda: (
             select(User.id, User.display_name, User.team_id)
-            .where(User.role == "rep", User.active.is_(True), owner_in_bound(User.id, owners))
+            .where(User.role == "rep", User.active.is_(True), owner_scope_term(User.id, owners))
             .order_by(User.display_name))), owner_params(ids)).all()])
 
 

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Integer, bindparam, case, cast, func, select, true
 from sqlmodel import Session
 
-from services.access import Actor, owner_in, owner_in_bound, owner_params, owner_shape
+from services.access import Actor, owner_in, owner_params, owner_scope_term, owner_shape
 from services.analytics.actuals import metric_total
 from services.analytics.common import (
     CENT,
@@ -66,7 +66,7 @@ def _bounds(session: Session, period: Period):
 def _won_in_period(owners: str) -> tuple:
     """Deals of the won stages (``won``) closed in [lo, hi) owned by ``owners``."""
     return (stage_in_bound("won"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
-            owner_in_bound(Deal.owner_id, owners))
+            owner_scope_term(Deal.owner_id, owners))
 
 
 def _won_params(session: Session, ids: set[int] | None, period: Period) -> dict:
@@ -80,7 +80,7 @@ def closed_counts(session: Session, ids: set[int] | None, period: Period) -> tup
     won, closed = session.execute(shaped(("kpi.closed", owners), lambda: (
         select(func.count(case((stage_in_bound("won"), 1))), func.count())
         .where(stage_in_bound("closed"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
-               owner_in_bound(Deal.owner_id, owners)))),
+               owner_scope_term(Deal.owner_id, owners)))),
         {**_won_params(session, ids, period), "closed": stage_ids(session, "won", "lost")}).one()
     return int(won), int(closed) - int(won)
 
@@ -132,7 +132,7 @@ def cac_by_channel(session: Session, actor: Actor, *, period: Period, flt: DealF
     new = dict(session.execute(shaped(("kpi.channel_customers", owners), lambda: (
         select(Customer.channel_id, func.count())
         .where(Customer.channel_id.is_not(None), Customer.created_at >= bindparam("lo"),
-               Customer.created_at < bindparam("hi"), owner_in_bound(Customer.owner_id, owners))
+               Customer.created_at < bindparam("hi"), owner_scope_term(Customer.owner_id, owners))
         .group_by(Customer.channel_id))), {"lo": lo, "hi": hi, **owner_params(ids)}).all())
     names = dict(session.execute(shaped(("kpi.channel_names",), lambda: select(Channel.id, Channel.name))).all())
     out = []
@@ -156,7 +156,7 @@ def customer_states(session: Session, ids: set[int] | None) -> tuple[int, int]:
     owners = owner_shape(ids)
     active, churned = session.execute(shaped(("kpi.customer_states", owners), lambda: (
         select(func.count(case((Customer.status == "active", 1))), func.count(case((Customer.status == "churned", 1))))
-        .where(Customer.owner_id.is_not(None), owner_in_bound(Customer.owner_id, owners),
+        .where(Customer.owner_id.is_not(None), owner_scope_term(Customer.owner_id, owners),
                Customer.archived.is_(False)))), owner_params(ids)).one()
     return int(active), int(churned)
 
@@ -192,7 +192,7 @@ def _rated(owners: str):
         ServiceTicket.satisfaction.is_not(None))
     if owners != "all":  # every ticket has its customer (a non-null foreign key): joined only to filter owners
         rated = rated.join(Customer, Customer.id == ServiceTicket.customer_id).where(
-            owner_in_bound(Customer.owner_id, owners))
+            owner_scope_term(Customer.owner_id, owners))
     return rated
 
 
@@ -216,7 +216,7 @@ def kpis(session: Session, actor: Actor, *, period: Period, flt: DealFilter | No
                                   owner_ids=ids))
     reps = session.scalar(shaped(("kpi.reps", owners), lambda: (
         select(func.count()).select_from(User).where(User.role == "rep", User.active.is_(True),
-                                                     owner_in_bound(User.id, owners)))), owner_params(ids)) or 0
+                                                     owner_scope_term(User.id, owners)))), owner_params(ids)) or 0
     cac_rows = cac_by_channel(session, actor, period=period, flt=flt)
     spend = sum((r["spend"] for r in cac_rows), money(0))
     channel_new = sum(r["new_customers"] for r in cac_rows)

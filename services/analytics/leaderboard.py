@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, case, func, select
 from sqlmodel import Session
 
-from services.access import Actor, owner_in_bound, owner_params, owner_shape
+from services.access import Actor, owner_params, owner_scope_term, owner_shape
 from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import float2, money, ratio, stage_ids, stage_in_bound
 from services.analytics.filters import DealFilter, filter_owner_ids
@@ -32,7 +32,7 @@ def leaderboard(session: Session, actor: Actor, *, period: Period, metric: str =
     owners = owner_shape(ids)
     people = {uid: (name, team) for uid, name, team in session.execute(shaped(("leaderboard.people", owners), lambda: (
         select(User.id, User.display_name, Team.name).outerjoin(Team, Team.id == User.team_id)
-        .where(owner_in_bound(User.id, owners), User.active.is_(True), User.role == "rep"))), owner_params(ids)).all()}
+        .where(owner_scope_term(User.id, owners), User.active.is_(True), User.role == "rep"))), owner_params(ids)).all()}
     values: dict[int, object] = {}
     extra: dict[int, dict] = {}
     if metric == "win_rate":
@@ -40,7 +40,7 @@ def leaderboard(session: Session, actor: Actor, *, period: Period, metric: str =
                 select(Deal.owner_id, func.count(case((stage_in_bound("won"), 1))),
                        func.count(case((stage_in_bound("lost"), 1))))
                 .where(stage_in_bound("closed"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
-                       owner_in_bound(Deal.owner_id, owners))
+                       owner_scope_term(Deal.owner_id, owners))
                 .group_by(Deal.owner_id))),
                 {"won": stage_ids(session, "won"), "lost": stage_ids(session, "lost"),
                  "closed": stage_ids(session, "won", "lost"), "lo": period.start, "hi": period.end,

@@ -128,7 +128,7 @@ def test_installments_may_not_exceed_contract_amount(engine, org):
         add_installment(s, org.rep_n1, contract_id=cid, due_on=date(2026, 12, 1), amount="6000")
     with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
         add_installment(s, org.rep_n1, contract_id=cid, due_on=date(2027, 1, 1), amount="4000.01")
-    assert "4000.00" in exc.value.errors["amount"]
+    assert "¥4,000.00" in exc.value.errors["amount"]
     for bad, field in [({"amount": "-1"}, "amount"), ({"due_on": date(2026, 10, 1)}, "due_on")]:
         args = {"due_on": date(2027, 1, 1), "amount": "100"} | bad
         with session_scope(engine) as s, pytest.raises(ValidationError) as exc:
