@@ -167,17 +167,19 @@ def owner_params(ids: set[int] | None) -> dict:
     return {"owners": sorted(ids)} if ids else {}
 
 
-def owner_scope_term(col, owners: str) -> ColumnElement:
+def owner_scope_term(col, owners: str, params: dict | None = None) -> ColumnElement:
     """The SQL of an owner scope shape from ``owner_scope_key`` for reused statements:
     everyone (``"all"``), no one (``"none"``), the ``:owner`` parameter (``"one"``) or the
-    expanding ``:owners`` list (``"ids"``)."""
+    expanding ``:owners`` list (``"ids"``) — their values bound in when ``params`` (the
+    key's parameters) is given, for a statement built once and run once."""
     if owners == "all":
         return true()
     if owners == "none":
         return false()
     if owners == "one":
-        return col == bindparam("owner")
-    return col.in_(bindparam("owners", expanding=True))
+        return col == (bindparam("owner") if params is None else bindparam("owner", params["owner"]))
+    return col.in_(bindparam("owners", expanding=True) if params is None
+                   else bindparam("owners", params["owners"], expanding=True))
 
 
 def load_visible(session: Session, actor: Actor, model, record_id: int, *, field: str | None = None,

@@ -50,15 +50,10 @@ def filter_owner_ids(session: Session, actor: Actor, flt: DealFilter) -> set[int
 
 def deal_conditions(session: Session, actor: Actor, flt: DealFilter) -> list[ColumnElement]:
     """SQL conditions on ``Deal`` for the filter (owner within access, product, channel,
-    tier of the deal's customer)."""
-    conds: list[ColumnElement] = [owner_in(Deal.owner_id, filter_owner_ids(session, actor, flt))]
-    if flt.product_id is not None:
-        conds.append(Deal.product_id == flt.product_id)
-    if flt.channel_id is not None:
-        conds.append(Deal.channel_id == flt.channel_id)
-    if flt.tier:
-        conds.append(Deal.customer_id.in_(select(Customer.id).where(Customer.tier == flt.tier)))
-    return conds
+    tier of the deal's customer), their values bound in: ``deal_conditions_bound`` of the
+    filter's shape."""
+    shape, params = deal_filter_shape(session, actor, flt)
+    return deal_conditions_bound(shape, params)
 
 
 def deal_filter_shape(session: Session, actor: Actor, flt: DealFilter) -> tuple[tuple, dict]:
@@ -73,15 +68,20 @@ def deal_filter_shape(session: Session, actor: Actor, flt: DealFilter) -> tuple[
     return (owner_shape(ids), "product" in params, "channel" in params, "tier" in params), params
 
 
-def deal_conditions_bound(shape: tuple) -> list[ColumnElement]:
+def deal_conditions_bound(shape: tuple, params: dict | None = None) -> list[ColumnElement]:
+    """The filter's conditions of ``shape`` (``deal_filter_shape``) on its bound parameters,
+    their values bound in when ``params`` is given."""
+    def bound(name: str):
+        return bindparam(name) if params is None else bindparam(name, params[name])
+
     owners, product, channel, tier = shape
-    conds: list[ColumnElement] = [owner_scope_term(Deal.owner_id, owners)]
+    conds: list[ColumnElement] = [owner_scope_term(Deal.owner_id, owners, params)]
     if product:
-        conds.append(Deal.product_id == bindparam("product"))
+        conds.append(Deal.product_id == bound("product"))
     if channel:
-        conds.append(Deal.channel_id == bindparam("channel"))
+        conds.append(Deal.channel_id == bound("channel"))
     if tier:
-        conds.append(Deal.customer_id.in_(select(Customer.id).where(Customer.tier == bindparam("tier"))))
+        conds.append(Deal.customer_id.in_(select(Customer.id).where(Customer.tier == bound("tier"))))
     return conds
 
 
