@@ -30,7 +30,6 @@ SPLIT = "goals_split"
 NEW = "goals_new"
 PARTS = "goals_parts"
 GRID = "goals_grid"
-MONEY_METRICS = ("contract_amount", "collections")
 
 
 def can_set(actor: Actor) -> bool:
@@ -38,9 +37,7 @@ def can_set(actor: Actor) -> bool:
 
 
 def _value(metric: str, value: Any) -> str:
-    if value is None:
-        return "—"
-    return money(value, compact=False) if metric in MONEY_METRICS else number(value)
+    return goals.common.shown_value(metric, value, current_locale())
 
 
 def _ratio(value: float | None) -> str:

@@ -158,13 +158,15 @@ def summary() -> None:
     key = "importing.dry_summary" if res["dry_run"] else "importing.summary"
     text = tr(key, created=res["created"], updated=res["updated"], skipped=res["skipped"],
               errors=res["error_rows"], total=res["total_rows"])
-    # green only when no row had an error; a warning when some had, red when every row had one
-    if res["error_rows"] and not (res["created"] or res["updated"] or res["skipped"]):
+    # green only when every row went through; a warning when some had errors or the import
+    # stopped part way, red when no row went in
+    went_in = res["created"] or res["updated"] or res["skipped"]
+    if (res["error_rows"] or res["failure"]) and not went_in:
         box = st.error
-    elif res["error_rows"] or res["dry_run"]:
-        box = st.warning if res["error_rows"] else st.info
+    elif res["error_rows"] or res["failure"]:
+        box = st.warning
     else:
-        box = st.success
+        box = st.info if res["dry_run"] else st.success
     box(text)
     if res["failure"]:
         first, last = res["failed_rows"] or (0, 0)

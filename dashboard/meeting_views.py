@@ -15,6 +15,7 @@ from dashboard.i18n import current_locale, money, number, tr
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.widgets import data_table
 from services.access import Actor
+from services.analytics.funnel import stage_now
 from services.analytics.meeting import meeting_report, week_of
 from services.db import read_scope
 from services.periods import Period
@@ -104,11 +105,10 @@ def section(name: str, rep: dict) -> None:
     elif name == "funnel":
         fun = rep["funnel"]
         # the open stages as they stand now: the deals in each and their amount
-        df = pd.DataFrame([{"stage": r["stage"], "count": r["in_stage_now"], "amount": float(r["in_stage_amount"]),
-                            "sequence": i,
-                            "label": tr("analytics.funnel_bar", stage=r["stage"], n=r["in_stage_now"],
-                                        amount=money(r["in_stage_amount"]))}
-                           for i, r in enumerate(fun.stages) if r["kind"] == "open"])
+        now = [(i, r, *stage_now(r)) for i, r in enumerate(fun.stages) if r["kind"] == "open"]
+        df = pd.DataFrame([{"stage": r["stage"], "count": n, "amount": float(amount), "sequence": i,
+                            "label": tr("analytics.funnel_bar", stage=r["stage"], n=n, amount=money(amount))}
+                           for i, r, n, amount in now])
         if not df.empty and df["count"].sum():
             chart = charts.funnel_chart(df, value="count", label="label", value_title=tr("analytics.deals"))
             st.altair_chart(chart, width="stretch")

@@ -119,7 +119,7 @@ def stage_conversion(actor: Actor, period: Period, flt: DealFilter) -> None:
     cols = st.columns(len(rows) + 1)
     for col, r in zip(cols, rows, strict=False):
         col.metric(r["stage"], ratio_text(r["conversion_next"]), help=tr("analytics.help_conversion"))
-    cols[-1].metric(tr("analytics.win_rate"), ratio_text(rep.win_rate), help=tr("analytics.help_win_rate"))
+    cols[-1].metric(tr("analytics.cohort_win_rate"), ratio_text(rep.win_rate), help=tr("analytics.help_win_rate"))
 
 
 def drill_down(actor: Actor, period: Period, flt: DealFilter) -> None:

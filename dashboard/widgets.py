@@ -239,7 +239,7 @@ def choice(widget: Callable[..., Any], label: str, options: Sequence[Any], label
         kwargs["default"] = kept
     else:
         kwargs["index"] = options.index(kept) if kept in options else None
-        if kwargs["index"] is None:  # Streamlit's own placeholder is English
+        if kwargs["index"] is None and widget is st.selectbox:  # Streamlit's own placeholder is English
             kwargs.setdefault("placeholder", choose_placeholder(options))
     shown = {o: labels.get(o, str(o)) for o in options}
     value = widget(label, options, format_func=shown.__getitem__, key=widget_key(key), **kwargs)

@@ -170,16 +170,16 @@ def owner_params(ids: set[int] | None) -> dict:
 def owner_scope_term(col, owners: str, params: dict | None = None) -> ColumnElement:
     """The SQL of an owner scope shape from ``owner_scope_key`` for reused statements:
     everyone (``"all"``), no one (``"none"``), the ``:owner`` parameter (``"one"``) or the
-    expanding ``:owners`` list (``"ids"``) — their values bound in when ``params`` (the
-    key's parameters) is given, for a statement built once and run once."""
+    expanding ``:owners`` list (``"ids"``) — with ``params`` (the key's parameters) their
+    values instead, as anonymous parameters (two such terms in one statement never share a
+    name), for a statement built and run once."""
     if owners == "all":
         return true()
     if owners == "none":
         return false()
     if owners == "one":
-        return col == (bindparam("owner") if params is None else bindparam("owner", params["owner"]))
-    return col.in_(bindparam("owners", expanding=True) if params is None
-                   else bindparam("owners", params["owners"], expanding=True))
+        return col == (bindparam("owner") if params is None else params["owner"])
+    return col.in_(bindparam("owners", expanding=True) if params is None else params["owners"])
 
 
 def load_visible(session: Session, actor: Actor, model, record_id: int, *, field: str | None = None,
@@ -206,11 +206,7 @@ def owner_filter(session: Session, actor: Actor, owner_col, *, visible: set[int]
     """SQL filter on an owner column for records that have no public pool (deals,
     activities, contracts, payouts, …)."""
     ids = visible_user_ids(session, actor) if visible == "compute" else visible
-    if ids is None:
-        return true()
-    if not ids:
-        return false()
-    return owner_col.in_(sorted(ids))
+    return owner_scope_term(owner_col, owner_shape(ids), owner_params(ids))
 
 
 def customer_filter(session: Session, actor: Actor, *, include_pool: bool = True) -> ColumnElement:

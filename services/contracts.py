@@ -392,9 +392,15 @@ def _open_installment():
 def _collecting(ids: set[int] | None):
     """Installments of live (signed / executing / completed) contracts owned by ``ids``
     (``None`` = anyone's), from the installment's kept ``collecting_owner_id``."""
-    if ids is None:
+    return _collecting_term(owner_shape(ids), owner_params(ids))
+
+
+def _collecting_term(owners: str, params: dict | None = None):
+    """``_collecting`` of an owner shape (``access.owner_scope_key``): on the bound
+    ``owners``, or on ``params``' values when given; "all" = any live contract's."""
+    if owners == "all":
         return PaymentPlan.collecting_owner_id.is_not(None)
-    return owner_in(PaymentPlan.collecting_owner_id, ids)
+    return owner_scope_term(PaymentPlan.collecting_owner_id, owners, params)
 
 
 def installment_status_expr(amount, paid, due_on, today: date):
@@ -480,8 +486,7 @@ def _open_installment_statements(kind: str, owners: str):
     stmt, _, paid = _installment_select(bindparam("today"))
     window = ((PaymentPlan.due_on >= bindparam("start"), PaymentPlan.due_on < bindparam("end")) if kind == "due"
               else (PaymentPlan.due_on < bindparam("today"),))
-    collecting = (PaymentPlan.collecting_owner_id.is_not(None) if owners == "all"
-                  else owner_scope_term(PaymentPlan.collecting_owner_id, owners))
+    collecting = _collecting_term(owners)
     # a live contract's installment carries its owner (collecting_owner_id, NULL otherwise):
     # the totals read the partial index of open installments alone, no contract per row
     cond = (*window, _open_installment(), collecting)

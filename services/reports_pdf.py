@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from services.analytics.funnel import stage_now
 from services.i18n import format_money, format_percent, normalize_locale, t
 
 FONT = "STSong-Light"
@@ -46,7 +47,7 @@ def chart_png(spec: dict, scale: float = 2.0) -> bytes:
 
 def funnel_spec(stages: list[dict], locale: str) -> dict:
     """The open pipeline: deals in each open stage now, as horizontal bars (the meeting's funnel)."""
-    values = [{"stage": r["stage"], "deals": r["in_stage_now"]} for r in stages if r["kind"] == "open"]
+    values = [{"stage": r["stage"], "deals": stage_now(r)[0]} for r in stages if r["kind"] == "open"]
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": 520, "height": 34 * max(1, len(values)),
             "data": {"values": values}, "config": {"font": CHART_FONT, "view": {"stroke": None}},
             "layer": [
@@ -139,8 +140,7 @@ def meeting_pdf(report: dict, *, locale: str = "zh_CN", company: str = "SalesOps
     story.append(chart(funnel_spec(fun.stages, loc), 150))
     story.append(table([tr("meeting_stage"), tr("meeting_deals"), tr("meeting_amount"), tr("meeting_conversion"),
                         tr("meeting_avg_days")],
-                       [[r["stage"], r["in_stage_now"] if r["kind"] == "open" else r["reached"],
-                         _money(r["in_stage_amount"] if r["kind"] == "open" else r["amount"], loc),
+                       [[r["stage"], stage_now(r)[0], _money(stage_now(r)[1], loc),
                          format_percent(r["conversion_next"], loc, 0) if r["conversion_next"] is not None else "—",
                          "—" if r["avg_days"] is None else r["avg_days"]] for r in fun.stages],
                        [60 * mm, 30 * mm, 50 * mm, 40 * mm, 40 * mm]))

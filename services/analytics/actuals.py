@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, case, func, literal_column, select
+from sqlalchemy import Date, and_, bindparam, case, func, literal_column, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_params, owner_scope_term, owner_shape, visible_user_ids
@@ -47,8 +47,9 @@ def _source(metric: str):
     return Activity.owner_id, func.count(), None, Activity.done_at, [], []
 
 
-#: The metrics counted on a timestamp (compared with the company's local midnights).
-STAMPED = ("new_customers", "activities")
+#: The metrics counted on a timestamp (compared with the company's local midnights), as
+#: ``_source`` says.
+STAMPED = tuple(m for m in TARGET_METRICS if _source(m)[2] is None)
 _FROM = {"contract_amount": Deal, "won_deals": Deal, "collections": Payment, "new_customers": Customer,
          "activities": Activity}
 
@@ -150,7 +151,7 @@ def _actuals_statement(metric: str, by: str | None, owners: str, *, plus: bool =
     lo, hi = bindparam("lo"), bindparam("hi")
     where = [owner_scope_term(owner, owners), *conds]
     if day_col is not None:
-        col = literal_column("+payment.received_on") if plus else day_col
+        col = literal_column("+payment.received_on", Date) if plus else day_col
         where += [col >= lo, col < hi]
     else:
         where += [stamp_col >= lo, stamp_col < hi]

@@ -117,3 +117,8 @@ def in_period(col, period: Period) -> ColumnElement:
     return and_(col >= period.start, col < period.end)
 
 
+def in_period_bound(col) -> tuple[ColumnElement, ColumnElement]:
+    """``in_period`` for a shaped statement: [``lo``, ``hi``) as bound parameters."""
+    return col >= bindparam("lo"), col < bindparam("hi")
+
+

@@ -70,9 +70,9 @@ def deal_filter_shape(session: Session, actor: Actor, flt: DealFilter) -> tuple[
 
 def deal_conditions_bound(shape: tuple, params: dict | None = None) -> list[ColumnElement]:
     """The filter's conditions of ``shape`` (``deal_filter_shape``) on its bound parameters,
-    their values bound in when ``params`` is given."""
+    their values in when ``params`` is given (anonymous parameters: nothing shares a name)."""
     def bound(name: str):
-        return bindparam(name) if params is None else bindparam(name, params[name])
+        return bindparam(name) if params is None else params[name]
 
     owners, product, channel, tier = shape
     conds: list[ColumnElement] = [owner_scope_term(Deal.owner_id, owners, params)]

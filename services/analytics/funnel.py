@@ -186,6 +186,15 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
     return out
 
 
+def stage_now(row: dict) -> tuple[int, Decimal]:
+    """What the pipeline's bar of a stage row shows (weekly meeting, screen and PDF): the
+    deals in an open stage now and their amount; for won / lost, those that reached it and
+    their amount."""
+    if row["kind"] == "open":
+        return row["in_stage_now"], row["in_stage_amount"]
+    return row["reached"], row["amount"]
+
+
 def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohort",
            flt: DealFilter | None = None) -> FunnelReport:
     """The funnel of the cohort (deals opened in ``period``) or of the pipeline now. Per stage:

@@ -23,6 +23,7 @@ from services.analytics.common import (
     dialect_of,
     float2,
     in_period,
+    in_period_bound,
     money,
     ratio,
     stage_ids,
@@ -65,24 +66,35 @@ def _bounds(session: Session, period: Period):
 
 def _won_in_period(owners: str) -> tuple:
     """Deals of the won stages (``won``) closed in [lo, hi) owned by ``owners``."""
-    return (stage_in_bound("won"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
-            owner_scope_term(Deal.owner_id, owners))
+    return (stage_in_bound("won"), *in_period_bound(Deal.closed_on), owner_scope_term(Deal.owner_id, owners))
 
 
 def _won_params(session: Session, ids: set[int] | None, period: Period) -> dict:
     return {"won": stage_ids(session, "won"), "lo": period.start, "hi": period.end, **owner_params(ids)}
 
 
+def closed_statement(owners: str, by_owner: bool = False):
+    """Won and lost deals (the ``won`` / ``lost`` stages of ``closed``) closed in [lo, hi)
+    owned by ``owners`` — the win rate's counts, from the closed-deal index; per owner
+    (``owner_id, won, lost``) when ``by_owner``. Parameters: ``closed_params``."""
+    def build():
+        counts = (func.count(case((stage_in_bound("won"), 1))), func.count(case((stage_in_bound("lost"), 1))))
+        stmt = select(*([Deal.owner_id] if by_owner else []), *counts).where(
+            stage_in_bound("closed"), *in_period_bound(Deal.closed_on), owner_scope_term(Deal.owner_id, owners))
+        return stmt.group_by(Deal.owner_id) if by_owner else stmt
+
+    return shaped(("kpi.closed", owners, by_owner), build)
+
+
+def closed_params(session: Session, ids: set[int] | None, period: Period) -> dict:
+    return {"won": stage_ids(session, "won"), "lost": stage_ids(session, "lost"),
+            "closed": stage_ids(session, "won", "lost"), "lo": period.start, "hi": period.end, **owner_params(ids)}
+
+
 def closed_counts(session: Session, ids: set[int] | None, period: Period) -> tuple[int, int]:
-    """(won, lost) deals closed in the period owned by ``ids`` (``None`` = anyone): the win
-    rate's counts, one read of the closed-deal index."""
-    owners = owner_shape(ids)
-    won, closed = session.execute(shaped(("kpi.closed", owners), lambda: (
-        select(func.count(case((stage_in_bound("won"), 1))), func.count())
-        .where(stage_in_bound("closed"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
-               owner_scope_term(Deal.owner_id, owners)))),
-        {**_won_params(session, ids, period), "closed": stage_ids(session, "won", "lost")}).one()
-    return int(won), int(closed) - int(won)
+    """(won, lost) deals closed in the period owned by ``ids`` (``None`` = anyone)."""
+    won, lost = session.execute(closed_statement(owner_shape(ids)), closed_params(session, ids, period)).one()
+    return int(won), int(lost)
 
 
 def sales_cycle(session: Session, ids: set[int] | None, period: Period) -> tuple[float | None, float | None]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from services.access import Actor, owner_params, owner_scope_term, owner_shape
 from services.analytics.actuals import metric_actuals_by_user
-from services.analytics.common import float2, money, ratio, stage_ids, stage_in_bound
+from services.analytics.common import float2, money, ratio
 from services.analytics.filters import DealFilter, filter_owner_ids
+from services.analytics.kpis import closed_params, closed_statement
 from services.db import shaped
-from services.models import Deal, Team, User
+from services.models import Team, User
 from services.periods import Period
 
 METRICS = ("revenue", "collections", "win_rate", "activities")
@@ -36,15 +37,8 @@ def leaderboard(session: Session, actor: Actor, *, period: Period, metric: str =
     values: dict[int, object] = {}
     extra: dict[int, dict] = {}
     if metric == "win_rate":
-        for uid, won, lost in session.execute(shaped(("leaderboard.win_rate", owners), lambda: (
-                select(Deal.owner_id, func.count(case((stage_in_bound("won"), 1))),
-                       func.count(case((stage_in_bound("lost"), 1))))
-                .where(stage_in_bound("closed"), Deal.closed_on >= bindparam("lo"), Deal.closed_on < bindparam("hi"),
-                       owner_scope_term(Deal.owner_id, owners))
-                .group_by(Deal.owner_id))),
-                {"won": stage_ids(session, "won"), "lost": stage_ids(session, "lost"),
-                 "closed": stage_ids(session, "won", "lost"), "lo": period.start, "hi": period.end,
-                 **owner_params(ids)}).all():
+        for uid, won, lost in session.execute(closed_statement(owners, by_owner=True),
+                                              closed_params(session, ids, period)).all():
             values[uid] = ratio(won, won + lost)
             extra[uid] = {"won": int(won), "lost": int(lost)}
     else:

@@ -80,7 +80,8 @@ def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFil
     ``numbers`` (per metric: this week, last week, and the target of the week for won
     revenue — the base target prorated by days), ``funnel`` (pipeline now), ``top_deals``
     (largest open deals), ``won`` / ``lost`` (closed this week, at most 50 each),
-    ``win_rate`` (won ÷ (won + lost) deals closed this week, all of them), ``overdue`` (installments
+    ``win_rate`` (won ÷ (won + lost) deals closed this week by the filter's owners — all of
+    them, like the numbers; the lists also narrow by product, channel and tier), ``overdue`` (installments
     past due as of the week's last day or today, whichever is earlier, on the filter's
     owners' contracts), ``actions`` (open
     action items) and ``leaderboard`` (won revenue this week)."""

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from services import settings
 from services.access import Actor, managed_team_ids, team_member_ids, team_subtree_ids, visible_user_ids
 from services.errors import FieldNotFound, FieldPermissionDenied, ValidationError
-from services.i18n import format_money, t
+from services.i18n import format_money, format_number, t
 from services.models import Target, Team, User
 from services.periods import Period, add_months
 
@@ -172,10 +172,12 @@ def as_value(metric: str, value: Decimal) -> Decimal | int:
     return int(value) if metric in COUNT_METRICS else Decimal(value).quantize(CENT)
 
 
-def shown_value(metric: str, value: Decimal, locale: str | None) -> str:
-    """A target value as a message shows it: money with its symbol and separators, counts
-    as whole numbers."""
-    return str(int(value)) if metric in COUNT_METRICS else format_money(value, locale, compact=False)
+def shown_value(metric: str, value: Decimal | None, locale: str | None) -> str:
+    """A target value as the goals page and its messages show it: money with its symbol and
+    separators, counts as whole numbers with separators; "—" for none."""
+    if value is None:
+        return "—"
+    return format_number(value, locale) if metric in COUNT_METRICS else format_money(value, locale, compact=False)
 
 
 def holder_names(session: Session, rows: Sequence[Target]) -> dict[tuple[str, int], str]:

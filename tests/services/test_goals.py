@@ -502,6 +502,9 @@ def test_a_grid_cell_that_came_back_empty_is_refused_not_saved_as_zero(engine, o
     with session_scope(engine) as s:  # a 0 typed in is a 0
         goals.save_team_grid(s, org.manager_n, team_id=org.team_n, year="2027", shown=shown, retotal_parent=True,
                              cells={org.rep_n1.id: ["0"] + ["100"] * 11, org.rep_n2.id: ["50"] * 12})
+    with session_scope(engine, write=False) as s:
+        grid = goals.team_grid(s, org.manager_n, team_id=org.team_n, year="2027")
+    assert [r["values"][0] for r in grid["rows"]] == [D("0.00"), D("50.00")] and grid["total"] == D("1700.00")
 
 
 def test_the_grid_round_trips_through_xlsx(engine, org):
