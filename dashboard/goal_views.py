@@ -40,6 +40,13 @@ def _value(metric: str, value: Any) -> str:
     return goals.common.shown_value(metric, value, current_locale())
 
 
+def _short(metric: str, value: Any) -> str:
+    """A target value for a metric card: money compact (¥58.03M), counts in full."""
+    if value is None or metric in goals.common.COUNT_METRICS:
+        return _value(metric, value)
+    return money(value)
+
+
 def _ratio(value: float | None) -> str:
     return "—" if value is None else percent(value)
 
@@ -113,7 +120,8 @@ def target_detail(actor: Actor, row: dict[str, Any], today: date) -> None:
             width="stretch")
         c1, c2, c3 = st.columns(3)
         c1.metric(tr("goals.attainment"), _ratio(row["attainment"]))
-        c2.metric(tr("goals.projection"), _value(metric, row["projection"]))
+        # compact on the card (the full amount was cut at 1280 px), in full on hover
+        c2.metric(tr("goals.projection"), _short(metric, row["projection"]), help=_value(metric, row["projection"]))
         c3.metric(tr("goals.elapsed"), _ratio(row["elapsed"]))
         alert = row["pace_alert"]
         if alert:

@@ -96,7 +96,7 @@ def progress_strip(actor: Actor, plan_id: int, today: date) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("plans.milestones_done"), f"{p['milestones_done']} / {p['milestones_total']}",
               delta=f"{p['milestones_overdue']} {tr('plans.overdue')}" if p["milestones_overdue"] else None,
-              delta_color="inverse")
+              delta_color="inverse", delta_arrow="off")  # a count of overdue ones, not a rise
     c2.metric(tr("plans.budget_used"), percent(p["budget_used"]) if p["budget_used"] is not None else "—",
               help=f"{money(p['budget_spent'], compact=False)} / {money(p['budget_planned'], compact=False)}")
     c3.metric(tr("plans.elapsed"), percent(p["elapsed"]))
