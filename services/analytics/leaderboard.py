@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
-from services.access import Actor, owner_params, owner_scope_term, owner_shape
+from services.access import Actor, owner_params, owner_scope_term, owner_shape, visible_user_ids
 from services.analytics.actuals import metric_actuals_by_user
-from services.analytics.common import float2, money, ratio
+from services.analytics.common import float2, money, ratio, scope_user_ids
 from services.analytics.filters import DealFilter, filter_owner_ids
 from services.analytics.kpis import closed_params, closed_statement
 from services.db import shaped
@@ -82,7 +82,15 @@ def target_vs_actual(session: Session, actor: Actor, *, period: Period, flt: Dea
     rows = leaderboard(session, actor, period=period, metric="revenue", flt=flt)
     teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_([r["user_id"] for r in rows] or [-1])))
                  .all())
-    targets = user_targets(session, [r["user_id"] for r in rows], period=period)
+    managers = dict(session.execute(select(Team.id, Team.manager_id)).all())
+    # each team's target is its manager's team scope target; the user targets of the reps
+    # and of all those scopes are read once (every team read its own: five statements a team)
+    bosses = {tid: Actor(id=managers[tid], username="", display_name="", role="manager", team_id=tid)
+              for tid in {teams.get(r["user_id"]) for r in rows} if tid is not None and managers.get(tid) is not None}
+    scopes = [scope_user_ids(session, boss, "team") for boss in bosses.values()]
+    prefetch = None if visible_user_ids(session, actor) is None or any(ids is None for ids in scopes) else \
+        set().union(*scopes, (r["user_id"] for r in rows))
+    targets = user_targets(session, [r["user_id"] for r in rows], period=period, prefetch=prefetch)
     out, team_won = [], {}
     for r in rows:
         target = targets[r["user_id"]]
@@ -90,14 +98,12 @@ def target_vs_actual(session: Session, actor: Actor, *, period: Period, flt: Dea
                     "target": target, "attainment": ratio(r["value"], target) if target else None})
         key = (teams.get(r["user_id"]), r["team"])
         team_won[key] = team_won.get(key, money(0)) + r["value"]
-    managers = dict(session.execute(select(Team.id, Team.manager_id)).all())
     for (tid, name), won in sorted(team_won.items(), key=lambda kv: kv[0][1] or ""):
-        manager = managers.get(tid)
-        target = None
-        if manager is not None and tid is not None:
-            boss = Actor(id=manager, username="", display_name="", role="manager", team_id=tid)
-            target = scope_target(session, boss, scope="team", period=period)
+        target = scope_target(session, bosses[tid], scope="team", period=period, prefetch=prefetch) \
+            if tid in bosses else None
         out.append({"kind": "team", "id": tid, "name": name, "team": name, "won": won, "target": target,
                     "attainment": ratio(won, target) if target else None})
     return out
+
+
 __all__ = ["METRICS", "leaderboard", "leaderboard_json", "target_vs_actual"]

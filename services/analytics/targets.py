@@ -7,10 +7,11 @@ the number this module gives."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select, true
 from sqlmodel import Session
 
 from services.access import Actor, managed_team_ids, owner_in, team_member_ids, team_parents, team_subtree_ids
@@ -20,7 +21,8 @@ from services.analytics.common import (
     money,
     scope_user_ids,
 )
-from services.models import Target, Team
+from services.db import read_once
+from services.models import Target
 from services.periods import Period, add_months, month_starts
 
 
@@ -45,46 +47,80 @@ def _topmost(session: Session, team_ids: set[int]) -> set[int]:
     return out
 
 
-def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int] | None, window) -> list:
-    """Target filters for the scope in order of preference (the first with rows wins):
-    me → the actor's user targets; team → targets of the topmost targeted teams the actor
-    manages plus user targets of scope users outside those teams; all (director / admin) →
-    company targets, else the same team + user rule over every team."""
-    user_level = and_(Target.scope == "user", owner_in(Target.user_id, ids))
+#: A target row as ``_window_rows`` reads it: (scope, team id, user id, period kind,
+#: period start, Σ value) — grouped by the first five.
+Row = tuple
+
+
+def _target_candidates(session: Session, actor: Actor, scope: str, ids: set[int] | None,
+                       months: list[date]) -> list[tuple[tuple[str, ...], Callable[[Row], bool]]]:
+    """Which target rows count for the scope, in order of preference (the first that
+    accepts any row wins), each as (the target scopes it reads, which of their rows): me →
+    the actor's user targets; team → targets of the topmost targeted teams the actor manages
+    plus user targets of scope users outside those teams; all (director / admin) → company
+    targets, else the same team + user rule over every team."""
+    def user_level(r: Row) -> bool:
+        return ids is None or r[2] in ids
+
     if scope == "me" or actor.role == "rep":
-        return [user_level]
+        return [(("user",), user_level)]
     if scope == "all" and ids is None:
-        teams = set(session.scalars(select(Team.id)).all())
-        first = [Target.scope == "company"]
+        teams = set(team_parents(session))
+        first = [(("company",), lambda r: True)]
     else:
         teams = managed_team_ids(session, actor)
         first = []
-    targeted = set(
-        session.scalars(
-            select(Target.team_id)
-            .where(_target_base(), window, Target.scope == "team", owner_in(Target.team_id, teams))
-            .group_by(Target.team_id)
-        ).all()
-    ) - {None}
+    targeted = {r[1] for r in _window_rows(session, months, "team", None) if r[1] in teams} - {None}
     top = _topmost(session, targeted)
-    covered_teams = team_subtree_ids(session, top)
-    covered_users = team_member_ids(session, covered_teams)
-    uncovered_users = and_(Target.scope == "user", owner_in(Target.user_id, ids), Target.user_id.not_in(sorted(covered_users)))
-    team_level = and_(Target.scope == "team", owner_in(Target.team_id, top))
-    return [*first, or_(team_level, uncovered_users)]
+    covered_users = team_member_ids(session, team_subtree_ids(session, top))
+    return [*first, (("team", "user"), lambda r: r[1] in top if r[0] == "team"
+                     else user_level(r) and r[2] not in covered_users)]
 
 
-def _window(months: list[date]):
-    """Target rows that can cover ``months``: a year target starts at most 11 months before."""
-    return and_(Target.period_start >= add_months(months[0], -11), Target.period_start < add_months(months[-1], 1))
+def _window(months: list[date]) -> tuple[date, date]:
+    """[first, end) of the period starts of target rows that can cover ``months``: a year
+    target starts at most 11 months before."""
+    return add_months(months[0], -11), add_months(months[-1], 1)
 
 
-def _target_rows(session: Session, cond, window) -> list:
-    return session.execute(
-        select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start, func.sum(Target.value))
-        .where(_target_base(), window, cond)
-        .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start)
-    ).all()
+def _window_rows(session: Session, months: list[date], target_scope: str, ids: set[int] | None) -> tuple[Row, ...]:
+    """The base contract-amount target rows of ``target_scope`` (company / team / user —
+    the users of ``ids``, ``None`` = every one) in the window (``_window``), grouped; read
+    once per read transaction for the same window, scope and owners (the target-vs-actual
+    tab asks for every team's target)."""
+    lo, hi = _window(months)
+    users = target_scope == "user" and ids is not None
+    key = ("target_window", lo, hi, target_scope, tuple(sorted(ids)) if users else None)
+
+    def read() -> tuple[Row, ...]:
+        return tuple(tuple(r) for r in session.execute(
+            select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start,
+                   func.sum(Target.value))
+            .where(_target_base(), Target.scope == target_scope, Target.period_start >= lo, Target.period_start < hi,
+                   owner_in(Target.user_id, ids) if users else true())
+            .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start)).all())
+
+    return read_once(session, key, read)
+
+
+def _user_rows(session: Session, months: list[date], wanted: set[int] | None, users: set[int] | None) -> list[Row]:
+    """The user target rows of ``wanted`` (``None`` = every user) from the window's rows of
+    ``users`` (a superset), by user: scanning every user's rows for each team's few cost more
+    than reading them (the target-vs-actual tab)."""
+    rows = _window_rows(session, months, "user", users)
+    if wanted is None:
+        return list(rows)
+    lo, hi = _window(months)
+    key = ("target_window_users", lo, hi, None if users is None else tuple(sorted(users)))
+
+    def index() -> dict[int, list[Row]]:
+        out: dict[int, list[Row]] = {}
+        for r in rows:
+            out.setdefault(r[2], []).append(r)
+        return out
+
+    by_user = read_once(session, key, index)
+    return [r for uid in sorted(wanted) for r in by_user.get(uid, ())]
 
 
 def _holder_months(rows: list, months: list[date]) -> dict[tuple, dict[date, Decimal]]:
@@ -124,16 +160,21 @@ def _summed(per_holder: list[dict[date, Decimal]], months: list[date]) -> dict[d
     return out
 
 
-def _targets_by_month(session: Session, actor: Actor, scope: str, ids: set[int] | None, months: list[date]) -> dict[date, Decimal | None]:
+def _targets_by_month(session: Session, actor: Actor, scope: str, ids: set[int] | None, months: list[date],
+                      prefetch: set[int] | None | str = "ids") -> dict[date, Decimal | None]:
     """Monthly target (metric contract_amount, tier base) of the scope: per holder
     (company, team or user) ``_holder_months``, summed over the holders that count (see
-    ``_target_candidates``); None for a month without any target."""
+    ``_target_candidates``); None for a month without any target. ``prefetch``: the users
+    whose user targets to read (a superset of ``ids``: the target-vs-actual tab reads them
+    once for all its teams); by default ``ids``."""
     if not months:
         return {}
-    window = _window(months)
-    rows: list = []
-    for cond in _target_candidates(session, actor, scope, ids, window):
-        rows = _target_rows(session, cond, window)
+    users = ids if prefetch == "ids" else prefetch
+    rows: list[Row] = []
+    for target_scopes, counts in _target_candidates(session, actor, scope, ids, months):
+        rows = [r for t in target_scopes
+                for r in (_user_rows(session, months, ids, users) if t == "user" else _window_rows(session, months, t, None))
+                if counts(r)]
         if rows:
             break
     return _summed(list(_holder_months(rows, months).values()), months)
@@ -161,27 +202,33 @@ def _period_target(month_targets: dict[date, Decimal | None], period: Period) ->
 # these answer "what is the target of this scope / holder for this period")
 
 
-def monthly_scope_targets(session: Session, actor: Actor, *, scope: str, months: list[date]) -> dict[date, Decimal | None]:
+def monthly_scope_targets(session: Session, actor: Actor, *, scope: str, months: list[date],
+                          prefetch: set[int] | None | str = "ids") -> dict[date, Decimal | None]:
     """Base contract-amount target of an Overview scope ("me" / "team" / "all") per month
     (first days ``months``); None for a month without any target (see ``_targets_by_month``)."""
-    return _targets_by_month(session, actor, scope, scope_user_ids(session, actor, scope), months)
+    return _targets_by_month(session, actor, scope, scope_user_ids(session, actor, scope), months, prefetch)
 
 
-def scope_target(session: Session, actor: Actor, *, scope: str, period: Period) -> Decimal | None:
+def scope_target(session: Session, actor: Actor, *, scope: str, period: Period,
+                 prefetch: set[int] | None | str = "ids") -> Decimal | None:
     """Base contract-amount target of an Overview scope prorated to ``period`` (Σ monthly
-    target × share of the month's days inside the period); None without any target."""
-    return _period_target(monthly_scope_targets(session, actor, scope=scope, months=month_starts(period)), period)
+    target × share of the month's days inside the period); None without any target.
+    ``prefetch``: see ``_targets_by_month``."""
+    return _period_target(monthly_scope_targets(session, actor, scope=scope, months=month_starts(period),
+                                                prefetch=prefetch), period)
 
 
-def user_targets(session: Session, user_ids: list[int], *, period: Period) -> dict[int, Decimal | None]:
+def user_targets(session: Session, user_ids: list[int], *, period: Period,
+                 prefetch: set[int] | None | str = "ids") -> dict[int, Decimal | None]:
     """``scope_target(rep, scope="me")`` of each of ``user_ids`` (their own user targets,
     prorated to ``period``), in one read: the target-vs-actual and behind-pace rows of every
-    rep of a scope."""
+    rep of a scope. ``prefetch``: the users whose rows to read (a superset; see
+    ``_targets_by_month``)."""
     months = month_starts(period)
     if not months or not user_ids:
         return dict.fromkeys(user_ids)
-    rows = _target_rows(session, and_(Target.scope == "user", Target.user_id.in_(sorted(set(user_ids)))),
-                        _window(months))
+    wanted = set(user_ids)
+    rows = _user_rows(session, months, wanted, wanted if prefetch == "ids" else prefetch)
     per_user = {holder[2]: values for holder, values in _holder_months(rows, months).items()}
     return {uid: _period_target(_summed([per_user[uid]], months), period) if uid in per_user else None
             for uid in user_ids}
