@@ -11,17 +11,27 @@ from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, bindparam, func, select
 from sqlmodel import Session
 
-from services.access import Actor, managed_team_ids, owner_in, team_member_ids, team_parents, team_subtree_ids
+from services.access import (
+    Actor,
+    managed_team_ids,
+    owner_params,
+    owner_scope_term,
+    owner_shape,
+    team_member_ids,
+    team_parents,
+    team_subtree_ids,
+)
 from services.analytics.common import (
     CENT,
     ZERO,
+    in_period_bound,
     money,
     scope_user_ids,
 )
-from services.db import read_once
+from services.db import read_once, shaped
 from services.models import Target
 from services.periods import Period, add_months, month_starts
 
@@ -92,13 +102,18 @@ def _window_rows(session: Session, months: list[date], target_scope: str, ids: s
     users = target_scope == "user" and ids is not None
     key = ("target_window", lo, hi, target_scope, tuple(sorted(ids)) if users else None)
 
+    owners = owner_shape(ids) if users else "all"
+
+    def build():
+        return (select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start,
+                       func.sum(Target.value))
+                .where(_target_base(), Target.scope == bindparam("scope"), *in_period_bound(Target.period_start),
+                       owner_scope_term(Target.user_id, owners))
+                .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start))
+
     def read() -> tuple[Row, ...]:
-        return tuple(tuple(r) for r in session.execute(
-            select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start,
-                   func.sum(Target.value))
-            .where(_target_base(), Target.scope == target_scope, Target.period_start >= lo, Target.period_start < hi,
-                   owner_in(Target.user_id, ids) if users else true())
-            .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start)).all())
+        params = {"scope": target_scope, "lo": lo, "hi": hi, **(owner_params(ids) if users else {})}
+        return tuple(tuple(r) for r in session.execute(shaped(("targets.window", owners), build), params).all())
 
     return read_once(session, key, read)
 
