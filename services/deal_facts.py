@@ -25,7 +25,12 @@ COLUMNS = ("stages_reached", "stage_entered_from", "days", "deal_opened_on", "de
 
 def reached(stage_id: int, col) -> ColumnElement:
     """SQL: the deal whose kept ``stages_reached`` is ``col`` was in stage ``stage_id``."""
-    return col.like(f"%,{int(stage_id)},%")
+    return col.like(reached_pattern(stage_id))
+
+
+def reached_pattern(stage_id: int) -> str:
+    """The LIKE pattern of ``reached`` (a shaped statement binds it)."""
+    return f"%,{int(stage_id)},%"
 
 
 def reached_ids(pattern: str | None) -> set[int]:

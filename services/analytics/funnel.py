@@ -21,9 +21,19 @@ from sqlalchemy import and_, bindparam, case, func, literal_column, null, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_in
-from services.analytics.common import days_between, dialect_of, float2, in_period, money, ratio
-from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
-from services.deal_facts import reached, reached_ids
+from services.analytics.common import (
+    days_between,
+    dialect_of,
+    float2,
+    in_period,
+    in_period_bound,
+    money,
+    ratio,
+    stage_ids,
+)
+from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
+from services.db import read_once, shaped
+from services.deal_facts import reached_ids, reached_pattern
 from services.models import Deal, DealHistory, LostReason, Stage, User
 from services.models.sales import ENDED_VISIT
 from services.periods import Period
@@ -69,27 +79,42 @@ class FunnelReport:
 
 
 def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: DealFilter):
-    """Subquery of the funnel's deals: ``id, amount, stage_id, owner_id, lost_reason_id,
-    opened_on, closed_on`` and the kept stage facts ``stages_reached, stage_entered_from``."""
+    """CTE of the funnel's deals: ``id, amount, stage_id, owner_id, lost_reason_id,
+    opened_on, closed_on`` and the kept stage facts ``stages_reached, stage_entered_from``
+    (``_deal_select`` with the filter's and period's values bound in)."""
     if mode not in MODES:
         raise ValueError(f"unknown funnel mode {mode!r}")
-    conds = deal_conditions(session, actor, flt)
+    shape, params = deal_filter_shape(session, actor, flt)
+    return _deal_select(mode, shape, _set_params(session, mode, period, params)).cte("deals")
+
+
+def _set_params(session: Session, mode: str, period: Period, params: dict) -> dict:
+    """The deal set's parameters: the filter's, the cohort's opening range or the open stages."""
     if mode == "cohort":
-        stmt = select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, Deal.lost_reason_id, Deal.opened_on,
-                      Deal.closed_on, Deal.stages_reached, Deal.stage_entered_from).where(
-                          *conds, in_period(Deal.opened_on, period))
-    else:
-        # open deals are neither lost nor in the cohort table: what the stage board index
-        # holds, so the set is read from it alone; the open stages' ids as literals (with a
-        # join to stage neither planner can tell how few deals are open)
-        open_ids = session.scalars(select(Stage.id).where(Stage.kind == "open")).all() or [-1]
-        stmt = (select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, null().label("lost_reason_id"),
-                       null().label("opened_on"), null().label("closed_on"), Deal.stages_reached,
-                       null().label("stage_entered_from"))
-                .where(*conds, Deal.stage_id.in_(bindparam("open_ids", open_ids, literal_execute=True))))
-    # CTEs, not subqueries: the set is read several times per statement, and PostgreSQL
-    # materialises a CTE used more than once (a subquery is planned again at every use)
-    return stmt.cte("deals")
+        return {**params, "lo": period.start, "hi": period.end}
+    # the open stages' ids as literals (with a join to stage neither planner can tell how
+    # few deals are open)
+    return {**params, "open_ids": stage_ids(session, "open") or [-1]}
+
+
+def _deal_select(mode: str, shape: tuple, params: dict | None = None):
+    """The deal set's SELECT for a filter shape (``filters.deal_filter_shape``): on bound
+    ``lo`` / ``hi`` (cohort: opened in the period) or ``open_ids`` (pipeline), or with
+    ``params``' values in (anonymous parameters, for a set read in several statements)."""
+    conds = deal_conditions_bound(shape, params)
+    if mode == "cohort":
+        opened = ((Deal.opened_on >= params["lo"], Deal.opened_on < params["hi"]) if params is not None
+                  else in_period_bound(Deal.opened_on))
+        return select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, Deal.lost_reason_id, Deal.opened_on,
+                      Deal.closed_on, Deal.stages_reached, Deal.stage_entered_from).where(*conds, *opened)
+    # open deals are neither lost nor in the cohort table: what the stage board index holds,
+    # so the set is read from it alone
+    open_ids = bindparam("open_ids", params["open_ids"] if params is not None else None, expanding=True,
+                         literal_execute=True)
+    return (select(Deal.id, Deal.amount, Deal.stage_id, Deal.owner_id, null().label("lost_reason_id"),
+                   null().label("opened_on"), null().label("closed_on"), Deal.stages_reached,
+                   null().label("stage_entered_from"))
+            .where(*conds, Deal.stage_id.in_(open_ids)))
 
 
 def _tally(groups, stages) -> dict[int, tuple[int, Decimal, int, int]]:
@@ -265,10 +290,11 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
                         cohorts)
 
 
-def _stages(session: Session) -> list[tuple[int, str, str, bool, int]]:
-    """(id, name, kind, active, sequence) of every stage, in sequence."""
-    return [tuple(r) for r in session.execute(select(Stage.id, Stage.name, Stage.kind, Stage.active, Stage.sequence)
-                                              .order_by(Stage.sequence, Stage.id)).all()]
+def _stages(session: Session) -> tuple[tuple[int, str, str, bool, int], ...]:
+    """(id, name, kind, active, sequence) of every stage, in sequence, read once per read
+    transaction."""
+    return read_once(session, ("funnel_stages",), lambda: tuple(tuple(r) for r in session.execute(
+        select(Stage.id, Stage.name, Stage.kind, Stage.active, Stage.sequence).order_by(Stage.sequence, Stage.id)).all()))
 
 
 def cohort_table(session: Session, deals, kinds: dict[int, str]) -> list[dict]:
@@ -305,20 +331,33 @@ def stage_deals(session: Session, actor: Actor, *, period: Period, stage_id: int
     """The funnel's deals that reached ``stage_id`` (for a won stage: that are won), largest
     first: ``id, name, owner, amount, stage, expected_close``."""
     flt = flt or DealFilter()
-    deals = _deal_set(session, actor, mode, period, flt)
-    kind = session.scalar(select(Stage.kind).where(Stage.id == stage_id))
-    hit = reached(stage_id, deals.c.stages_reached) if kind == "open" else deals.c.stage_id == stage_id
+    if mode not in MODES:
+        raise ValueError(f"unknown funnel mode {mode!r}")
+    shape, params = deal_filter_shape(session, actor, flt)
+    kind = dict(_stage_kinds(session)).get(stage_id)
+    params = {**_set_params(session, mode, period, params), "stage_id": stage_id,
+              "pattern": reached_pattern(stage_id)}
+    rows = session.execute(shaped(("funnel.stage_deals", mode, shape, kind == "open", limit),
+                                  lambda: _stage_deals_statement(mode, shape, kind == "open", limit)), params).all()
+    return [{"id": i, "name": n, "owner": o, "amount": None if a is None else money(a), "stage": s,
+             "expected_close": e} for i, n, o, a, s, e in rows]
+
+
+def _stage_deals_statement(mode: str, shape: tuple, open_stage: bool, limit: int):
+    deals = _deal_select(mode, shape).cte("deals")
+    hit = deals.c.stages_reached.like(bindparam("pattern")) if open_stage else deals.c.stage_id == bindparam("stage_id")
     # the largest ``limit`` first, from the deal set's own columns (the cohort index holds
     # them), then only those joined to their names: joining every deal of the set before the
     # sort cost a director's first stage (100k deals a year) 129 ms
     top = (select(deals.c.id, deals.c.amount).where(hit)
            .order_by(deals.c.amount.desc().nulls_last(), deals.c.id).limit(limit).subquery("top"))
-    rows = session.execute(
-        select(Deal.id, Deal.name, User.display_name, Deal.amount, Stage.name, Deal.expected_close)
-        .join(top, top.c.id == Deal.id).join(User, User.id == Deal.owner_id).join(Stage, Stage.id == Deal.stage_id)
-        .order_by(top.c.amount.desc().nulls_last(), Deal.id)).all()
-    return [{"id": i, "name": n, "owner": o, "amount": None if a is None else money(a), "stage": s,
-             "expected_close": e} for i, n, o, a, s, e in rows]
+    return (select(Deal.id, Deal.name, User.display_name, Deal.amount, Stage.name, Deal.expected_close)
+            .join(top, top.c.id == Deal.id).join(User, User.id == Deal.owner_id).join(Stage, Stage.id == Deal.stage_id)
+            .order_by(top.c.amount.desc().nulls_last(), Deal.id))
+
+
+def _stage_kinds(session: Session) -> list[tuple[int, str]]:
+    return [(sid, kind) for sid, _name, kind, _active, _seq in _stages(session)]
 
 
 @dataclass
