@@ -350,4 +350,3 @@ def scoped_owner_ids(session: Session, actor: Actor, owner_id: int | None) -> se
 
 def owner_in(col, ids: set[int] | None):
     return owner_filter(None, None, col, visible=ids)  # type: ignore[arg-type]
-

@@ -454,10 +454,11 @@ def installments(session: Session, actor: Actor, *, contract_id: int, today: dat
     return _money_frame(rows, INSTALLMENT_COLUMNS)
 
 
-def _open_installments(session: Session, actor: Actor, *, window: tuple, today: date, owner_id: int | None,
+def _open_installments(session: Session, actor: Actor, *, window: tuple[date, date] | None, today: date,
+                       owner_id: int | None,
                        limit: int, offset: int, owner_ids: set[int] | None = None) -> pd.DataFrame:
     """Not fully paid installments (paid < amount, to the cent) due in ``window`` ((start,
-    end); empty: before ``today``, overdue) on live
+    end); None: before ``today``, overdue) on live
     contracts the actor may see, by due date: at most ``limit`` rows, with ``.attrs['count']``
     and ``.attrs['remaining']`` over all of them. The totals read only the installment,
     contract and payment indexes (no names joined); paid is summed per installment.
@@ -465,7 +466,7 @@ def _open_installments(session: Session, actor: Actor, *, window: tuple, today: 
     ids = scoped_owner_ids(session, actor, owner_id)
     if owner_ids is not None:
         ids = set(owner_ids) if ids is None else ids & set(owner_ids)
-    kind = "due" if len(window) == 2 else "overdue"
+    kind = "overdue" if window is None else "due"
     owners = owner_shape(ids)
     rows_stmt, totals_stmt = shaped(("contracts.open_installments", kind, owners),
                                     lambda: _open_installment_statements(kind, owners))
@@ -512,7 +513,7 @@ def overdue_installments(session: Session, actor: Actor, *, today: date, owner_i
     (``count``, ``remaining`` = Σ (amount − paid) over every overdue installment).
     ``owner_ids`` narrows to those contract owners (within what the actor may see; ``None``
     = no narrowing)."""
-    return _open_installments(session, actor, window=(), today=today,
+    return _open_installments(session, actor, window=None, today=today,
                               owner_id=owner_id, limit=limit, offset=offset, owner_ids=owner_ids)
 
 

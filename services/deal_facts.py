@@ -23,13 +23,14 @@ TABLES = ("deal", "deal_history")
 COLUMNS = ("stages_reached", "stage_entered_from", "days", "deal_opened_on", "deal_owner_id")
 
 
-def reached(stage_id: int, col) -> ColumnElement:
-    """SQL: the deal whose kept ``stages_reached`` is ``col`` was in stage ``stage_id``."""
-    return col.like(reached_pattern(stage_id))
+def reached(col, pattern) -> ColumnElement:
+    """SQL: the deal whose kept ``stages_reached`` is ``col`` was in the stage of ``pattern``
+    (``reached_pattern``, or a bound parameter holding it)."""
+    return col.like(pattern)
 
 
 def reached_pattern(stage_id: int) -> str:
-    """The LIKE pattern of ``reached`` (a shaped statement binds it)."""
+    """The LIKE pattern of ``reached`` for stage ``stage_id``."""
     return f"%,{int(stage_id)},%"
 
 

@@ -91,12 +91,16 @@ def scope_user_ids(session: Session, actor: Actor, scope: str) -> set[int] | Non
     return ids if visible is None else ids & visible
 
 
+def stage_rows(session: Session) -> tuple[tuple[int, str, str, bool, int], ...]:
+    """(id, name, kind, active, sequence) of every stage, in sequence, read once per read
+    transaction (a page asks for four or five sets of kinds, and the funnel for them all)."""
+    return read_once(session, ("stage_rows",), lambda: tuple(tuple(r) for r in session.execute(
+        select(Stage.id, Stage.name, Stage.kind, Stage.active, Stage.sequence).order_by(Stage.sequence, Stage.id)).all()))
+
+
 def stage_ids(session: Session, *kinds: str) -> list[int]:
-    """Ids of the stages of ``kinds`` (open / won / lost), in id order: every stage's kind is
-    read once per read transaction (a page asks for four or five sets of kinds)."""
-    every = read_once(session, ("stage_kinds",), lambda: tuple(
-        (int(i), k) for i, k in session.execute(select(Stage.id, Stage.kind).order_by(Stage.id)).all()))
-    return [i for i, k in every if k in kinds]
+    """Ids of the stages of ``kinds`` (open / won / lost), in id order."""
+    return sorted(sid for sid, _name, kind, _active, _seq in stage_rows(session) if kind in kinds)
 
 
 def stage_condition(session: Session, *kinds: str) -> ColumnElement:
@@ -120,5 +124,3 @@ def in_period(col, period: Period) -> ColumnElement:
 def in_period_bound(col) -> tuple[ColumnElement, ColumnElement]:
     """``in_period`` for a shaped statement: [``lo``, ``hi``) as bound parameters."""
     return col >= bindparam("lo"), col < bindparam("hi")
-
-

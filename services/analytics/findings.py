@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from services.access import Actor, owner_params, owner_scope_term, owner_shape
 from services.analytics.actuals import metric_actuals_by_user
-from services.analytics.common import dialect_of, float2, money, stage_ids, stage_in_bound
+from services.analytics.common import dialect_of, float2, money, stage_ids, stage_in_bound, stage_rows
 from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
 from services.analytics.funnel import StageConversions, stage_conversions
 from services.analytics.kpis import cac_by_channel
@@ -83,8 +83,7 @@ def _behind_pace(session: Session, actor: Actor, *, period: Period, flt: DealFil
 def _weakest_stage(session: Session, actor: Actor, *, period: Period, flt: DealFilter,
                    conversions: StageConversions | None) -> list[dict]:
     by_owner = (conversions or stage_conversions(session, actor, period=period, flt=flt)).by_owner
-    stages = dict(session.execute(shaped(("findings.open_stages",), lambda: (
-        select(Stage.id, Stage.name).where(Stage.kind == "open")))).all())
+    stages = {sid: name for sid, name, kind, _active, _seq in stage_rows(session) if kind == "open"}
     reps = _reps(session, filter_owner_ids(session, actor, flt))
     out = []
     for uid, name, team in reps:

@@ -30,10 +30,11 @@ from services.analytics.common import (
     money,
     ratio,
     stage_ids,
+    stage_rows,
 )
 from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
-from services.db import read_once, shaped
-from services.deal_facts import reached_ids, reached_pattern
+from services.db import shaped
+from services.deal_facts import reached, reached_ids, reached_pattern
 from services.models import Deal, DealHistory, LostReason, Stage, User
 from services.models.sales import ENDED_VISIT
 from services.periods import Period
@@ -82,14 +83,14 @@ def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: De
     """CTE of the funnel's deals: ``id, amount, stage_id, owner_id, lost_reason_id,
     opened_on, closed_on`` and the kept stage facts ``stages_reached, stage_entered_from``
     (``_deal_select`` with the filter's and period's values bound in)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown funnel mode {mode!r}")
     shape, params = deal_filter_shape(session, actor, flt)
     return _deal_select(mode, shape, _set_params(session, mode, period, params)).cte("deals")
 
 
 def _set_params(session: Session, mode: str, period: Period, params: dict) -> dict:
     """The deal set's parameters: the filter's, the cohort's opening range or the open stages."""
+    if mode not in MODES:
+        raise ValueError(f"unknown funnel mode {mode!r}")
     if mode == "cohort":
         return {**params, "lo": period.start, "hi": period.end}
     # the open stages' ids as literals (with a join to stage neither planner can tell how
@@ -230,7 +231,7 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
     set; ``None`` with nothing closed (shown as "–")."""
     flt = flt or DealFilter()
     deals = _deal_set(session, actor, mode, period, flt)
-    stages = _stages(session)
+    stages = stage_rows(session)
     kinds = {sid: kind for sid, _, kind, _, _ in stages}
     open_ids = [sid for sid, kind in kinds.items() if kind == "open"]
     lost_stage_ids = {sid for sid, kind in kinds.items() if kind == "lost"}
@@ -290,13 +291,6 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
                         cohorts)
 
 
-def _stages(session: Session) -> tuple[tuple[int, str, str, bool, int], ...]:
-    """(id, name, kind, active, sequence) of every stage, in sequence, read once per read
-    transaction."""
-    return read_once(session, ("funnel_stages",), lambda: tuple(tuple(r) for r in session.execute(
-        select(Stage.id, Stage.name, Stage.kind, Stage.active, Stage.sequence).order_by(Stage.sequence, Stage.id)).all()))
-
-
 def cohort_table(session: Session, deals, kinds: dict[int, str]) -> list[dict]:
     """Per month opened: deals, and how many were won / lost within 30, 60 and 90 days of
     opening (closed_on − opened_on ≤ N); open = the rest."""
@@ -331,10 +325,8 @@ def stage_deals(session: Session, actor: Actor, *, period: Period, stage_id: int
     """The funnel's deals that reached ``stage_id`` (for a won stage: that are won), largest
     first: ``id, name, owner, amount, stage, expected_close``."""
     flt = flt or DealFilter()
-    if mode not in MODES:
-        raise ValueError(f"unknown funnel mode {mode!r}")
     shape, params = deal_filter_shape(session, actor, flt)
-    kind = dict(_stage_kinds(session)).get(stage_id)
+    kind = {sid: k for sid, _name, k, _active, _seq in stage_rows(session)}.get(stage_id)
     params = {**_set_params(session, mode, period, params), "stage_id": stage_id,
               "pattern": reached_pattern(stage_id)}
     rows = session.execute(shaped(("funnel.stage_deals", mode, shape, kind == "open", limit),
@@ -345,7 +337,7 @@ def stage_deals(session: Session, actor: Actor, *, period: Period, stage_id: int
 
 def _stage_deals_statement(mode: str, shape: tuple, open_stage: bool, limit: int):
     deals = _deal_select(mode, shape).cte("deals")
-    hit = deals.c.stages_reached.like(bindparam("pattern")) if open_stage else deals.c.stage_id == bindparam("stage_id")
+    hit = reached(deals.c.stages_reached, bindparam("pattern")) if open_stage else deals.c.stage_id == bindparam("stage_id")
     # the largest ``limit`` first, from the deal set's own columns (the cohort index holds
     # them), then only those joined to their names: joining every deal of the set before the
     # sort cost a director's first stage (100k deals a year) 129 ms
@@ -354,10 +346,6 @@ def _stage_deals_statement(mode: str, shape: tuple, open_stage: bool, limit: int
     return (select(Deal.id, Deal.name, User.display_name, Deal.amount, Stage.name, Deal.expected_close)
             .join(top, top.c.id == Deal.id).join(User, User.id == Deal.owner_id).join(Stage, Stage.id == Deal.stage_id)
             .order_by(top.c.amount.desc().nulls_last(), Deal.id))
-
-
-def _stage_kinds(session: Session) -> list[tuple[int, str]]:
-    return [(sid, kind) for sid, _name, kind, _active, _seq in _stages(session)]
 
 
 @dataclass
@@ -381,7 +369,7 @@ def stage_conversions(session: Session, actor: Actor, *, period: Period,
     a director's year), for the Performance page's strip and the weakest-stage finding."""
     flt = flt or DealFilter()
     deals = _deal_set(session, actor, "cohort", period, flt)
-    stages = _stages(session)
+    stages = stage_rows(session)
     kinds = {sid: kind for sid, _name, kind, _active, _sq in stages}
     groups: dict[int, list] = {}
     for owner, pattern, sid, n in session.execute(

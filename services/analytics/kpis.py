@@ -75,7 +75,8 @@ def _won_params(session: Session, ids: set[int] | None, period: Period) -> dict:
 
 def closed_statement(owners: str, by_owner: bool = False):
     """Won and lost deals (the ``won`` / ``lost`` stages of ``closed``) closed in [lo, hi)
-    owned by ``owners`` — the win rate's counts, from the closed-deal index; per owner
+    owned by ``owners`` — the win rate's counts, from the closed-deal index (the stage ids
+    known beforehand: see ``common.stage_condition``); per owner
     (``owner_id, won, lost``) when ``by_owner``. Parameters: ``closed_params``."""
     def build():
         counts = (func.count(case((stage_in_bound("won"), 1))), func.count(case((stage_in_bound("lost"), 1))))
@@ -87,8 +88,8 @@ def closed_statement(owners: str, by_owner: bool = False):
 
 
 def closed_params(session: Session, ids: set[int] | None, period: Period) -> dict:
-    return {"won": stage_ids(session, "won"), "lost": stage_ids(session, "lost"),
-            "closed": stage_ids(session, "won", "lost"), "lo": period.start, "hi": period.end, **owner_params(ids)}
+    return {**_won_params(session, ids, period), "lost": stage_ids(session, "lost"),
+            "closed": stage_ids(session, "won", "lost")}
 
 
 def closed_counts(session: Session, ids: set[int] | None, period: Period) -> tuple[int, int]:
@@ -103,16 +104,16 @@ def sales_cycle(session: Session, ids: set[int] | None, period: Period) -> tuple
     index: how many deals took each number of days (a few hundred groups), from which count,
     mean and median follow — sorting every won deal by its length for the middle one and a
     second pass for the mean took twice as long (30k won deals a year for a director)."""
-    dialect = dialect_of(session)
+    dialect, owners = dialect_of(session), owner_shape(ids)
 
     def build():
         days = days_between(Deal.closed_on, Deal.opened_on, dialect)
         if dialect == "sqlite":  # whole days (both are dates): integer groups
             days = cast(days, Integer)
         days = days.label("days")
-        return select(days, func.count()).where(*_won_in_period(owner_shape(ids))).group_by(days)
+        return select(days, func.count()).where(*_won_in_period(owners)).group_by(days)
 
-    stmt = shaped(("kpi.cycle", dialect, owner_shape(ids)), build)
+    stmt = shaped(("kpi.cycle", dialect, owners), build)
     histogram = sorted((int(d), int(n)) for d, n in session.execute(stmt, _won_params(session, ids, period)).all()
                        if d is not None)
     count = sum(n for _d, n in histogram)
@@ -220,7 +221,6 @@ def kpis(session: Session, actor: Actor, *, period: Period, flt: DealFilter | No
     lo, hi = _bounds(session, period)
     won_revenue = metric_total(session, actor, metric="contract_amount", start=period.start, end=period.end,
                                owner_ids=ids)
-    # the stage ids known beforehand: the closed-deal index's ranges (see common.stage_condition)
     owners = owner_shape(ids)
     won, lost = closed_counts(session, ids, period)
     mean, median = sales_cycle(session, ids, period)
