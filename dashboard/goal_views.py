@@ -397,8 +397,8 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
     cells = {r["user_id"]: [aggrid.clean_cell(edited.iloc[i][m]) if m in edited else None for m in data["months"]]
              for i, r in enumerate(data["rows"])}
     retotal = st.checkbox(tr("goals.retotal"), key="goals_grid_retotal")
-    c2, c3, _ = st.columns([1, 2, 2])
-    if c2.button(tr("common.save"), key="goals_grid_save", type="primary"):
+    c1, c2, _ = st.columns([1, 2, 2])
+    if c1.button(tr("common.save"), key="goals_grid_save", type="primary"):
         shown = {r["user_id"]: r["values"] for r in data["rows"]}  # what this page showed: a stale save is refused
         done = forms.submit(GRID, lambda s: goals.save_team_grid(s, actor, team_id=team_id, year=year, cells=cells,
                                                                  metric=metric, tier=tier, retotal_parent=retotal,
@@ -408,7 +408,7 @@ def grid_section(actor: Actor, metric: str, year: str, tier: str) -> None:
             st.session_state["goals_grid_gen"] = generation + 1
         st.rerun()
     # the workbook is written when the button is clicked, not on every run of the page (~100 ms)
-    c3.download_button(tr("goals.export_grid"), lambda: dataframe_to_xlsx(frame, sheet_name=year),
+    c2.download_button(tr("goals.export_grid"), lambda: dataframe_to_xlsx(frame, sheet_name=year),
                        file_name=f"targets-{year}.xlsx", key="goals_grid_export",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     upload = st.file_uploader(tr("goals.import_grid"), type=["xlsx"], key=f"goals_grid_upload_{generation}")

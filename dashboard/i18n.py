@@ -38,16 +38,13 @@ def tr(key: str, **params) -> str:
     return _i18n.t(key, current_locale(), **params)
 
 
-def choose_placeholder(options: Sized | None = None) -> str:
-    """Placeholder of a select box in the user's language (Streamlit's own is English):
-    "请选择" / "Choose an option", or "没有可选项" when ``options`` is empty."""
-    return tr("ui.no_options") if options is not None and len(options) == 0 else tr("ui.choose")
-
-
-def choose_many_placeholder(options: Sized | None = None) -> str:
-    """Placeholder of a multiselect in the user's language (Streamlit's own is "Choose
-    options")."""
-    return tr("ui.no_options") if options is not None and len(options) == 0 else tr("ui.choose_many")
+def choose_placeholder(options: Sized | None = None, *, many: bool = False) -> str:
+    """Placeholder of a select box (``many``: a multiselect) in the user's language
+    (Streamlit's own are "Choose an option" / "Choose options"): "请选择" / "Choose an
+    option" (or one or more), or "没有可选项" when ``options`` is empty."""
+    if options is not None and len(options) == 0:
+        return tr("ui.no_options")
+    return tr("ui.choose_many" if many else "ui.choose")
 
 
 def money(value, compact: bool = True, currency: str = "CNY") -> str:

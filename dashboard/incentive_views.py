@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import forms
 from dashboard.charts import leaderboard_chart
-from dashboard.i18n import choose_many_placeholder, money, percent, tr
+from dashboard.i18n import choose_placeholder, money, percent, tr
 from dashboard.runner import Outcome, outcome_of, read, show_outcome
 from dashboard.widgets import choice, company_today, data_table
 from services import incentives, reference, settings, users
@@ -232,7 +232,7 @@ def schemes_section(actor: Actor, rows: list[dict[str, Any]]) -> None:
                       key=forms.widget_key(form, "bonus"))
         forms.field_error(form, "bonus")
     st.multiselect(tr("incentives.page.teams"), list(team_names), format_func=team_names.__getitem__,
-                   key=forms.widget_key(form, "team_ids"), placeholder=choose_many_placeholder(team_names))
+                   key=forms.widget_key(form, "team_ids"), placeholder=choose_placeholder(team_names, many=True))
     forms.field_error(form, "team_ids")
 
     def save(s):

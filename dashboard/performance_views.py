@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.analytics_widgets import NO_VALUE, ratio_text
-from dashboard.i18n import choose_many_placeholder, current_locale, money, number, percent, tr
+from dashboard.i18n import choose_placeholder, current_locale, money, number, percent, tr
 from dashboard.runner import read, run_service, show_outcome
 from dashboard.state import data_version, db_key, get_engine
 from dashboard.widgets import choice, data_table, date_field
@@ -221,7 +221,7 @@ def review_section(actor: Actor, period: Period, flt: DealFilter) -> None:
     owners = read(lambda s: filter_choices(s, actor))["reps"]
     with st.form("review_form"):
         chosen_texts = st.multiselect(tr("analytics.review_findings"), texts, default=texts, key="review_findings",
-                                      placeholder=choose_many_placeholder(texts))
+                                      placeholder=choose_placeholder(texts, many=True))
         own = st.text_area(tr("analytics.review_own"), key="review_own", max_chars=2000)
         c1, c2, c3 = st.columns([3, 2, 1])
         title = c1.text_input(tr("analytics.review_action"), key="review_action_title", max_chars=200)
@@ -232,7 +232,7 @@ def review_section(actor: Actor, period: Period, flt: DealFilter) -> None:
             due = date_field(tr("analytics.review_due"), "review_due", value=period.end + timedelta(days=6))
         done = st.multiselect(tr("analytics.review_check_off"), [a.id for a in pending],
                               format_func={a.id: f"{a.title} · {a.owner}" for a in pending}.__getitem__,
-                              key="review_done", placeholder=choose_many_placeholder(pending))
+                              key="review_done", placeholder=choose_placeholder(pending, many=True))
         submitted = st.form_submit_button(tr("analytics.review_save"), type="primary")
     st.caption(tr("analytics.review_scope_note"))
     if submitted:

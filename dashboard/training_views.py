@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard import forms
 from dashboard.activity_views import members
-from dashboard.i18n import choose_many_placeholder, money, number, percent, tr
+from dashboard.i18n import choose_placeholder, money, number, percent, tr
 from dashboard.runner import read
 from dashboard.widgets import choice, company_today, data_table, date_field, number_field
 from services import training, users
@@ -121,9 +121,9 @@ def assign_section(actor: Actor) -> None:
     reps = dict(members(actor))
     choice(st.selectbox, tr("training.page.course"), list(courses), courses, key=forms.widget_key(form, "course_id"))
     st.multiselect(tr("training.page.teams"), list(teams), format_func=teams.__getitem__,
-                   key=forms.widget_key(form, "team_ids"), placeholder=choose_many_placeholder(teams))
+                   key=forms.widget_key(form, "team_ids"), placeholder=choose_placeholder(teams, many=True))
     st.multiselect(tr("training.page.reps"), list(reps), format_func=reps.__getitem__,
-                   key=forms.widget_key(form, "user_ids"), placeholder=choose_many_placeholder(reps))
+                   key=forms.widget_key(form, "user_ids"), placeholder=choose_placeholder(reps, many=True))
     forms.field_error(form, "user_ids")
     date_field(tr("training.page.due"), forms.widget_key(form, "due_on"), value=company_today() + timedelta(days=30))
     forms.field_error(form, "due_on")
@@ -213,7 +213,7 @@ def session_form(actor: Actor) -> None:
         st.text_input(tr("training.page.trainer"), key=forms.widget_key(form, "trainer"))
         forms.field_error(form, "trainer")
     st.multiselect(tr("training.page.attendees"), list(reps), format_func=reps.__getitem__,
-                   key=forms.widget_key(form, "attendee_ids"), placeholder=choose_many_placeholder(reps))
+                   key=forms.widget_key(form, "attendee_ids"), placeholder=choose_placeholder(reps, many=True))
     st.button(tr("training.page.record_session"), key="session_btn", on_click=forms.submit,
               args=(form, lambda s, form=form: training.add_session(
                   s, actor, course_id=forms.value(form, "course_id"), held_on=forms.value(form, "held_on"),
@@ -390,7 +390,7 @@ def events_section(actor: Actor) -> None:
         st.text_input(tr("training.page.cost"), key=forms.widget_key(form, "cost"))
         forms.field_error(form, "cost")
     st.multiselect(tr("training.page.participants"), list(reps), format_func=reps.__getitem__,
-                   key=forms.widget_key(form, "participant_ids"), placeholder=choose_many_placeholder(reps))
+                   key=forms.widget_key(form, "participant_ids"), placeholder=choose_placeholder(reps, many=True))
     st.text_area(tr("common.notes"), key=forms.widget_key(form, "notes"))
     st.button(tr("common.save"), key="event_btn", on_click=forms.submit,
               args=(form, lambda s: training.add_event(s, actor, values={f: forms.value(form, f) for f in fields},
