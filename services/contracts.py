@@ -463,6 +463,31 @@ def _open_installments(session: Session, actor: Actor, *, window: tuple[date, da
     and ``.attrs['remaining']`` over all of them. The totals read only the installment,
     contract and payment indexes (no names joined); paid is summed per installment.
     ``owner_ids`` (e.g. an analytics filter's owners) narrows further, never widens."""
+    rows, count, remaining = _open_installment_rows(session, actor, window=window, today=today, owner_id=owner_id,
+                                                    limit=limit, offset=offset, owner_ids=owner_ids)
+    frame = _money_frame(rows, INSTALLMENT_COLUMNS)
+    frame.attrs["count"] = count
+    frame.attrs["remaining"] = remaining
+    return frame
+
+
+def overdue_summary(session: Session, actor: Actor, *, today: date, owner_ids: set[int] | None = None,
+                    limit: int = 10) -> dict:
+    """``overdue_installments`` without a frame, for a report's few rows: ``count`` and
+    ``remaining`` over every overdue installment, ``rows`` the oldest ``limit`` as dicts of
+    ``INSTALLMENT_COLUMNS`` (money as Decimal)."""
+    rows, count, remaining = _open_installment_rows(session, actor, window=None, today=today, owner_id=None,
+                                                    limit=limit, offset=0, owner_ids=owner_ids)
+    money_cols = ("amount", "paid", "remaining")
+    return {"count": count, "remaining": remaining,
+            "rows": [{c: _dec(v) if c in money_cols else v for c, v in zip(INSTALLMENT_COLUMNS, r, strict=True)}
+                     for r in rows]}
+
+
+def _open_installment_rows(session: Session, actor: Actor, *, window: tuple[date, date] | None, today: date,
+                           owner_id: int | None, limit: int, offset: int,
+                           owner_ids: set[int] | None) -> tuple[list, int, Decimal]:
+    """(rows, count, remaining) of ``_open_installments``."""
     ids = scoped_owner_ids(session, actor, owner_id)
     if owner_ids is not None:
         ids = set(owner_ids) if ids is None else ids & set(owner_ids)
@@ -473,11 +498,9 @@ def _open_installments(session: Session, actor: Actor, *, window: tuple[date, da
     params = {"today": today, "limit": limit, "offset": offset, **owner_params(ids)}
     if kind == "due":
         params.update(start=window[0], end=window[1])
-    frame = _money_frame(session.execute(rows_stmt, params).all(), INSTALLMENT_COLUMNS)
+    rows = session.execute(rows_stmt, params).all()
     count, remaining = session.execute(totals_stmt, params).one()
-    frame.attrs["count"] = int(count)
-    frame.attrs["remaining"] = _dec(remaining)
-    return frame
+    return rows, int(count), _dec(remaining)
 
 
 def _open_installment_statements(kind: str, owners: str):

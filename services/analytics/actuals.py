@@ -72,6 +72,37 @@ def metric_actuals(session: Session, actor: Actor, *, metric: str, start: date, 
     return frame.astype({"value": object})
 
 
+def metric_totals(session: Session, actor: Actor, *, metric: str, spans: list[tuple[date, date]],
+                  owner_ids: set[int] | None = None) -> list[Decimal | int]:
+    """``metric_total`` of each ``[start, end)`` span in ``spans`` (e.g. this week and last),
+    in one read: one conditional sum per span over the range that holds them all."""
+    if metric not in TARGET_METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    if not spans:
+        return []
+    ids, tz, owners, params = _read_setup(session, actor, metric, owner_ids)
+    stamped = metric in STAMPED
+    bounds = [(day_start_utc(a, tz), day_start_utc(b, tz)) if stamped else (a, b) for a, b in spans]
+    for i, (lo, hi) in enumerate(bounds):
+        params.update({f"lo{i}": lo, f"hi{i}": hi})
+    params.update(lo=min(lo for lo, _ in bounds), hi=max(hi for _, hi in bounds))
+    _keys, stmt = shaped(("actuals", metric, None, owners, "spans", len(spans)),
+                         lambda: _actuals_statement(metric, None, owners, spans=len(spans)))
+    row = session.execute(stmt, params).one()
+    return [_value(metric, v) for v in row]
+
+
+def _read_setup(session: Session, actor: Actor, metric: str, owner_ids: set[int] | None):
+    """(the owners read — what the actor may see, narrowed to ``owner_ids`` —, the company
+    time zone, their owner shape, the statement's first parameters)."""
+    visible = visible_user_ids(session, actor)
+    ids = owner_ids if visible is None else (visible if owner_ids is None else owner_ids & visible)
+    params = owner_params(ids)
+    if metric in ("contract_amount", "won_deals"):
+        params["won"] = stage_ids(session, "won")
+    return ids, local_tz(session), owner_shape(ids), params
+
+
 def metric_actuals_by_user(session: Session, actor: Actor, *, metric: str, start: date, end: date,
                            owner_ids: set[int] | None = None) -> dict[int, Decimal | int]:
     """``metric_actuals(..., by="user")`` as owner id → value, without building a frame (a
@@ -93,13 +124,7 @@ def _actual_rows(session: Session, actor: Actor, *, metric: str, start: date, en
     if by not in BY:
         raise ValueError(f"unknown grouping {by!r}")
     period = Period(start, end)
-    visible = visible_user_ids(session, actor)
-    ids = owner_ids if visible is None else (visible if owner_ids is None else owner_ids & visible)
-    tz = local_tz(session)
-    owners = owner_shape(ids)
-    params = owner_params(ids)
-    if metric in ("contract_amount", "won_deals"):
-        params["won"] = stage_ids(session, "won")
+    ids, tz, owners, params = _read_setup(session, actor, metric, owner_ids)
     if monthly and metric in STAMPED:
         # timestamps: one conditional sum per local month (exact in the company time zone)
         months = month_starts(period)
@@ -131,10 +156,10 @@ def _actual_rows(session: Session, actor: Actor, *, metric: str, start: date, en
 
 
 def _actuals_statement(metric: str, by: str | None, owners: str, *, plus: bool = False, month: str | None = None,
-                       months: int | None = None):
+                       months: int | None = None, spans: int | None = None):
     """(key columns, statement) of ``_actual_rows``' shape: bound ``owners``, ``won``,
     ``lo`` / ``hi`` (dates, or the local midnights of timestamps) and, per month of a
-    timestamp metric, ``lo{i}`` / ``hi{i}``."""
+    timestamp metric (``months``) or per span (``spans``, ``metric_totals``), ``lo{i}`` / ``hi{i}``."""
     owner, value, day_col, stamp_col, joins, conds = _source(metric)
     keys: list = []
     stmt_from = select().select_from(_FROM[metric])
@@ -155,6 +180,14 @@ def _actuals_statement(metric: str, by: str | None, owners: str, *, plus: bool =
         where += [col >= lo, col < hi]
     else:
         where += [stamp_col >= lo, stamp_col < hi]
+    if spans is not None:
+        col = day_col if day_col is not None else stamp_col
+        counted = {"contract_amount": Deal.amount, "collections": Payment.amount}.get(metric)
+        cols = []
+        for i in range(spans):
+            inside = and_(col >= bindparam(f"lo{i}"), col < bindparam(f"hi{i}"))
+            cols.append(func.sum(case((inside, counted))) if counted is not None else func.count(case((inside, 1))))
+        return keys, stmt_from.add_columns(*cols).where(*where)
     if months is not None:
         cols = [func.sum(case((and_(stamp_col >= bindparam(f"lo{i}"), stamp_col < bindparam(f"hi{i}")), 1),
                               else_=0)) for i in range(months)]
@@ -191,4 +224,4 @@ def metric_total(session: Session, actor: Actor, *, metric: str, start: date, en
     return _value(metric, rows[0][0] if rows else None)
 
 
-__all__ = ["BY", "MONEY_METRICS", "metric_actuals", "metric_total"]
+__all__ = ["BY", "MONEY_METRICS", "metric_actuals", "metric_total", "metric_totals"]

@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import and_, bindparam, case, func, literal_column, null, select, text
 from sqlmodel import Session
 
-from services.access import Actor, owner_in
+from services.access import Actor, owner_scope_term
 from services.analytics.common import (
     days_between,
     dialect_of,
@@ -32,7 +32,7 @@ from services.analytics.common import (
     stage_ids,
     stage_rows,
 )
-from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
+from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape
 from services.db import shaped
 from services.deal_facts import reached, reached_ids, reached_pattern
 from services.models import Deal, DealHistory, LostReason, Stage, User
@@ -79,12 +79,17 @@ class FunnelReport:
         return out
 
 
-def _deal_set(session: Session, actor: Actor, mode: str, period: Period, flt: DealFilter):
-    """CTE of the funnel's deals: ``id, amount, stage_id, owner_id, lost_reason_id,
-    opened_on, closed_on`` and the kept stage facts ``stages_reached, stage_entered_from``
-    (``_deal_select`` with the filter's and period's values bound in)."""
+def _deal_set(mode: str, shape: tuple):
+    """CTE of the funnel's deals for a filter shape (``filters.deal_filter_shape``) on bound
+    parameters (``_set_params``): ``id, amount, stage_id, owner_id, lost_reason_id,
+    opened_on, closed_on`` and the kept stage facts ``stages_reached, stage_entered_from``."""
+    return _deal_select(mode, shape).cte("deals")
+
+
+def _funnel_params(session: Session, actor: Actor, mode: str, period: Period, flt: DealFilter) -> tuple[tuple, dict]:
+    """(the filter's shape, every parameter of the funnel's statements)."""
     shape, params = deal_filter_shape(session, actor, flt)
-    return _deal_select(mode, shape, _set_params(session, mode, period, params)).cte("deals")
+    return shape, _set_params(session, mode, period, params)
 
 
 def _set_params(session: Session, mode: str, period: Period, params: dict) -> dict:
@@ -141,7 +146,7 @@ def _tally(groups, stages) -> dict[int, tuple[int, Decimal, int, int]]:
     return {sid: tuple(v) for sid, v in out.items()}
 
 
-def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Period, flt: DealFilter,
+def _days_in_stage(session: Session, shape: tuple, params: dict, mode: str, period: Period, flt: DealFilter,
                    open_ids: list[int]) -> dict[int, tuple[float | None, float | None, int]]:
     """Per open stage: (mean days, median days, visits) over the visits of it that ended — a
     stage history row to the deal's next stage row, kept as ``deal_history.days``; a deal
@@ -150,15 +155,8 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
     product / channel / tier filters."""
     if not open_ids:
         return {}
-    ended = text(ENDED_VISIT)
     # who and which deals (every read below), and the cohort's opening range when there is one
     by_deal = mode != "cohort" or flt.product_id is not None or flt.channel_id is not None or bool(flt.tier)
-    # the deal set holds only the filter's owners' deals (a visit carries its deal's owner):
-    # with the owners named again PostgreSQL read every ended visit of a team's deals (68k)
-    # and hashed them against the set, 50 ms, instead of the set's visits by deal, 35
-    scope = ([DealHistory.deal_id.in_(select(deals.c.id))] if by_deal
-             else [owner_in(DealHistory.deal_owner_id, filter_owner_ids(session, actor, flt))])
-    cohort = [in_period(DealHistory.deal_opened_on, period)] if mode == "cohort" else []
     out: dict[int, tuple[float | None, float | None, int]] = {}
 
     def put(sid, n, mean, median) -> None:
@@ -171,45 +169,73 @@ def _days_in_stage(session: Session, actor: Actor, deals, mode: str, period: Per
     # a stage at 100k visits here), so the range is written as ``+col``, which no index
     # serves — and the smaller stages' lengths read in one statement. Otherwise counted,
     # averaged and ranked in one statement: one read of the visits.
-    stages = [str(sid) for sid in open_ids]
+    params = {**params, "visit_stages": [str(sid) for sid in open_ids]}
     if dialect_of(session) == "sqlite" and mode == "cohort" and not by_deal:
-        counts = session.execute(select(DealHistory.new_value, func.count(), func.avg(DealHistory.days))
-                                 .where(ended, DealHistory.new_value.in_(stages), *scope, *cohort)
-                                 .group_by(DealHistory.new_value)).all()
+        counts = session.execute(shaped(("funnel.visit_counts", mode, shape, by_deal),
+                                        lambda: _visits_statement("counts", mode, shape, by_deal)), params).all()
         small = {value: (n, mean) for value, n, mean in counts if n <= WALK_FROM}
         if small:
             # the smaller stages' visit lengths as plain values, middle ones found here: the
             # counts and means are known, and SQLite's ranking window over them cost 5–6 ms
             # for a rep's year (3k visits), the values 1
             lengths: dict[str, list[float]] = {}
-            for value, days in session.execute(
-                    select(DealHistory.new_value, DealHistory.days)
-                    .where(ended, DealHistory.new_value.in_(sorted(small)), *scope, *cohort)).all():
+            stmt = shaped(("funnel.visit_lengths", mode, shape, by_deal),
+                          lambda: _visits_statement("lengths", mode, shape, by_deal))
+            for value, days in session.execute(stmt, {**params, "visit_stages": sorted(small)}).all():
                 lengths.setdefault(value, []).append(days)
             for value, (n, mean) in small.items():  # the same transaction: the n lengths counted
                 put(value, n, mean, statistics.median(lengths[value]))
-        stages = []
         for value, n, mean in counts:
             if n <= WALK_FROM:
                 continue
             middle = session.scalars(
-                select(DealHistory.days).where(ended, DealHistory.new_value == value,
+                select(DealHistory.days).where(text(ENDED_VISIT), DealHistory.new_value == value,
                                                in_period(literal_column("+deal_history.deal_opened_on"), period),
-                                               *scope)
+                                               *_visit_scope(mode, shape, by_deal, params, cohort=False))
                 .order_by(DealHistory.days).offset((n - 1) // 2).limit(2 - n % 2)).all()
             put(value, n, mean, sum(middle) / len(middle) if middle else None)
-    if stages:
-        ranked = select(DealHistory.new_value.label("stage"), DealHistory.days.label("days"),
-                        func.row_number().over(partition_by=DealHistory.new_value,
-                                               order_by=DealHistory.days).label("rn"),
-                        func.count().over(partition_by=DealHistory.new_value).label("cnt")) \
-            .where(ended, DealHistory.new_value.in_(stages), *scope, *cohort).subquery("ranked")
-        middle = and_(ranked.c.rn >= (ranked.c.cnt + 1) // 2, ranked.c.rn <= (ranked.c.cnt + 2) // 2)
-        for value, n, mean, median in session.execute(
-                select(ranked.c.stage, func.count(), func.avg(ranked.c.days), func.avg(case((middle, ranked.c.days))))
-                .group_by(ranked.c.stage)).all():
-            put(value, n, mean, median)
+        return out
+    for value, n, mean, median in session.execute(
+            shaped(("funnel.visit_ranks", mode, shape, by_deal), lambda: _visits_statement("ranks", mode, shape, by_deal)),
+            params).all():
+        put(value, n, mean, median)
     return out
+
+
+def _visit_scope(mode: str, shape: tuple, by_deal: bool, params: dict | None = None, cohort: bool = True) -> list:
+    """The ended visits' owner (or deal set) and cohort conditions, bound (or ``params``' values
+    in); without the cohort's range when ``cohort`` is false."""
+    # the deal set holds only the filter's owners' deals (a visit carries its deal's owner):
+    # with the owners named again PostgreSQL read every ended visit of a team's deals (68k)
+    # and hashed them against the set, 50 ms, instead of the set's visits by deal, 35
+    if by_deal:
+        scope = [DealHistory.deal_id.in_(select(_deal_select(mode, shape, params).subquery().c.id))]
+    else:
+        scope = [owner_scope_term(DealHistory.deal_owner_id, shape[0], params)]
+    if mode == "cohort" and cohort:
+        scope += ([DealHistory.deal_opened_on >= params["lo"], DealHistory.deal_opened_on < params["hi"]]
+                  if params is not None else list(in_period_bound(DealHistory.deal_opened_on)))
+    return scope
+
+
+def _visits_statement(what: str, mode: str, shape: tuple, by_deal: bool):
+    """The ended visits of the stages ``visit_stages`` (expanding): ``counts`` (stage, visits,
+    mean days), ``lengths`` (stage, days) or ``ranks`` (stage, visits, mean, median)."""
+    where = [text(ENDED_VISIT), DealHistory.new_value.in_(bindparam("visit_stages", expanding=True)),
+             *_visit_scope(mode, shape, by_deal)]
+    if what == "counts":
+        return (select(DealHistory.new_value, func.count(), func.avg(DealHistory.days)).where(*where)
+                .group_by(DealHistory.new_value))
+    if what == "lengths":
+        return select(DealHistory.new_value, DealHistory.days).where(*where)
+    ranked = select(DealHistory.new_value.label("stage"), DealHistory.days.label("days"),
+                    func.row_number().over(partition_by=DealHistory.new_value,
+                                           order_by=DealHistory.days).label("rn"),
+                    func.count().over(partition_by=DealHistory.new_value).label("cnt")) \
+        .where(*where).subquery("ranked")
+    middle = and_(ranked.c.rn >= (ranked.c.cnt + 1) // 2, ranked.c.rn <= (ranked.c.cnt + 2) // 2)
+    return (select(ranked.c.stage, func.count(), func.avg(ranked.c.days), func.avg(case((middle, ranked.c.days))))
+            .group_by(ranked.c.stage))
 
 
 def stage_now(row: dict) -> tuple[int, Decimal]:
@@ -230,7 +256,7 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
     lost from it, mean / median days of its ended visits. Win rate = won ÷ (won + lost) of the
     set; ``None`` with nothing closed (shown as "–")."""
     flt = flt or DealFilter()
-    deals = _deal_set(session, actor, mode, period, flt)
+    shape, params = _funnel_params(session, actor, mode, period, flt)
     stages = stage_rows(session)
     kinds = {sid: kind for sid, _, kind, _, _ in stages}
     open_ids = [sid for sid, kind in kinds.items() if kind == "open"]
@@ -239,10 +265,8 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
     # services.deal_facts), where it is now, and — for the lost — the stage it was lost from
     # (the old value of its last stage row into where it is now) and the reason; a few
     # hundred groups at most, tallied per stage below
-    groups = session.execute(
-        select(deals.c.stages_reached, deals.c.stage_id, deals.c.stage_entered_from, deals.c.lost_reason_id,
-               func.count(), func.sum(deals.c.amount), func.count(case((deals.c.amount.is_(None), 1))))
-        .group_by(deals.c.stages_reached, deals.c.stage_id, deals.c.stage_entered_from, deals.c.lost_reason_id)).all()
+    groups = session.execute(shaped(("funnel.groups", mode, shape), lambda: _groups_statement(mode, shape)),
+                             params).all()
     per_stage = _tally([(p, sid, n, total, blank) for p, sid, _f, _r, n, total, blank in groups], stages)
     current: dict[int, tuple[int, Decimal, int]] = {}
     leak: dict[tuple, list] = {}
@@ -265,7 +289,7 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
         agg[1] += money(total)
     leakage.sort(key=lambda r: (-r["deals"], r["stage"] or "", r["lost_reason"] or ""))
 
-    durations = _days_in_stage(session, actor, deals, mode, period, flt, open_ids)
+    durations = _days_in_stage(session, shape, params, mode, period, flt, open_ids)
     shown = [(sid, name, kind) for sid, name, kind, active, _ in stages
              if (kind == "open" and (active or sid in per_stage)) or (kind == "won" and (active or sid in current))]
     rows = []
@@ -286,25 +310,28 @@ def funnel(session: Session, actor: Actor, *, period: Period, mode: str = "cohor
     won_amount = sum((current.get(sid, (0, money(0)))[1] for sid, k in kinds.items() if k == "won"), money(0))
     lost = sum(current.get(sid, (0,))[0] for sid, k in kinds.items() if k == "lost")
     total_deals = sum(v[0] for v in current.values())
-    cohorts = cohort_table(session, deals, kinds) if mode == "cohort" else []
+    cohorts = cohort_table(session, shape, params, kinds) if mode == "cohort" else []
     return FunnelReport(mode, period, total_deals, won, lost, won_amount, ratio(won, won + lost), rows, leakage,
                         cohorts)
 
 
-def cohort_table(session: Session, deals, kinds: dict[int, str]) -> list[dict]:
+def _groups_statement(mode: str, shape: tuple):
+    deals = _deal_set(mode, shape)
+    return (select(deals.c.stages_reached, deals.c.stage_id, deals.c.stage_entered_from, deals.c.lost_reason_id,
+                   func.count(), func.sum(deals.c.amount), func.count(case((deals.c.amount.is_(None), 1))))
+            .group_by(deals.c.stages_reached, deals.c.stage_id, deals.c.stage_entered_from, deals.c.lost_reason_id))
+
+
+def cohort_table(session: Session, shape: tuple, params: dict, kinds: dict[int, str]) -> list[dict]:
     """Per month opened: deals, and how many were won / lost within 30, 60 and 90 days of
-    opening (closed_on − opened_on ≤ N); open = the rest."""
+    opening (closed_on − opened_on ≤ N); open = the rest — of the cohort of the filter
+    ``shape`` (``_funnel_params``)."""
     dialect = dialect_of(session)
-    won_ids = [sid for sid, k in kinds.items() if k == "won"] or [-1]
-    lost_ids = [sid for sid, k in kinds.items() if k == "lost"] or [-1]
-    age = days_between(deals.c.closed_on, deals.c.opened_on, dialect)
-    # per day opened (the cohort index's order: no sort), folded into months here
-    cols = [deals.c.opened_on, func.count()]
-    for n in COHORT_DAYS:
-        cols.append(func.count(case((and_(deals.c.stage_id.in_(won_ids), age <= n), 1))))
-        cols.append(func.count(case((and_(deals.c.stage_id.in_(lost_ids), age <= n), 1))))
+    params = {**params, "won_ids": [sid for sid, k in kinds.items() if k == "won"] or [-1],
+              "lost_ids": [sid for sid, k in kinds.items() if k == "lost"] or [-1]}
     months: dict[date, list[int]] = {}
-    for day, *counts in session.execute(select(*cols).group_by(deals.c.opened_on)).all():
+    stmt = shaped(("funnel.cohorts", shape, dialect), lambda: _cohort_statement(shape, dialect))
+    for day, *counts in session.execute(stmt, params).all():
         day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
         acc = months.setdefault(day.replace(day=1), [0] * len(counts))
         for i, v in enumerate(counts):
@@ -320,14 +347,26 @@ def cohort_table(session: Session, deals, kinds: dict[int, str]) -> list[dict]:
     return out
 
 
+def _cohort_statement(shape: tuple, dialect: str):
+    deals = _deal_set("cohort", shape)
+    age = days_between(deals.c.closed_on, deals.c.opened_on, dialect)
+    won, lost = bindparam("won_ids", expanding=True), bindparam("lost_ids", expanding=True)
+    # per day opened (the cohort index's order: no sort), folded into months by the caller
+    cols = [deals.c.opened_on, func.count()]
+    for n in COHORT_DAYS:
+        cols.append(func.count(case((and_(deals.c.stage_id.in_(won), age <= n), 1))))
+        cols.append(func.count(case((and_(deals.c.stage_id.in_(lost), age <= n), 1))))
+    return select(*cols).group_by(deals.c.opened_on)
+
+
 def stage_deals(session: Session, actor: Actor, *, period: Period, stage_id: int, mode: str = "cohort",
                 flt: DealFilter | None = None, limit: int = 200) -> list[dict]:
     """The funnel's deals that reached ``stage_id`` (for a won stage: that are won), largest
     first: ``id, name, owner, amount, stage, expected_close``."""
     flt = flt or DealFilter()
-    shape, params = deal_filter_shape(session, actor, flt)
+    shape, params = _funnel_params(session, actor, mode, period, flt)
     kind = {sid: k for sid, _name, k, _active, _seq in stage_rows(session)}.get(stage_id)
-    params = {**_set_params(session, mode, period, params), "stage_id": stage_id,
+    params = {**params, "stage_id": stage_id,
               "pattern": reached_pattern(stage_id)}
     rows = session.execute(shaped(("funnel.stage_deals", mode, shape, kind == "open", limit),
                                   lambda: _stage_deals_statement(mode, shape, kind == "open", limit)), params).all()
@@ -336,7 +375,7 @@ def stage_deals(session: Session, actor: Actor, *, period: Period, stage_id: int
 
 
 def _stage_deals_statement(mode: str, shape: tuple, open_stage: bool, limit: int):
-    deals = _deal_select(mode, shape).cte("deals")
+    deals = _deal_set(mode, shape)
     hit = reached(deals.c.stages_reached, bindparam("pattern")) if open_stage else deals.c.stage_id == bindparam("stage_id")
     # the largest ``limit`` first, from the deal set's own columns (the cohort index holds
     # them), then only those joined to their names: joining every deal of the set before the
@@ -368,13 +407,12 @@ def stage_conversions(session: Session, actor: Actor, *, period: Period,
     in stage, leakage and cohort table: one grouped read by owner (counts only: 850 groups for
     a director's year), for the Performance page's strip and the weakest-stage finding."""
     flt = flt or DealFilter()
-    deals = _deal_set(session, actor, "cohort", period, flt)
+    shape, params = _funnel_params(session, actor, "cohort", period, flt)
     stages = stage_rows(session)
     kinds = {sid: kind for sid, _name, kind, _active, _sq in stages}
     groups: dict[int, list] = {}
     for owner, pattern, sid, n in session.execute(
-            select(deals.c.owner_id, deals.c.stages_reached, deals.c.stage_id, func.count())
-            .group_by(deals.c.owner_id, deals.c.stages_reached, deals.c.stage_id)).all():
+            shaped(("funnel.conversions", shape), lambda: _conversions_statement(shape)), params).all():
         groups.setdefault(owner, []).append((pattern, sid, n, None, 0))
     by_owner: dict[int, dict[int, tuple[int, int]]] = {}
     for owner, rows in groups.items():
@@ -389,6 +427,12 @@ def stage_conversions(session: Session, actor: Actor, *, period: Period,
     won = sum(int(n) for _p, sid, n, _t, _b in every if kinds.get(sid) == "won")
     lost = sum(int(n) for _p, sid, n, _t, _b in every if kinds.get(sid) == "lost")
     return StageConversions(shown, by_owner, won, lost, ratio(won, won + lost))
+
+
+def _conversions_statement(shape: tuple):
+    deals = _deal_set("cohort", shape)
+    return (select(deals.c.owner_id, deals.c.stages_reached, deals.c.stage_id, func.count())
+            .group_by(deals.c.owner_id, deals.c.stages_reached, deals.c.stage_id))
 
 
 def bottleneck(session: Session, actor: Actor, *, period: Period, flt: DealFilter | None = None,

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from services.access import Actor
-from services.analytics.actuals import metric_total
+from services.analytics.actuals import metric_totals
 from services.analytics.common import money, ratio, stage_ids, stage_in_bound
 from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
 from services.analytics.funnel import funnel
@@ -85,7 +85,7 @@ def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFil
     past due as of the week's last day or today, whichever is earlier, on the filter's
     owners' contracts), ``actions`` (open
     action items) and ``leaderboard`` (won revenue this week)."""
-    from services.contracts import overdue_installments
+    from services.contracts import overdue_summary
     from services.reviews import scope_open_actions
 
     flt = flt or DealFilter()
@@ -94,15 +94,15 @@ def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFil
     ids = filter_owner_ids(session, actor, flt)
     numbers = {}
     for metric in NUMBERS:
-        numbers[metric] = {
-            "this_week": metric_total(session, actor, metric=metric, start=week.start, end=week.end, owner_ids=ids),
-            "last_week": metric_total(session, actor, metric=metric, start=last.start, end=last.end, owner_ids=ids),
-        }
+        this_week, last_week = metric_totals(session, actor, metric=metric, spans=[(week.start, week.end),
+                                                                                   (last.start, last.end)],
+                                             owner_ids=ids)
+        numbers[metric] = {"this_week": this_week, "last_week": last_week}
     numbers["contract_amount"]["target"] = scope_target(session, actor, scope=flt.scope, period=week)
     shape, params = deal_filter_shape(session, actor, flt)
     as_of = min(today, week.last_day)
     # the same owners as every other number of the report: scope, team subtree, rep
-    overdue = overdue_installments(session, actor, today=as_of, owner_ids=ids, limit=10)
+    overdue = overdue_summary(session, actor, today=as_of, owner_ids=ids, limit=10)
     won, lost = closed_counts(session, ids, week)
     return {
         "week": week,
@@ -112,8 +112,7 @@ def meeting_report(session: Session, actor: Actor, *, week: Period, flt: DealFil
         "top_deals": _deal_list(session, shape, params, "open", None, TOP_DEALS),
         "won": _deal_list(session, shape, params, "won", week, 50),
         "lost": _deal_list(session, shape, params, "lost", week, 50),
-        "overdue": {"count": overdue.attrs.get("count", 0), "remaining": overdue.attrs.get("remaining", money(0)),
-                    "rows": overdue.to_dict("records")},
+        "overdue": overdue,
         "actions": scope_open_actions(session, actor),
         "leaderboard": leaderboard(session, actor, period=week, metric="revenue", flt=flt),
     }

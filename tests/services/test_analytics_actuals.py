@@ -11,6 +11,7 @@ import pytest
 
 from services import settings
 from services.analytics import metric_actuals, metric_total
+from services.analytics.actuals import metric_totals
 from services.db import session_scope
 from services.models import Activity, Contract, Customer, Deal, Payment
 
@@ -69,6 +70,28 @@ def test_totals_per_metric(engine, world):
     assert total(engine, d, "new_customers") == 1  # the pool customer has no owner
     assert total(engine, d, "activities") == 3
     assert total(engine, d, "contract_amount", JAN, FEB) == Decimal("1300.00")
+
+
+def test_several_spans_in_one_read(engine, world):
+    """``metric_totals`` (the weekly meeting's this week and last): each span's total, the
+    company day for timestamps, nothing as 0, only what the actor may see."""
+    spans = [(JAN, FEB), (FEB, MAR), (date(2025, 1, 1), date(2025, 2, 1))]
+    with session_scope(engine) as s:
+        def totals(actor, metric):
+            return metric_totals(s, actor, metric=metric, spans=spans)
+
+        d = world.director
+        assert totals(d, "contract_amount") == [Decimal("1300.00"), Decimal("500.00"), Decimal("0.00")]
+        assert totals(d, "won_deals") == [2, 1, 0]
+        assert totals(d, "collections") == [Decimal("400.00"), Decimal("100.00"), Decimal("0.00")]
+        # rep_n1's 2026-01-31 16:30 UTC is Feb 1 in Shanghai
+        assert totals(d, "activities") == [1, 2, 0]
+        assert totals(d, "new_customers") == [1, 0, 0]
+        assert totals(world.rep_n2, "contract_amount") == [Decimal("0.00")] * 3
+        assert metric_totals(s, d, metric="collections", spans=spans[:1], owner_ids={world.rep_s1.id}) == [
+            Decimal("0.00")]
+        for metric in ("contract_amount", "won_deals", "collections", "activities", "new_customers"):
+            assert totals(d, metric) == [metric_total(s, d, metric=metric, start=a, end=b) for a, b in spans]
 
 
 def test_collections_of_few_owners_over_months_and_of_many_over_days_agree(engine, world):

@@ -62,6 +62,25 @@ def test_days_in_stage_mean_and_median(engine, org, deals):
     assert (rows["Negotiation"]["avg_days"], rows["Negotiation"]["median_days"]) == (5.0, 5.0)
 
 
+@pytest.mark.parametrize("walk_from", [0, 2])
+def test_days_in_stage_the_same_when_large_stages_are_walked(engine, org, deals, monkeypatch, walk_from):
+    """A stage of more visits than WALK_FROM has its median walked in length order (SQLite's
+    cohort path): the same mean and median as the stages sorted out of their lengths, for a
+    rep as for everyone."""
+    import services.analytics.funnel as funnel_module
+
+    flts = [DealFilter(), DealFilter(owner_id=org.rep_n1.id)]
+    with read_scope(engine) as s:
+        before = [[(r["avg_days"], r["median_days"]) for r in funnel(s, org.director, period=NOV, flt=f).stages]
+                  for f in flts]
+    monkeypatch.setattr(funnel_module, "WALK_FROM", walk_from)
+    with read_scope(engine) as s:
+        after = [[(r["avg_days"], r["median_days"]) for r in funnel(s, org.director, period=NOV, flt=f).stages]
+                 for f in flts]
+    assert after == before
+    assert before[0][:4] == [(3.0, 2.5), (4.5, 4.5), (6.3, 7.0), (5.0, 5.0)]
+
+
 def test_cohort_table_by_month_opened(engine, org, deals):
     with read_scope(engine) as s:
         rep = funnel(s, org.director, period=Period(date(2026, 10, 1), date(2026, 12, 1)))
