@@ -27,7 +27,7 @@ from importlib import import_module
 # Loaded on first use (PEP 562): ``salesops report kpi`` needs ``report`` only and starts
 # without pandas, which the frame-returning modules import.
 _EXPORTS = {
-    "metric_actuals": "actuals", "metric_total": "actuals",
+    "metric_actuals": "actuals", "metric_total": "actuals", "metric_totals": "actuals",
     "SCOPES": "common", "scope_user_ids": "common",
     "OverviewKPIs": "overview", "monthly_won_trend": "overview", "overview_kpis": "overview",
     "pipeline_by_stage": "overview",

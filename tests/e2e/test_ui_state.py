@@ -96,6 +96,7 @@ def test_customer_360_keeps_the_contacts_tab_the_error_and_the_typing(page, app_
     wait_for_app(page)
     open_tab(page, t("customer360.tab_contacts", "en"))
     page.get_by_text(t("customer360.add_contact", "en")).first.click()
+    wait_for_app(page)  # the form is drawn by the rerun the click started: fill it once that is over
     form = page.locator("[data-testid='stForm']").filter(has=page.get_by_label(t("customer360.contact_email", "en")))
     form.first.get_by_label(t("customer360.contact_name", "en")).fill("Wang Fang")
     form.first.get_by_label(t("customer360.contact_email", "en")).fill("not-an-email")

@@ -388,6 +388,9 @@ MATRIX: dict[str, Case] = {
     "contracts.overdue_installments": Case(
         lambda s, a, w: contracts.overdue_installments(s, a, today=TODAY), OWNER,
         sees=lambda r, w: w.plan_overdue in ids_of(r)),
+    "contracts.overdue_summary": Case(
+        lambda s, a, w: contracts.overdue_summary(s, a, today=TODAY), OWNER,
+        sees=lambda r, w: w.plan_overdue in {row["id"] for row in r["rows"]} and r["count"] >= 1),
     "contracts.payments_received": Case(
         lambda s, a, w: contracts.payments_received(s, a, start=TODAY - timedelta(days=30), end=TODAY + timedelta(days=1)),
         OWNER, sees=lambda r, w: w.payment in ids_of(r)),
@@ -425,6 +428,9 @@ MATRIX: dict[str, Case] = {
     "analytics.metric_total": Case(
         lambda s, a, w: analytics.metric_total(s, a, metric="collections", start=PERIOD_START, end=PERIOD_END),
         OWNER, sees=lambda r, w: r == Decimal("200")),
+    "analytics.metric_totals": Case(
+        lambda s, a, w: analytics.metric_totals(s, a, metric="collections", spans=[(PERIOD_START, PERIOD_END)]),
+        OWNER, sees=lambda r, w: r == [Decimal("200")]),
     "analytics.kpi_report": Case(
         lambda s, a, w: analytics.kpi_report(s, a, start=PERIOD_START, end=PERIOD_END, by="owner"), OWNER,
         sees=lambda r, w: any(row["owner_id"] == w.org.rep_n1.id and row["won_count"] == 2 for row in r)),
