@@ -65,11 +65,18 @@ class Actor:
 SYSTEM = Actor(id=None, username="system", display_name="System", role="admin", locale="en")
 
 
+def _team_table(session: Session) -> tuple[tuple[int, int | None, int | None], ...]:
+    """(id, parent id, manager id) of every team, read once per read transaction."""
+    return read_once(session, ("team_table",), lambda: tuple(
+        (tid, parent, manager) for tid, parent, manager in session.execute(
+            select(Team.id, Team.parent_id, Team.manager_id)).all()))
+
+
 def team_parents(session: Session) -> Mapping[int, int | None]:
     """Every team's parent team (None at the top), read once per read transaction (a
     read-only view: the same mapping serves every caller of the transaction)."""
     return read_once(session, ("team_tree",), lambda: MappingProxyType(
-        dict(session.execute(select(Team.id, Team.parent_id)).all())))
+        {tid: parent for tid, parent, _manager in _team_table(session)}))
 
 
 def team_member_ids(session: Session, team_ids: set[int]) -> set[int]:
@@ -103,7 +110,7 @@ def managed_team_ids(session: Session, actor: Actor) -> set[int]:
     """Teams a manager is responsible for: those naming them manager (with subtrees); a
     manager named on no team manages their own team."""
     def compute() -> frozenset[int]:
-        roots = set(session.scalars(select(Team.id).where(Team.manager_id == actor.id)).all())
+        roots = {tid for tid, _parent, manager in _team_table(session) if manager == actor.id}
         if not roots and actor.team_id is not None:
             roots = {actor.team_id}
         return frozenset(team_subtree_ids(session, roots))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlmodel import Session
 
 from services.access import (
@@ -108,11 +108,18 @@ def _window_rows(session: Session, months: list[date], target_scope: str, ids: s
         return (select(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start,
                        func.sum(Target.value))
                 .where(_target_base(), Target.scope == bindparam("scope"), *in_period_bound(Target.period_start),
+                       # a month row from the first month on, a quarter's from two before:
+                       # the earlier ones cover none of the months (a year's month rows
+                       # before the first month are 11 of the 23 the window holds)
+                       or_(Target.period_kind == "year",
+                           and_(Target.period_kind == "quarter", Target.period_start >= bindparam("lo_quarter")),
+                           and_(Target.period_kind == "month", Target.period_start >= bindparam("lo_month"))),
                        owner_scope_term(Target.user_id, owners))
                 .group_by(Target.scope, Target.team_id, Target.user_id, Target.period_kind, Target.period_start))
 
     def read() -> tuple[Row, ...]:
-        params = {"scope": target_scope, "lo": lo, "hi": hi, **(owner_params(ids) if users else {})}
+        params = {"scope": target_scope, "lo": lo, "hi": hi, "lo_quarter": add_months(months[0], -2),
+                  "lo_month": months[0], **(owner_params(ids) if users else {})}
         return tuple(tuple(r) for r in session.execute(shaped(("targets.window", owners), build), params).all())
 
     return read_once(session, key, read)

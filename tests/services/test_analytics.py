@@ -208,6 +208,11 @@ def test_target_prorated_to_week_and_quarter(engine, data):
     assert q.target_amount == D("90000.00")
     # rep_n1 has only a November target in Q4: October and December add nothing
     assert kpis(engine, data.rep_n1, "me", period_for("quarter", TODAY)).target_amount == D("20000.00")
+    # December alone: the quarter that began two months before still covers it; November's
+    # month target does not
+    dec = Period(date(2026, 12, 1), date(2027, 1, 1), "month")
+    assert kpis(engine, data.rep_s1, "me", dec).target_amount == D("30000.00")
+    assert kpis(engine, data.rep_n1, "me", dec).target_amount is None
 
 
 def test_monthly_won_trend(engine, data):
