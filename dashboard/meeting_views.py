@@ -72,6 +72,14 @@ def presenter_nav() -> list[str]:
     return [SECTIONS[index]]
 
 
+def _table(frame: pd.DataFrame) -> None:
+    """A section's rows; "None" when it has none (as the PDF says), not an empty grid."""
+    if frame.empty:
+        st.caption(tr("analytics.meeting_none"))
+    else:
+        data_table(frame)
+
+
 def _deals_frame(items: list[dict], closed: bool) -> pd.DataFrame:
     return pd.DataFrame([{tr("analytics.meeting_deal"): d["deal"], tr("analytics.meeting_customer"): d["customer"],
                           tr("analytics.meeting_owner"): d["owner"],
@@ -116,17 +124,17 @@ def section(name: str, rep: dict) -> None:
         wr = rep["win_rate"]
         st.caption(tr("analytics.meeting_win_rate", rate=ratio_text(wr["value"]), won=wr["won"], lost=wr["lost"]))
     elif name in ("top_deals", "won", "lost"):
-        data_table(_deals_frame(rep[name], closed=name != "top_deals"))
+        _table(_deals_frame(rep[name], closed=name != "top_deals"))
     elif name == "overdue":
         od = rep["overdue"]
         st.markdown(tr("analytics.meeting_overdue_total", count=od["count"], amount=money(od["remaining"])))
-        data_table(pd.DataFrame([{tr("analytics.meeting_contract"): r.get("number"),
+        _table(pd.DataFrame([{tr("analytics.meeting_contract"): r.get("number"),
                                   tr("analytics.meeting_customer"): r.get("customer_name"),
                                   tr("analytics.meeting_owner"): r.get("owner_name"),
                                   tr("analytics.meeting_due_on"): r.get("due_on"),
                                   tr("analytics.meeting_remaining"): money(r.get("remaining"))} for r in od["rows"]]))
     elif name == "actions":
-        data_table(pd.DataFrame([{tr("analytics.meeting_action"): a.title, tr("analytics.meeting_owner"): a.owner,
+        _table(pd.DataFrame([{tr("analytics.meeting_action"): a.title, tr("analytics.meeting_owner"): a.owner,
                                   tr("analytics.meeting_due_on"): a.due_on,
                                   tr("analytics.meeting_status"): tr(f"analytics.action_{a.status}")}
                                  for a in rep["actions"]]))
