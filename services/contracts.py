@@ -475,7 +475,7 @@ def overdue_summary(session: Session, actor: Actor, *, today: date, owner_ids: s
                     limit: int = 10) -> dict:
     """``overdue_installments`` without a frame, for a report's few rows: ``count`` and
     ``remaining`` over every overdue installment, ``rows`` the oldest ``limit`` as dicts of
-    ``INSTALLMENT_COLUMNS`` (money as Decimal)."""
+    ``INSTALLMENT_COLUMNS`` (money as Decimal; none read with ``limit`` 0)."""
     rows, count, remaining = _open_installment_rows(session, actor, window=None, today=today, owner_id=None,
                                                     limit=limit, offset=0, owner_ids=owner_ids)
     money_cols = ("amount", "paid", "remaining")
@@ -498,7 +498,7 @@ def _open_installment_rows(session: Session, actor: Actor, *, window: tuple[date
     params = {"today": today, "limit": limit, "offset": offset, **owner_params(ids)}
     if kind == "due":
         params.update(start=window[0], end=window[1])
-    rows = session.execute(rows_stmt, params).all()
+    rows = session.execute(rows_stmt, params).all() if limit > 0 else []  # limit 0: the totals alone
     count, remaining = session.execute(totals_stmt, params).one()
     return rows, int(count), _dec(remaining)
 

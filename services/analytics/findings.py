@@ -182,10 +182,10 @@ def _cac_rising(session: Session, actor: Actor, *, period: Period, flt: DealFilt
 
 
 def _overdue_collections(session: Session, actor: Actor, *, flt: DealFilter, today: date) -> list[dict]:
-    from services.contracts import overdue_installments
+    from services.contracts import overdue_summary
 
-    frame = overdue_installments(session, actor, today=today, owner_ids=filter_owner_ids(session, actor, flt), limit=1)
-    count, remaining = frame.attrs.get("count", 0), frame.attrs.get("remaining", money(0))
+    overdue = overdue_summary(session, actor, today=today, owner_ids=filter_owner_ids(session, actor, flt), limit=0)
+    count, remaining = overdue["count"], overdue["remaining"]
     if not count:
         return []
     return [_finding("overdue_collections", {"installments": count, "amount": remaining}, count=count,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 
 from sqlalchemy import Integer, bindparam, case, cast, func, select, true
 from sqlmodel import Session
@@ -31,7 +32,7 @@ from services.analytics.common import (
 )
 from services.analytics.filters import DealFilter, filter_owner_ids
 from services.clock import day_start_utc, local_tz
-from services.db import shaped
+from services.db import read_once, shaped
 from services.models import (
     Activity,
     Channel,
@@ -147,7 +148,8 @@ def cac_by_channel(session: Session, actor: Actor, *, period: Period, flt: DealF
         .where(Customer.channel_id.is_not(None), Customer.created_at >= bindparam("lo"),
                Customer.created_at < bindparam("hi"), owner_scope_term(Customer.owner_id, owners))
         .group_by(Customer.channel_id))), {"lo": lo, "hi": hi, **owner_params(ids)}).all())
-    names = dict(session.execute(shaped(("kpi.channel_names",), lambda: select(Channel.id, Channel.name))).all())
+    names = read_once(session, ("channel_names",), lambda: MappingProxyType(dict(
+        session.execute(shaped(("kpi.channel_names",), lambda: select(Channel.id, Channel.name))).all())))
     out = []
     for cid in sorted(set(spend) | set(new), key=lambda c: names.get(c) or ""):
         amount, count = money(spend.get(cid)), int(new.get(cid, 0))

@@ -22,6 +22,7 @@ from services.contracts import (
     list_contracts,
     list_customer_contracts,
     overdue_installments,
+    overdue_summary,
     payments_received,
     plan_installments,
     record_payment,
@@ -255,5 +256,12 @@ def test_overdue_total_covers_every_row_not_only_the_listed_ones(engine, org):
         assert page.attrs["remaining"] == Decimal("1160.00")
         due = due_installments(s, org.rep_n1, start=date(2026, 11, 1), end=date(2026, 12, 1), today=TODAY, limit=3)
         assert len(due) == 3 and due.attrs["count"] == 12 and due.attrs["remaining"] == Decimal("1160.00")
+        # the weekly meeting's and the findings' summary: the same totals, rows as dicts (none at limit 0)
+        summary = overdue_summary(s, org.rep_n1, today=TODAY, limit=2)
+        assert (summary["count"], summary["remaining"]) == (12, Decimal("1160.00"))
+        assert [r["id"] for r in summary["rows"]] == page["id"].tolist()[:2]
+        assert summary["rows"][0]["remaining"] == Decimal("60.00") and summary["rows"][0]["due_on"] == date(2026, 11, 3)
+        assert overdue_summary(s, org.rep_n1, today=TODAY, limit=0) == {**summary, "rows": []}
+        assert overdue_summary(s, org.rep_n2, today=TODAY)["count"] == 0
         week = payments_received(s, org.rep_n1, start=TODAY, end=TODAY + timedelta(days=1), limit=0)
         assert week.empty and week.attrs["count"] == 1 and week.attrs["total"] == Decimal("40.00")
