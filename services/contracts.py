@@ -38,7 +38,6 @@ from services.access import (
     get_visible_customer,
     load_visible,
     owner_filter,
-    owner_in,
     owner_params,
     owner_scope_term,
     owner_shape,
@@ -389,15 +388,10 @@ def _open_installment():
     return PaymentPlan.paid_amount < PaymentPlan.amount - literal_column(OPEN_SHORTFALL, Numeric)
 
 
-def _collecting(ids: set[int] | None):
-    """Installments of live (signed / executing / completed) contracts owned by ``ids``
-    (``None`` = anyone's), from the installment's kept ``collecting_owner_id``."""
-    return _collecting_term(owner_shape(ids), owner_params(ids))
-
-
 def _collecting_term(owners: str, params: dict | None = None):
-    """``_collecting`` of an owner shape (``access.owner_scope_key``): on the bound
-    ``owners``, or on ``params``' values when given; "all" = any live contract's."""
+    """Installments of live (signed / executing / completed) contracts owned by an owner shape
+    (``access.owner_scope_key``), from the installment's kept ``collecting_owner_id``: on the
+    bound ``owners``, or on ``params``' values when given; "all" = any live contract's."""
     if owners == "all":
         return PaymentPlan.collecting_owner_id.is_not(None)
     return owner_scope_term(PaymentPlan.collecting_owner_id, owners, params)
@@ -562,20 +556,38 @@ def payments_received(session: Session, actor: Actor, *, start: date, end: date,
     ``.attrs['total']`` is their sum and ``.attrs['count']`` their number over the whole
     range (the rows are at most ``limit``)."""
     ids = scoped_owner_ids(session, actor, owner_id)
-    cond = [Payment.received_on >= start, Payment.received_on < end]
-    if ids is not None:  # the owners' contracts' payments (everyone's: no contract per payment)
-        cond.append(Payment.contract_id.in_(select(Contract.id).where(owner_in(Contract.owner_id, ids))))
-    # the page's ids first, from the date index (a day can hold hundreds of payments), then
-    # names and numbers for those rows only
-    page = (select(Payment.id).where(*cond).order_by(Payment.received_on.desc(), Payment.id.desc())
-            .limit(limit).offset(offset).subquery("page"))
-    rows = session.execute(_payment_select().where(Payment.id.in_(select(page.c.id)))
-                           .order_by(Payment.received_on.desc(), Payment.id.desc())).all()
-    frame = _money_frame(rows, PAYMENT_COLUMNS, money=("amount",))
-    count, total = session.execute(
-        select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).where(*cond)).one()
+    owners = owner_shape(ids)
+    rows_stmt, totals_stmt = shaped(("contracts.payments_received", owners),
+                                    lambda: _payments_received_statements(owners))
+    params = {"start": start, "end": end, "limit": limit, "offset": offset, **owner_params(ids)}
+    frame = _money_frame(session.execute(rows_stmt, params).all(), PAYMENT_COLUMNS, money=("amount",))
+    count, total = session.execute(totals_stmt, params).one()
     frame.attrs["total"], frame.attrs["count"] = _dec(total), int(count)
     return frame
+
+
+def _payments_received_statements(owners: str):
+    """(rows, totals) of ``payments_received`` for an owner shape (``access.owner_shape``):
+    received in [start, end), the rows newest first, ``limit`` / ``offset``."""
+    def received(*cols):
+        # the owners' contracts' payments as a join, so the planner may start from the date
+        # range (a manager's week: 900 payments, each contract looked up) or from the owners'
+        # contracts (a rep's year); as ``contract_id IN (their contracts)`` it always walked
+        # every contract of the owners (a manager's week 15 ms, the join 1); everyone's
+        # payments need no contract at all
+        stmt = select(*cols).where(Payment.received_on >= bindparam("start"), Payment.received_on < bindparam("end"))
+        if owners != "all":
+            stmt = stmt.join(Contract, Contract.id == Payment.contract_id).where(
+                owner_scope_term(Contract.owner_id, owners))
+        return stmt
+
+    # the page's ids first, from the date index (a day can hold hundreds of payments), then
+    # names and numbers for those rows only
+    page = (received(Payment.id).order_by(Payment.received_on.desc(), Payment.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
+    rows = (_payment_select().where(Payment.id.in_(select(page.c.id)))
+            .order_by(Payment.received_on.desc(), Payment.id.desc()))
+    return rows, received(func.count(), func.coalesce(func.sum(Payment.amount), 0))
 
 
 def contract_payments(session: Session, actor: Actor, *, contract_id: int) -> pd.DataFrame:
@@ -707,29 +719,17 @@ def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: 
     index, which carries their live contract's owner); overdue = remaining on past-due open
     installments (the partial index of open installments)."""
     ids = scoped_owner_ids(session, actor, owner_id)
-    live = (Contract.status.in_(COLLECTING), owner_in(Contract.owner_id, ids))
-    # grouped per owner first, then the few owners' names (a join per contract row would
-    # look the user up ~76k times and group in a temporary tree)
-    sums = (select(Contract.owner_id.label("owner_id"), func.count().label("n"),
-                   func.sum(Contract.amount).label("amount"), func.sum(Contract.planned_amount).label("planned"),
-                   func.sum(Contract.collected_amount).label("collected"))
-            .where(*live).group_by(Contract.owner_id).subquery("per_owner"))
+    owners = owner_shape(ids)
+    sums, future, overdue = shaped(("contracts.collection_by_rep", owners), lambda: _collection_statements(owners))
+    params = {"today": today, **owner_params(ids)}
     per: dict[int, list] = {
         r.owner_id: [r.owner_id, r.owner_name, int(r.n), _dec(r.amount), _dec(r.planned), _dec(r.collected), _dec(0)]
-        for r in session.execute(select(sums, User.display_name.label("owner_name"))
-                                 .join(User, User.id == sums.c.owner_id))
+        for r in session.execute(sums, params)
     }
-    paid = _paid_on_plan()
-    owner = PaymentPlan.collecting_owner_id
-    # from the installment indexes alone (each carries its live contract's owner): the few
-    # installments due after today, and the open past-due ones (the partial index)
-    future = select(owner, func.sum(PaymentPlan.amount)).where(PaymentPlan.due_on > today, _collecting(ids))
-    overdue = (select(owner, func.sum(PaymentPlan.amount - paid))
-               .where(PaymentPlan.due_on < today, _open_installment(), _collecting(ids)))
-    for who, value in session.execute(future.group_by(owner)).all():
+    for who, value in session.execute(future, params).all():
         if who in per:
             per[who][4] -= _dec(value)
-    for who, value in session.execute(overdue.group_by(owner)).all():
+    for who, value in session.execute(overdue, params).all():
         if who in per:
             per[who][6] = _dec(value)
     rows = sorted(per.values(), key=lambda r: (-r[3], r[1] or "", r[0]))
@@ -740,6 +740,28 @@ def collection_by_rep(session: Session, actor: Actor, *, today: date, owner_id: 
     frame["ratio_due"] = [float(c / d) if d else None for c, d in zip(frame["collected"], frame["due_to_date"],
                                                                        strict=True)]
     return frame
+
+
+def _collection_statements(owners: str):
+    """(per owner sums, future installments, overdue remaining) of ``collection_by_rep`` for
+    an owner shape, on the bound ``today``."""
+    live = (Contract.status.in_(COLLECTING), owner_scope_term(Contract.owner_id, owners))
+    # grouped per owner first, then the few owners' names (a join per contract row would
+    # look the user up ~76k times and group in a temporary tree)
+    sums = (select(Contract.owner_id.label("owner_id"), func.count().label("n"),
+                   func.sum(Contract.amount).label("amount"), func.sum(Contract.planned_amount).label("planned"),
+                   func.sum(Contract.collected_amount).label("collected"))
+            .where(*live).group_by(Contract.owner_id).subquery("per_owner"))
+    paid = _paid_on_plan()
+    owner = PaymentPlan.collecting_owner_id
+    today = bindparam("today")
+    # from the installment indexes alone (each carries its live contract's owner): the few
+    # installments due after today, and the open past-due ones (the partial index)
+    future = select(owner, func.sum(PaymentPlan.amount)).where(PaymentPlan.due_on > today, _collecting_term(owners))
+    overdue = (select(owner, func.sum(PaymentPlan.amount - paid))
+               .where(PaymentPlan.due_on < today, _open_installment(), _collecting_term(owners)))
+    return (select(sums, User.display_name.label("owner_name")).join(User, User.id == sums.c.owner_id),
+            future.group_by(owner), overdue.group_by(owner))
 
 
 def won_deals_without_contract(session: Session, actor: Actor, *, limit: int = 100) -> list[tuple[int, str]]:
