@@ -251,7 +251,7 @@ def pandas_overview(engine, ids, period, tz, today, now) -> dict:
     planned_at = pd.to_datetime(acts["planned_at"], utc=True, format="mixed")
     custs_own = custs[custs["owner_id"].notna()] if ids is None else scoped(custs)
     next_on = pd.to_datetime(custs_own["next_contact_on"])
-    created = pd.to_datetime(scoped(custs)["created_at"] if ids is not None else custs["created_at"], utc=True, format="mixed")
+    created = pd.to_datetime(custs_own["created_at"], utc=True, format="mixed")  # owned customers only
     pays = scoped(pays)
     rec = pd.to_datetime(pays["received_on"])
     return {

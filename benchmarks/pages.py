@@ -105,7 +105,8 @@ def hand_overview(engine: Engine, ids, period, tz, today, now) -> dict:
             "SELECT count(*) FROM customer WHERE next_contact_on < :t AND archived = false AND owner_id IS NOT NULL"
             + _own("owner_id", ids)), p).scalar()
         out["new_customers"] = c.execute(text(
-            "SELECT count(*) FROM customer WHERE created_at >= :lo AND created_at < :hi" + _own("owner_id", ids)),
+            "SELECT count(*) FROM customer WHERE created_at >= :lo AND created_at < :hi AND owner_id IS NOT NULL"
+            + _own("owner_id", ids)),
             p).scalar()
         if ids is None:
             coll = c.execute(text("SELECT sum(amount) FROM payment WHERE received_on >= :a AND received_on < :b"),

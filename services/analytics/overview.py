@@ -9,11 +9,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select, true
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from services.access import Actor, owner_in, owner_scope_key, owner_scope_term
+from services.analytics.actuals import metric_total
 from services.analytics.common import (
     ZERO,
     company_tz_name,
@@ -27,8 +27,9 @@ from services.analytics.common import (
     stage_condition,
     weighted_amount,
 )
+from services.analytics.kpis import closed_counts
 from services.analytics.targets import monthly_scope_targets, scope_target
-from services.models import Activity, Contract, Customer, Deal, Payment, Stage, utcnow
+from services.models import Activity, Customer, Deal, Stage, utcnow
 from services.periods import Period, local_today, month_starts
 
 
@@ -69,32 +70,6 @@ class OverviewKPIs:
         return d
 
 
-def _closed_deals(session: Session, owner: ColumnElement, period: Period) -> tuple[Decimal, int, int]:
-    won, lost = Stage.kind == "won", Stage.kind == "lost"
-    row = session.execute(
-        select(
-            func.sum(case((won, Deal.amount), else_=0)),
-            func.count(case((won, 1))),
-            func.count(case((lost, 1))),
-        )
-        .select_from(Deal)
-        .join(Stage, Stage.id == Deal.stage_id)
-        .where(owner, in_period(Deal.closed_on, period), Stage.kind.in_(("won", "lost")))
-    ).one()
-    return money(row[0]), int(row[1] or 0), int(row[2] or 0)
-
-
-def _collections(ids: set[int] | None, period: Period):
-    """Σ payments received in the period on contracts owned in scope. Every payment has a
-    contract (foreign key), so "all" sums the payment date index alone; a scope finds its
-    owners' contracts first (contract owner index) and their payments in the period from
-    ``ix_payment_contract_received`` — not every payment of the period probed for its owner."""
-    stmt = select(func.sum(Payment.amount)).where(in_period(Payment.received_on, period))
-    if ids is None:
-        return stmt
-    return stmt.where(Payment.contract_id.in_(select(Contract.id).where(owner_in(Contract.owner_id, ids))))
-
-
 def overview_kpis(
     session: Session,
     actor: Actor,
@@ -114,16 +89,23 @@ def overview_kpis(
     Σ amount and Σ amount × probability / 100; activities_done — activities with done_at
     in the period; overdue_activities — planned (done_at null) with planned_at < now;
     overdue_customers — owned, unarchived customers with next_contact_on < today;
-    new_customers — customers created in the period; collections — Σ payments received in
-    the period on contracts owned in scope.
+    new_customers — customers created in the period that someone in scope owns (the public
+    pool's are leads, not counted: the same number as the Performance page and the target
+    metric); collections — Σ payments received in the period on contracts owned in scope.
     """
     tz = company_tz_name(session)
     today = today or local_today(tz)
     now = now or utcnow()
     ids = scope_user_ids(session, actor, scope)
-    lo, hi = period.utc_bounds(tz)
 
-    won_amount, won_count, lost_count = _closed_deals(session, owner_in(Deal.owner_id, ids), period)
+    # won revenue, activities, new customers and collections: the target metrics' one
+    # computation (actuals.metric_total), as on the Performance page and in the meeting;
+    # won / lost counts: the win rate's one statement (kpis.closed_counts)
+    def actual(metric: str):
+        return metric_total(session, actor, metric=metric, start=period.start, end=period.end, owner_ids=ids)
+
+    won_amount = actual("contract_amount")
+    won_count, lost_count = closed_counts(session, ids, period)
 
     open_row = session.execute(
         select(func.count(), func.sum(Deal.amount), func.sum(weighted_amount(dialect_of(session))))
@@ -132,9 +114,7 @@ def overview_kpis(
         .where(Stage.kind == "open", owner_in(Deal.owner_id, ids))
     ).one()
 
-    activities_done = session.scalar(
-        select(func.count()).select_from(Activity).where(owner_in(Activity.owner_id, ids), Activity.done_at >= lo, Activity.done_at < hi)
-    )
+    activities_done = actual("activities")
     overdue_activities = session.scalar(
         select(func.count()).select_from(Activity).where(
             owner_in(Activity.owner_id, ids), Activity.done_at.is_(None), Activity.planned_at < now
@@ -145,12 +125,8 @@ def overview_kpis(
     overdue_customers = session.scalar(
         select(func.count()).select_from(Customer).where(customer_owner, Customer.archived.is_(False), Customer.next_contact_on < today)
     )
-    new_customer_owner = true() if ids is None else owner_in(Customer.owner_id, ids)
-    new_customers = session.scalar(
-        select(func.count()).select_from(Customer).where(new_customer_owner, Customer.created_at >= lo, Customer.created_at < hi)
-    )
-
-    collections = session.scalar(_collections(ids, period))
+    new_customers = actual("new_customers")
+    collections = actual("collections")
 
     target = scope_target(session, actor, scope=scope, period=period)
     return OverviewKPIs(
