@@ -12,23 +12,25 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from services.access import Actor, owner_in, owner_scope_key, owner_scope_term
+from services.access import Actor, owner_in, owner_params, owner_scope_key, owner_scope_term, owner_shape
 from services.analytics.actuals import metric_total
 from services.analytics.common import (
     ZERO,
     company_tz_name,
     dialect_of,
     float2,
-    in_period,
+    in_period_bound,
     money,
     month_bucket,
     ratio,
     scope_user_ids,
-    stage_condition,
+    stage_ids,
+    stage_in_bound,
     weighted_amount,
 )
 from services.analytics.kpis import closed_counts
 from services.analytics.targets import monthly_scope_targets, scope_target
+from services.db import shaped
 from services.models import Activity, Customer, Deal, Stage, utcnow
 from services.periods import Period, local_today, month_starts
 
@@ -155,12 +157,17 @@ def monthly_won_trend(session: Session, actor: Actor, *, start: date, end: date,
     target_amount (float, NaN when the scope has no target for that month)."""
     period = Period(start, end)
     ids = scope_user_ids(session, actor, scope)
-    bucket = month_bucket(Deal.closed_on, dialect_of(session)).label("month")
-    rows = session.execute(
-        select(bucket, func.sum(Deal.amount), func.count())
-        .where(stage_condition(session, "won"), owner_in(Deal.owner_id, ids), in_period(Deal.closed_on, period))
-        .group_by(bucket)
-    ).all()
+    owners, dialect = owner_shape(ids), dialect_of(session)
+
+    def build():
+        bucket = month_bucket(Deal.closed_on, dialect).label("month")
+        return (select(bucket, func.sum(Deal.amount), func.count())
+                .where(stage_in_bound("won"), owner_scope_term(Deal.owner_id, owners), *in_period_bound(Deal.closed_on))
+                .group_by(bucket))
+
+    rows = session.execute(shaped(("overview.won_trend", owners, dialect), build),
+                           {"won": stage_ids(session, "won"), "lo": period.start, "hi": period.end,
+                            **owner_params(ids)}).all()
     found = {m: (money(amount), int(count)) for m, amount, count in rows}
     months = month_starts(period)
     targets = monthly_scope_targets(session, actor, scope=scope, months=months)
