@@ -80,6 +80,8 @@ def metric_totals(session: Session, actor: Actor, *, metric: str, spans: list[tu
         raise ValueError(f"unknown metric {metric!r}")
     if not spans:
         return []
+    for a, b in spans:
+        Period(a, b)  # an empty or reversed span is refused, as metric_total refuses it
     ids, tz, owners, params = _read_setup(session, actor, metric, owner_ids)
     stamped = metric in STAMPED
     bounds = [(day_start_utc(a, tz), day_start_utc(b, tz)) if stamped else (a, b) for a, b in spans]

@@ -103,17 +103,12 @@ def stage_ids(session: Session, *kinds: str) -> list[int]:
     return sorted(sid for sid, _name, kind, _active, _seq in stage_rows(session) if kind in kinds)
 
 
-def stage_condition(session: Session, *kinds: str) -> ColumnElement:
-    """``Deal.stage_id IN (the ids of the stages of kinds)``, the ids known beforehand: with
-    a join to ``stage`` (or a subquery) the planner cannot tell how few deals are won, say,
-    and walks every deal closed in the period row by row instead of the (stage, close date,
-    owner, amount) index's range of the won stages."""
-    return Deal.stage_id.in_(stage_ids(session, *kinds))
-
-
 def stage_in_bound(name: str, col=Deal.stage_id) -> ColumnElement:
-    """``stage_condition`` for a shaped statement (``db.shaped``): the stage ids are the
-    expanding parameter ``name``, given as ``stage_ids(session, *kinds)``."""
+    """``Deal.stage_id IN`` the stages of some kinds, for a shaped statement (``db.shaped``):
+    the ids are the expanding parameter ``name``, given as ``stage_ids(session, *kinds)`` —
+    known beforehand: with a join to ``stage`` (or a subquery) the planner cannot tell how
+    few deals are won, say, and walks every deal closed in the period row by row instead of
+    the (stage, close date, owner, amount) index's range of the won stages."""
     return col.in_(bindparam(name, expanding=True))
 
 

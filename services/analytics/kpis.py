@@ -77,7 +77,7 @@ def _won_params(session: Session, ids: set[int] | None, period: Period) -> dict:
 def closed_statement(owners: str, by_owner: bool = False):
     """Won and lost deals (the ``won`` / ``lost`` stages of ``closed``) closed in [lo, hi)
     owned by ``owners`` — the win rate's counts, from the closed-deal index (the stage ids
-    known beforehand: see ``common.stage_condition``); per owner
+    known beforehand: see ``common.stage_in_bound``); per owner
     (``owner_id, won, lost``) when ``by_owner``. Parameters: ``closed_params``."""
     def build():
         counts = (func.count(case((stage_in_bound("won"), 1))), func.count(case((stage_in_bound("lost"), 1))))

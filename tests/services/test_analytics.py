@@ -215,6 +215,20 @@ def test_target_prorated_to_week_and_quarter(engine, data):
     assert kpis(engine, data.rep_n1, "me", dec).target_amount is None
 
 
+def test_a_target_of_other_months_does_not_hold_the_period(engine, data):
+    """A company target for October only: November's company line has nothing, so the next
+    line holds it (north's team target + s1's quarter share), as with no company target; a
+    team row of an earlier month changes nothing."""
+    with session_scope(engine) as s:
+        s.add(Target(metric="contract_amount", scope="company", period_kind="month", period_start=date(2026, 10, 1),
+                     tier="base", value=D("99999")))
+        s.add(Target(metric="contract_amount", scope="team", team_id=data.team_n, period_kind="month",
+                     period_start=date(2026, 9, 1), tier="base", value=D("55555")))
+    assert kpis(engine, data.director, "all").target_amount == D("70000.00")
+    assert kpis(engine, data.director, "all", Period(date(2026, 10, 1), date(2026, 11, 1), "month")).target_amount == \
+        D("99999.00")
+
+
 def test_monthly_won_trend(engine, data):
     with session_scope(engine) as s:
         df = monthly_won_trend(s, data.director, start=date(2026, 9, 1), end=date(2027, 1, 1), scope="all")

@@ -92,6 +92,8 @@ def test_several_spans_in_one_read(engine, world):
             Decimal("0.00")]
         for metric in ("contract_amount", "won_deals", "collections", "activities", "new_customers"):
             assert totals(d, metric) == [metric_total(s, d, metric=metric, start=a, end=b) for a, b in spans]
+        with pytest.raises(ValueError, match="must be after start"):  # a reversed span, as metric_total
+            metric_totals(s, d, metric="collections", spans=[(JAN, FEB), (MAR, FEB)])
 
 
 def test_collections_of_few_owners_over_months_and_of_many_over_days_agree(engine, world):
