@@ -16,17 +16,26 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, case, cast, func, select, text
+from sqlalchemy import Date, Integer, bindparam, case, cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from services import settings
-from services.access import Actor, managed_team_ids, owner_in, team_subtree_ids, visible_user_ids
+from services.access import (
+    Actor,
+    managed_team_ids,
+    owner_in,
+    owner_params,
+    owner_shape,
+    team_subtree_ids,
+    visible_user_ids,
+)
 from services.analytics.common import ZERO, dialect_of, float2, in_period, money, month_bucket, ratio
-from services.analytics.filters import DealFilter, deal_conditions, filter_owner_ids
+from services.analytics.filters import DealFilter, deal_conditions_bound, deal_filter_shape, filter_owner_ids
 from services.analytics.targets import monthly_scope_targets
 from services.clock import company_today
+from services.db import shaped
 from services.models import Deal, DealHistory, ForecastSnapshot, Stage, Team, User
 from services.models.sales import CLOSE_MOVE
 from services.periods import Period, add_months, month_start
@@ -39,42 +48,53 @@ def commit_probability(session: Session) -> int:
     return int(settings.get(session, "forecast_commit_probability") or settings.DEFAULTS["forecast_commit_probability"])
 
 
-def _month_rows(session: Session, conds: list, first: date, months: int, threshold: int, by_owner: bool):
+def _month_rows(session: Session, shape: tuple, params: dict, first: date, months: int, threshold: int,
+                by_owner: bool):
     """(owner or None, month) → [open count, pipeline, weighted, commit-open, won] from two
-    grouped queries (open deals by expected-close month, won deals by close month)."""
+    grouped queries (open deals by expected-close month, won deals by close month) of the
+    deals of a filter shape (``filters.deal_filter_shape``) and its ``params``."""
     dialect = dialect_of(session)
-    end = add_months(first, months)
+    open_stmt, won_stmt = shaped(("forecast.months", shape, dialect, by_owner),
+                                 lambda: _month_statements(shape, dialect, by_owner))
+    params = {**params, "first": first, "end": add_months(first, months), "threshold": threshold}
+    out: dict[tuple, list] = {}
+    for row in session.execute(open_stmt, params).all():
+        owner = row[0] if by_owner else None
+        m, n, pipe, w, commit = row[-5:]
+        m = m if isinstance(m, date) else date.fromisoformat(str(m)[:10])
+        out[(owner, m)] = [int(n), money(pipe), money(w), money(commit), money(0)]
+    for row in session.execute(won_stmt, params).all():
+        owner = row[0] if by_owner else None
+        m, won = row[-2:]
+        m = m if isinstance(m, date) else date.fromisoformat(str(m)[:10])
+        out.setdefault((owner, m), [0, money(0), money(0), money(0), money(0)])[4] = money(won)
+    return out
+
+
+def _month_statements(shape: tuple, dialect: str, by_owner: bool):
+    """(open by expected-close month, won by close month) of ``_month_rows`` on the bound
+    ``first`` / ``end`` (the months' range) and ``threshold`` (commit probability)."""
+    first, end = bindparam("first", type_=Date), bindparam("end", type_=Date)
+    conds = deal_conditions_bound(shape)
     expected = case((Deal.expected_close < first, first), else_=Deal.expected_close)
     bucket = month_bucket(cast(expected, Date) if dialect != "sqlite" else expected, dialect).label("month")
     weighted = Deal.amount * Deal.probability / (100.0 if dialect == "sqlite" else 100)
     keys = [Deal.owner_id] if by_owner else []
-    out: dict[tuple, list] = {}
-    open_rows = session.execute(
+    open_stmt = (
         select(*keys, bucket, func.count(), func.sum(Deal.amount), func.sum(weighted),
-               func.sum(case((Deal.probability >= threshold, Deal.amount), else_=0)))
+               func.sum(case((Deal.probability >= bindparam("threshold", type_=Integer), Deal.amount), else_=0)))
         # open stages as a list of ids, not a join, and the close-date bound on an expression
         # (no date set: not counted): the planner then reads the stage-led board index (which
         # carries amount, owner, expected close and probability) instead of walking every
         # deal, closed ones too, by expected close
         .where(*conds, Deal.stage_id.in_(select(Stage.id).where(Stage.kind == "open")),
                func.coalesce(Deal.expected_close, end) < end)
-        .group_by(*keys, bucket)).all()
-    for row in open_rows:
-        owner = row[0] if by_owner else None
-        m, n, pipe, w, commit = row[-5:]
-        m = m if isinstance(m, date) else date.fromisoformat(str(m)[:10])
-        out[(owner, m)] = [int(n), money(pipe), money(w), money(commit), money(0)]
+        .group_by(*keys, bucket))
     won_bucket = month_bucket(Deal.closed_on, dialect).label("month")
-    won_rows = session.execute(
-        select(*keys, won_bucket, func.sum(Deal.amount)).join(Stage, Stage.id == Deal.stage_id)
-        .where(*conds, Stage.kind == "won", in_period(Deal.closed_on, Period(first, end)))
-        .group_by(*keys, won_bucket)).all()
-    for row in won_rows:
-        owner = row[0] if by_owner else None
-        m, won = row[-2:]
-        m = m if isinstance(m, date) else date.fromisoformat(str(m)[:10])
-        out.setdefault((owner, m), [0, money(0), money(0), money(0), money(0)])[4] = money(won)
-    return out
+    won_stmt = (select(*keys, won_bucket, func.sum(Deal.amount)).join(Stage, Stage.id == Deal.stage_id)
+                .where(*conds, Stage.kind == "won", Deal.closed_on >= first, Deal.closed_on < end)
+                .group_by(*keys, won_bucket))
+    return open_stmt, won_stmt
 
 
 def _row(month: date, values: list | None, target: Decimal | None) -> dict:
@@ -94,7 +114,8 @@ def forecast(session: Session, actor: Actor, *, months: int = 3, flt: DealFilter
     today = today or company_today(session)
     first = month_start(today)
     month_list = [add_months(first, i) for i in range(months)]
-    rows = _month_rows(session, deal_conditions(session, actor, flt), first, months, commit_probability(session), False)
+    shape, params = deal_filter_shape(session, actor, flt)
+    rows = _month_rows(session, shape, params, first, months, commit_probability(session), False)
     targets = monthly_scope_targets(session, actor, scope=flt.scope, months=month_list)
     return [_row(m, rows.get((None, m)), targets.get(m)) for m in month_list]
 
@@ -139,8 +160,9 @@ def take_snapshot(session: Session, actor: Actor, *, today: date | None = None) 
     today = today or company_today(session)
     week = today - timedelta(days=today.weekday())
     first = month_start(today)
-    rows = _month_rows(session, [owner_in(Deal.owner_id, visible_user_ids(session, actor))], first, SNAPSHOT_MONTHS,
-                       commit_probability(session), True)
+    visible = visible_user_ids(session, actor)
+    rows = _month_rows(session, (owner_shape(visible), False, False, False), owner_params(visible), first,
+                       SNAPSHOT_MONTHS, commit_probability(session), True)
     values = []
     for key, owners in _scope_members(session, actor).items():
         scope, _, ref = key.partition(":")
