@@ -73,11 +73,8 @@ def presenter_nav() -> list[str]:
 
 
 def _table(frame: pd.DataFrame) -> None:
-    """A section's rows; "None" when it has none (as the PDF says), not an empty grid."""
-    if frame.empty:
-        st.caption(tr("analytics.meeting_none"))
-    else:
-        data_table(frame)
+    """A section's rows; "None" when it has none (as the PDF says)."""
+    data_table(frame, empty=tr("analytics.meeting_none"))
 
 
 def _deals_frame(items: list[dict], closed: bool) -> pd.DataFrame:
@@ -140,7 +137,9 @@ def section(name: str, rep: dict) -> None:
                                  for a in rep["actions"]]))
     elif name == "leaderboard":
         rows = rep["leaderboard"]
-        if rows:
+        if not any(r["value"] for r in rows):  # nobody won anything this week: no chart of zeros
+            st.caption(tr("analytics.meeting_none"))
+        else:
             df = pd.DataFrame([{"name": r["name"], "value": float(r["value"] or 0)} for r in rows])
             chart = charts.leaderboard_chart(df, name="name", value="value", value_title=tr("analytics.meeting_won"))
             st.altair_chart(chart, width="stretch")

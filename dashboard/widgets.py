@@ -203,8 +203,13 @@ def fit_columns(widths: Mapping[str, int]) -> dict[str, Any]:
     return {tr(key): st.column_config.Column(width=px) for key, px in widths.items()}
 
 
-def data_table(frame: pd.DataFrame, **kwargs) -> None:
-    """``st.dataframe`` without the index and with missing cells as "—"."""
+def data_table(frame: pd.DataFrame, *, empty: str | None = None, **kwargs) -> None:
+    """``st.dataframe`` without the index and with missing cells as "—"; a frame without
+    rows is a line saying so (``empty``, by default "Nothing here yet") — Streamlit's empty
+    grid says "empty" in English on every language."""
+    if frame.empty:
+        st.caption(empty or tr("common.nothing_here"))
+        return
     st.dataframe(dash_missing(frame), hide_index=True, **kwargs)
 
 
