@@ -79,6 +79,12 @@ def team_parents(session: Session) -> Mapping[int, int | None]:
         {tid: parent for tid, parent, _manager in _team_table(session)}))
 
 
+def team_managers(session: Session) -> dict[int, int | None]:
+    """Every team's manager (None when it names none), from the team table read once per
+    read transaction."""
+    return {tid: manager for tid, _parent, manager in _team_table(session)}
+
+
 def team_member_ids(session: Session, team_ids: set[int]) -> set[int]:
     """The users in ``team_ids`` (not below them), read once per read transaction per set."""
     key = tuple(sorted(team_ids))

@@ -33,18 +33,18 @@ MONEY_METRICS = ("contract_amount", "collections")
 
 
 def _source(metric: str):
-    """(owner column, value expression, date column or None, timestamp column or None, joins,
-    conditions); the won stages are the parameter ``won``."""
+    """(owner column, the column summed — None for a count of rows —, date column or None,
+    timestamp column or None, joins, conditions); the won stages are the parameter ``won``."""
     if metric == "contract_amount":
-        return Deal.owner_id, func.sum(Deal.amount), Deal.closed_on, None, [], [stage_in_bound("won")]
+        return Deal.owner_id, Deal.amount, Deal.closed_on, None, [], [stage_in_bound("won")]
     if metric == "won_deals":
-        return Deal.owner_id, func.count(), Deal.closed_on, None, [], [stage_in_bound("won")]
+        return Deal.owner_id, None, Deal.closed_on, None, [], [stage_in_bound("won")]
     if metric == "collections":
-        return Contract.owner_id, func.sum(Payment.amount), Payment.received_on, None, \
+        return Contract.owner_id, Payment.amount, Payment.received_on, None, \
             [(Contract, Contract.id == Payment.contract_id)], []
     if metric == "new_customers":
-        return Customer.owner_id, func.count(), None, Customer.created_at, [], [Customer.owner_id.is_not(None)]
-    return Activity.owner_id, func.count(), None, Activity.done_at, [], []
+        return Customer.owner_id, None, None, Customer.created_at, [], [Customer.owner_id.is_not(None)]
+    return Activity.owner_id, None, None, Activity.done_at, [], []
 
 
 #: The metrics counted on a timestamp (compared with the company's local midnights), as
@@ -162,7 +162,8 @@ def _actuals_statement(metric: str, by: str | None, owners: str, *, plus: bool =
     """(key columns, statement) of ``_actual_rows``' shape: bound ``owners``, ``won``,
     ``lo`` / ``hi`` (dates, or the local midnights of timestamps) and, per month of a
     timestamp metric (``months``) or per span (``spans``, ``metric_totals``), ``lo{i}`` / ``hi{i}``."""
-    owner, value, day_col, stamp_col, joins, conds = _source(metric)
+    owner, summed, day_col, stamp_col, joins, conds = _source(metric)
+    value = func.count() if summed is None else func.sum(summed)
     keys: list = []
     stmt_from = select().select_from(_FROM[metric])
     # the owner's table only when an owner is asked for: every payment has its contract (a
@@ -184,11 +185,10 @@ def _actuals_statement(metric: str, by: str | None, owners: str, *, plus: bool =
         where += [stamp_col >= lo, stamp_col < hi]
     if spans is not None:
         col = day_col if day_col is not None else stamp_col
-        counted = {"contract_amount": Deal.amount, "collections": Payment.amount}.get(metric)
         cols = []
         for i in range(spans):
             inside = and_(col >= bindparam(f"lo{i}"), col < bindparam(f"hi{i}"))
-            cols.append(func.sum(case((inside, counted))) if counted is not None else func.count(case((inside, 1))))
+            cols.append(func.count(case((inside, 1))) if summed is None else func.sum(case((inside, summed))))
         return keys, stmt_from.add_columns(*cols).where(*where)
     if months is not None:
         cols = [func.sum(case((and_(stamp_col >= bindparam(f"lo{i}"), stamp_col < bindparam(f"hi{i}")), 1),

@@ -8,7 +8,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
-from services.access import Actor, owner_params, owner_scope_term, owner_shape, visible_user_ids
+from services.access import (
+    Actor,
+    owner_params,
+    owner_scope_term,
+    owner_shape,
+    team_managers,
+    visible_user_ids,
+)
 from services.analytics.actuals import metric_actuals_by_user
 from services.analytics.common import float2, money, ratio, scope_user_ids
 from services.analytics.filters import DealFilter, filter_owner_ids
@@ -82,7 +89,7 @@ def target_vs_actual(session: Session, actor: Actor, *, period: Period, flt: Dea
     rows = leaderboard(session, actor, period=period, metric="revenue", flt=flt)
     teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_([r["user_id"] for r in rows] or [-1])))
                  .all())
-    managers = dict(session.execute(select(Team.id, Team.manager_id)).all())
+    managers = team_managers(session)
     # each team's target is its manager's team scope target; the user targets of the reps
     # and of all those scopes are read once (every team read its own: five statements a team)
     bosses = {tid: Actor(id=managers[tid], username="", display_name="", role="manager", team_id=tid)
